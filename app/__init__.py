@@ -1,0 +1,1 @@
+"""Flowdesk: forms, workflows and approvals."""

@@ -1,0 +1,1 @@
+"""Compat package."""
