@@ -1,4 +1,4 @@
-"""The one clock: naive UTC datetimes everywhere (stored, compared and serialised as UTC)."""
+"""The one clock: timezone-aware UTC datetimes everywhere (SQLModel stores them as UTC)."""
 
 from __future__ import annotations
 
@@ -6,20 +6,18 @@ from datetime import UTC, datetime
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
+    return datetime.now(UTC)
+
+
+def as_utc(value: datetime) -> datetime:
+    """Accept an aware or naive (taken as UTC) datetime from outside."""
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
 
 
 def iso(value: datetime | None) -> str | None:
-    """Serialise a stored (naive UTC) datetime as RFC 3339 with a Z."""
+    """RFC 3339 with milliseconds and a Z, the form every response uses."""
     if value is None:
         return None
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.isoformat(timespec="milliseconds") + "Z"
-
-
-def as_utc_naive(value: datetime) -> datetime:
-    """Accept an aware or naive datetime from outside and store it as naive UTC."""
-    if value.tzinfo is None:
-        return value
-    return value.astimezone(UTC).replace(tzinfo=None)
+    return as_utc(value).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"

@@ -1,1 +1,53 @@
-"""Models package."""
+"""Every table, imported here so SQLModel.metadata is complete for Alembic and the app."""
+
+from app.models.api_key import SCOPES, ApiKey
+from app.models.audit import AuditLog
+from app.models.base import Role, RunStatus, StepStatus, Trigger, new_id
+from app.models.credential import CREDENTIAL_TYPES, Credential
+from app.models.event import (
+    EVENT_TYPES,
+    DeliveryStatus,
+    Event,
+    Webhook,
+    WebhookAttempt,
+    WebhookDelivery,
+)
+from app.models.form import Form, FormSubmission
+from app.models.idempotency import IdempotencyRecord
+from app.models.run import Approval, ApprovalStatus, Run, StepRun
+from app.models.schedule import Schedule
+from app.models.workflow import Workflow, WorkflowStatus, WorkflowVersion
+from app.models.workspace import Membership, User, Workspace
+
+__all__ = [
+    "CREDENTIAL_TYPES",
+    "EVENT_TYPES",
+    "SCOPES",
+    "ApiKey",
+    "Approval",
+    "ApprovalStatus",
+    "AuditLog",
+    "Credential",
+    "DeliveryStatus",
+    "Event",
+    "Form",
+    "FormSubmission",
+    "IdempotencyRecord",
+    "Membership",
+    "Role",
+    "Run",
+    "RunStatus",
+    "Schedule",
+    "StepRun",
+    "StepStatus",
+    "Trigger",
+    "User",
+    "Webhook",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "Workflow",
+    "WorkflowStatus",
+    "WorkflowVersion",
+    "Workspace",
+    "new_id",
+]

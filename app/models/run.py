@@ -1,0 +1,101 @@
+"""Runs, their step runs (the executor's unit of work, leased) and approvals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from app.clock import utcnow
+from app.models.base import RunStatus, StepStatus, id_field, json_field, workspace_fk
+
+
+class Run(SQLModel, table=True):
+    __table_args__ = (
+        sa.Index("ix_run_ws_created", "workspace_id", "created_at", "id"),
+        sa.Index("ix_run_ws_status", "workspace_id", "status"),
+    )
+
+    id: str = id_field("run")
+    workspace_id: str = workspace_fk()
+    workflow_id: str = Field(foreign_key="workflow.id", index=True, max_length=40)
+    workflow_version_id: str = Field(foreign_key="workflow_version.id", max_length=40)
+    version_number: int
+    workflow_title: str = Field(default="", max_length=200)
+    status: str = Field(default=RunStatus.IN_PROGRESS, max_length=20)
+    input: dict[str, Any] = json_field(dict)
+    outputs: dict[str, Any] = json_field(dict)
+    current_step: str | None = Field(default=None, max_length=64)
+    steps_completed: int = 0
+    trigger: str = Field(default="api", max_length=20)
+    idempotency_key: str | None = Field(default=None, max_length=200)
+    parent_step_id: str | None = Field(default=None, max_length=40, index=True)
+    created_by: str | None = Field(default=None, max_length=200)
+    error: str | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+    completed_at: datetime | None = None
+    deadline_at: datetime | None = None
+
+
+class StepRun(SQLModel, table=True):
+    __tablename__ = "step_run"
+    __table_args__ = (
+        sa.Index("ix_step_run_ready", "status", "next_attempt_at"),
+        sa.Index("ix_step_run_lease", "status", "lease_expires_at"),
+        sa.Index("ix_step_run_run_seq", "run_id", "seq"),
+    )
+
+    id: str = id_field("stp")
+    workspace_id: str = workspace_fk()
+    run_id: str = Field(foreign_key="run.id", max_length=40)
+    step_key: str = Field(max_length=64)
+    kind: str = Field(max_length=20)
+    seq: int = 0
+    status: str = Field(default=StepStatus.PENDING, max_length=20)
+    attempt: int = 0
+    max_attempts: int = 1
+    input: dict[str, Any] = json_field(dict)
+    result: Any = json_field(lambda: None, nullable=True)
+    error: str | None = None
+    lease_owner: str | None = Field(default=None, max_length=120)
+    lease_token: str | None = Field(default=None, max_length=40)
+    lease_expires_at: datetime | None = None
+    next_attempt_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+    started_at: datetime | None = None
+    finished_at: datetime | None = None
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class ApprovalStatus:
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    ALL = (PENDING, APPROVED, REJECTED, CANCELLED)
+
+
+class Approval(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_approval_ws_status", "workspace_id", "status", "created_at"),)
+
+    id: str = id_field("apr")
+    workspace_id: str = workspace_fk()
+    run_id: str = Field(foreign_key="run.id", index=True, max_length=40)
+    step_run_id: str = Field(foreign_key="step_run.id", index=True, max_length=40)
+    step_key: str = Field(max_length=64)
+    workflow_id: str = Field(max_length=40)
+    workflow_title: str = Field(default="", max_length=200)
+    assignees: list[str] = json_field(list)
+    instructions: str = ""
+    status: str = Field(default=ApprovalStatus.PENDING, max_length=20)
+    comment: str | None = None
+    decided_by: str | None = Field(default=None, max_length=200)
+    decided_at: datetime | None = None
+    due_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+__all__ = ["Approval", "ApprovalStatus", "Run", "RunStatus", "StepRun", "StepStatus"]
