@@ -1,0 +1,65 @@
+"""The one outbound HTTP client factory (webhooks and http steps), guarded against SSRF.
+
+Catch `AddressRefused` for a target the guard refused (no connection was attempted), then
+`httpx.HTTPError` for everything else that went wrong on the wire. AddressRefused is an
+httpx.TransportError, so a bare `except httpx.HTTPError` also catches it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import httpx
+
+from app.webhooks.address_guard import AddressRefused, GuardedTransport, IPNetwork
+
+if TYPE_CHECKING:
+    from app.settings import Settings
+
+__all__ = ["AddressRefused", "client_for_settings", "make_http_client"]
+
+# Sized for about 100 requests in flight at once (dispatcher and executor together);
+# a request beyond that waits for a free connection up to the pool timeout.
+MAX_CONNECTIONS = 128
+MAX_KEEPALIVE_CONNECTIONS = 32
+KEEPALIVE_EXPIRY_S = 15.0
+DEFAULT_USER_AGENT = "Flowdesk/0.1"
+
+
+def make_http_client(
+    *,
+    allowed_networks: Sequence[IPNetwork],
+    timeout_s: float,
+    transport: httpx.BaseTransport | None = None,
+    user_agent: str = DEFAULT_USER_AGENT,
+) -> httpx.Client:
+    """A pooled client that refuses forbidden targets and never follows redirects.
+
+    `transport` replaces the guarded one (tests pass httpx.MockTransport); the guard then
+    only applies if that transport applies it.
+    """
+    limits = httpx.Limits(
+        max_connections=MAX_CONNECTIONS,
+        max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
+        keepalive_expiry=KEEPALIVE_EXPIRY_S,
+    )
+    if transport is None:
+        transport = GuardedTransport(allowed=allowed_networks, limits=limits)
+    # trust_env=False: an HTTP(S)_PROXY from the environment would connect on our behalf,
+    # to wherever it likes, bypassing the address check.
+    return httpx.Client(
+        transport=transport,
+        timeout=httpx.Timeout(timeout_s),
+        follow_redirects=False,
+        trust_env=False,
+        headers={"user-agent": user_agent},
+    )
+
+
+def client_for_settings(settings: Settings, *, timeout_s: float | None = None) -> httpx.Client:
+    """make_http_client with the allowed networks and timeout from settings."""
+    return make_http_client(
+        allowed_networks=settings.allowed_networks,
+        timeout_s=settings.http_timeout_s if timeout_s is None else timeout_s,
+    )
