@@ -1,7 +1,7 @@
 """Every table, imported here so SQLModel.metadata is complete for Alembic and the app."""
 
 from app.models.api_key import SCOPES, ApiKey
-from app.models.audit import AuditLog
+from app.models.audit import Actor, AuditLog
 from app.models.base import Role, RunStatus, StepStatus, Trigger, new_id
 from app.models.credential import CREDENTIAL_TYPES, Credential
 from app.models.event import (
@@ -23,6 +23,7 @@ __all__ = [
     "CREDENTIAL_TYPES",
     "EVENT_TYPES",
     "SCOPES",
+    "Actor",
     "ApiKey",
     "Approval",
     "ApprovalStatus",

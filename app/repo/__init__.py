@@ -1,1 +1,1 @@
-"""Repo package."""
+"""Every query and commit, one module per aggregate; rows become domain objects only here."""

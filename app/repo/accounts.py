@@ -1,0 +1,44 @@
+"""Workspaces, users and memberships."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlmodel import Session, col, select
+
+from app.models import Membership, User, Workspace
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.exec(select(User).where(User.email == email.strip().lower())).first()
+
+
+def membership(session: Session, *, workspace_id: str, user_id: str) -> Membership | None:
+    query = select(Membership).where(
+        Membership.workspace_id == workspace_id, Membership.user_id == user_id
+    )
+    return session.exec(query).first()
+
+
+def memberships_of_user(session: Session, user_id: str) -> Sequence[tuple[Membership, Workspace]]:
+    query = (
+        select(Membership, Workspace)
+        .join(Workspace, col(Workspace.id) == col(Membership.workspace_id))
+        .where(Membership.user_id == user_id)
+        .order_by(col(Workspace.name))
+    )
+    return session.exec(query).all()
+
+
+def members_of_workspace(session: Session, workspace_id: str) -> Sequence[tuple[Membership, User]]:
+    query = (
+        select(Membership, User)
+        .join(User, col(User.id) == col(Membership.user_id))
+        .where(Membership.workspace_id == workspace_id)
+        .order_by(col(User.email))
+    )
+    return session.exec(query).all()
+
+
+def first_workspace(session: Session) -> Workspace | None:
+    return session.exec(select(Workspace).order_by(col(Workspace.created_at)).limit(1)).first()

@@ -1,0 +1,75 @@
+"""Approvals: the pending inbox of a user (direct or by role), history and lookups."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from app.models import Approval, ApprovalStatus
+
+
+def get_approval(
+    session: Session, approval_id: str, *, workspace_id: str | None = None
+) -> Approval | None:
+    approval = session.get(Approval, approval_id)
+    if approval is None or (workspace_id is not None and approval.workspace_id != workspace_id):
+        return None
+    return approval
+
+
+def lock_approval(session: Session, approval_id: str) -> Approval | None:
+    query = select(Approval).where(Approval.id == approval_id).with_for_update()
+    return session.exec(query.execution_options(populate_existing=True)).first()
+
+
+def approvals_of_step(session: Session, step_run_id: str) -> Sequence[Approval]:
+    return session.exec(select(Approval).where(Approval.step_run_id == step_run_id)).all()
+
+
+def pending_of_run(session: Session, run_id: str) -> Sequence[Approval]:
+    query = select(Approval).where(
+        Approval.run_id == run_id, Approval.status == ApprovalStatus.PENDING
+    )
+    return session.exec(query).all()
+
+
+def list_approvals(
+    session: Session,
+    *,
+    workspace_id: str,
+    limit: int,
+    status: str | None = None,
+    run_id: str | None = None,
+    workflow_id: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    before: tuple[datetime, str] | None = None,
+    oldest_first: bool = False,
+) -> Sequence[Approval]:
+    query = select(Approval).where(Approval.workspace_id == workspace_id)
+    if status:
+        query = query.where(col(Approval.status).in_(status.split(",")))
+    if run_id:
+        query = query.where(Approval.run_id == run_id)
+    if workflow_id:
+        query = query.where(Approval.workflow_id == workflow_id)
+    if created_after:
+        query = query.where(Approval.created_at >= created_after)
+    if created_before:
+        query = query.where(Approval.created_at < created_before)
+    if before:
+        at, ident = before
+        older = (col(Approval.created_at) < at) | (
+            (col(Approval.created_at) == at) & (col(Approval.id) < ident)
+        )
+        newer = (col(Approval.created_at) > at) | (
+            (col(Approval.created_at) == at) & (col(Approval.id) > ident)
+        )
+        query = query.where(newer if oldest_first else older)
+    if oldest_first:
+        query = query.order_by(col(Approval.created_at), col(Approval.id))
+    else:
+        query = query.order_by(col(Approval.created_at).desc(), col(Approval.id).desc())
+    return session.exec(query.limit(limit)).all()

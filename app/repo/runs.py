@@ -1,0 +1,96 @@
+"""Runs: fetch within a workspace, lock for an update, list with filters and keyset cursors."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.models import Run, RunStatus
+
+
+def get_run(session: Session, run_id: str, *, workspace_id: str | None = None) -> Run | None:
+    run = session.get(Run, run_id)
+    if run is None or (workspace_id is not None and run.workspace_id != workspace_id):
+        return None
+    return run
+
+
+def lock_run(session: Session, run_id: str) -> Run | None:
+    """The run, row-locked on PostgreSQL (SQLite's write transaction already serialises)."""
+    query = select(Run).where(Run.id == run_id).with_for_update()
+    return session.exec(query.execution_options(populate_existing=True)).first()
+
+
+@dataclass(frozen=True)
+class RunFilter:
+    status: str | None = None
+    workflow_id: str | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    search: str | None = None
+    trigger: str | None = None
+
+
+def list_runs(
+    session: Session,
+    *,
+    workspace_id: str,
+    filters: RunFilter,
+    limit: int,
+    before: tuple[datetime, str] | None = None,
+) -> Sequence[Run]:
+    """Newest first; `before` is the (created_at, id) of the previous page's last row."""
+    query = select(Run).where(Run.workspace_id == workspace_id)
+    if filters.status:
+        query = query.where(col(Run.status).in_(filters.status.split(",")))
+    if filters.workflow_id:
+        query = query.where(Run.workflow_id == filters.workflow_id)
+    if filters.trigger:
+        query = query.where(Run.trigger == filters.trigger)
+    if filters.created_after:
+        query = query.where(Run.created_at >= filters.created_after)
+    if filters.created_before:
+        query = query.where(Run.created_at < filters.created_before)
+    if filters.search:
+        pattern = f"%{filters.search.lower()}%"
+        query = query.where(
+            func.lower(Run.id).like(pattern) | func.lower(Run.workflow_title).like(pattern)
+        )
+    if before:
+        at, ident = before
+        query = query.where(
+            (col(Run.created_at) < at) | ((col(Run.created_at) == at) & (col(Run.id) < ident))
+        )
+    query = query.order_by(col(Run.created_at).desc(), col(Run.id).desc()).limit(limit)
+    return session.exec(query).all()
+
+
+def count_in_progress(session: Session, *, workspace_id: str) -> int:
+    query = select(func.count()).select_from(Run).where(
+        Run.workspace_id == workspace_id, Run.status == RunStatus.IN_PROGRESS
+    )
+    return int(session.exec(query).one())
+
+
+def counts_by_status(session: Session, *, workspace_id: str) -> dict[str, int]:
+    query = (
+        select(Run.status, func.count())
+        .where(Run.workspace_id == workspace_id)
+        .group_by(Run.status)
+    )
+    counts = {status: 0 for status in RunStatus.ALL}
+    counts.update({status: int(n) for status, n in session.exec(query).all()})
+    return counts
+
+
+def find_by_idempotency_key(session: Session, *, workspace_id: str, key: str) -> Run | None:
+    query = select(Run).where(Run.workspace_id == workspace_id, Run.idempotency_key == key)
+    return session.exec(query).first()
+
+
+def child_runs(session: Session, parent_step_id: str) -> Sequence[Run]:
+    return session.exec(select(Run).where(Run.parent_step_id == parent_step_id)).all()

@@ -1,0 +1,177 @@
+"""Step runs: atomic claims with leases, lease-guarded completion, and the run's step list.
+
+Claims are one `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING …`. On
+PostgreSQL the row locks let many workers claim side by side; on SQLite, where SQLAlchemy
+renders FOR UPDATE as nothing, the write session's BEGIN IMMEDIATE serialises claims instead.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, case, or_, update
+from sqlmodel import Session, col, select
+
+from app import wakeup
+from app.models import StepRun, StepStatus
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A step this worker holds until `lease_expires_at`; the token proves it at completion."""
+
+    step_id: str
+    run_id: str
+    workspace_id: str
+    step_key: str
+    kind: str
+    attempt: int
+    max_attempts: int
+    token: str
+    lease_expires_at: datetime
+
+
+def _ready(now: datetime) -> Any:
+    return or_(
+        and_(
+            col(StepRun.status).in_((StepStatus.PENDING, StepStatus.WAITING)),
+            col(StepRun.next_attempt_at) <= now,
+        ),
+        and_(col(StepRun.status) == StepStatus.RUNNING, col(StepRun.lease_expires_at) < now),
+    )
+
+
+def claim_ready_steps(
+    session: Session, *, owner: str, now: datetime, lease_s: float, limit: int
+) -> list[Claim]:
+    """Lease up to `limit` ready steps (pending, a timer that fired, or an expired lease)."""
+    token = uuid.uuid4().hex
+    expires = now + timedelta(seconds=lease_s)
+    candidates = (
+        select(StepRun.id)
+        .where(_ready(now))
+        .order_by(col(StepRun.next_attempt_at))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    statement = (
+        update(StepRun)
+        .where(col(StepRun.id).in_(candidates.scalar_subquery()))
+        .values(
+            status=StepStatus.RUNNING,
+            lease_owner=owner,
+            lease_token=token,
+            lease_expires_at=expires,
+            # A fired timer (delay) resumes the same attempt; anything else is a new attempt.
+            attempt=case(
+                (col(StepRun.status) == StepStatus.WAITING, StepRun.attempt),
+                else_=StepRun.attempt + 1,
+            ),
+            started_at=case((col(StepRun.started_at).is_(None), now), else_=StepRun.started_at),
+            updated_at=now,
+        )
+        .returning(
+            StepRun.id,
+            StepRun.run_id,
+            StepRun.workspace_id,
+            StepRun.step_key,
+            StepRun.kind,
+            StepRun.attempt,
+            StepRun.max_attempts,
+            StepRun.lease_expires_at,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    rows = session.execute(statement).all()
+    return [
+        Claim(
+            step_id=row[0],
+            run_id=row[1],
+            workspace_id=row[2],
+            step_key=row[3],
+            kind=row[4],
+            attempt=row[5],
+            max_attempts=row[6],
+            token=token,
+            lease_expires_at=expires,
+        )
+        for row in rows
+    ]
+
+
+def finish_claim(session: Session, claim: Claim, *, values: dict[str, Any]) -> bool:
+    """Apply `values` only if this worker still holds the lease; False when it was lost."""
+    statement = (
+        update(StepRun)
+        .where(
+            col(StepRun.id) == claim.step_id,
+            col(StepRun.lease_token) == claim.token,
+            col(StepRun.status) == StepStatus.RUNNING,
+        )
+        .values(lease_owner=None, lease_token=None, lease_expires_at=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).rowcount == 1
+
+
+def add_step(
+    session: Session,
+    *,
+    workspace_id: str,
+    run_id: str,
+    step_key: str,
+    kind: str,
+    seq: int,
+    max_attempts: int,
+    now: datetime,
+    input: dict[str, Any] | None = None,
+) -> StepRun:
+    step = StepRun(
+        workspace_id=workspace_id,
+        run_id=run_id,
+        step_key=step_key,
+        kind=kind,
+        seq=seq,
+        status=StepStatus.PENDING,
+        max_attempts=max_attempts,
+        input=input or {},
+        next_attempt_at=now,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(step)
+    wakeup.mark(session, wakeup.STEPS)
+    return step
+
+
+def get_step(session: Session, step_id: str, *, workspace_id: str | None = None) -> StepRun | None:
+    step = session.get(StepRun, step_id)
+    if step is None or (workspace_id is not None and step.workspace_id != workspace_id):
+        return None
+    return step
+
+
+def steps_of_run(session: Session, run_id: str) -> Sequence[StepRun]:
+    query = select(StepRun).where(StepRun.run_id == run_id).order_by(col(StepRun.seq))
+    return session.exec(query).all()
+
+
+def open_steps_of_run(session: Session, run_id: str) -> Sequence[StepRun]:
+    query = select(StepRun).where(
+        StepRun.run_id == run_id, col(StepRun.status).in_(StepStatus.OPEN)
+    )
+    return session.exec(query).all()
+
+
+def next_seq(session: Session, run_id: str) -> int:
+    query = select(StepRun.seq).where(StepRun.run_id == run_id).order_by(col(StepRun.seq).desc())
+    last = session.exec(query.limit(1)).first()
+    return 0 if last is None else last + 1
+
+
+def new_token() -> str:
+    return uuid.uuid4().hex

@@ -1,0 +1,97 @@
+"""Workflows and their published versions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.models import Workflow, WorkflowVersion
+
+
+def get_workflow(
+    session: Session, workflow_id: str, *, workspace_id: str | None = None
+) -> Workflow | None:
+    workflow = session.get(Workflow, workflow_id)
+    if workflow is None or workflow.deleted_at is not None:
+        return None
+    if workspace_id is not None and workflow.workspace_id != workspace_id:
+        return None
+    return workflow
+
+
+def list_workflows(
+    session: Session,
+    *,
+    workspace_id: str,
+    limit: int,
+    status: str | None = None,
+    search: str | None = None,
+    created_after: datetime | None = None,
+    created_before: datetime | None = None,
+    before: tuple[datetime, str] | None = None,
+) -> Sequence[Workflow]:
+    query = select(Workflow).where(
+        Workflow.workspace_id == workspace_id, col(Workflow.deleted_at).is_(None)
+    )
+    if status:
+        query = query.where(Workflow.status == status)
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(
+            func.lower(Workflow.title).like(pattern) | func.lower(Workflow.id).like(pattern)
+        )
+    if created_after:
+        query = query.where(Workflow.created_at >= created_after)
+    if created_before:
+        query = query.where(Workflow.created_at < created_before)
+    if before:
+        at, ident = before
+        query = query.where(
+            (col(Workflow.created_at) < at)
+            | ((col(Workflow.created_at) == at) & (col(Workflow.id) < ident))
+        )
+    query = query.order_by(col(Workflow.created_at).desc(), col(Workflow.id).desc())
+    return session.exec(query.limit(limit)).all()
+
+
+def get_version(session: Session, version_id: str) -> WorkflowVersion | None:
+    return session.get(WorkflowVersion, version_id)
+
+
+def get_version_by_number(
+    session: Session, workflow_id: str, number: int
+) -> WorkflowVersion | None:
+    query = select(WorkflowVersion).where(
+        WorkflowVersion.workflow_id == workflow_id, WorkflowVersion.number == number
+    )
+    return session.exec(query).first()
+
+
+def latest_version(session: Session, workflow_id: str) -> WorkflowVersion | None:
+    query = (
+        select(WorkflowVersion)
+        .where(WorkflowVersion.workflow_id == workflow_id)
+        .order_by(col(WorkflowVersion.number).desc())
+    )
+    return session.exec(query.limit(1)).first()
+
+
+def list_versions(session: Session, workflow_id: str) -> Sequence[WorkflowVersion]:
+    query = (
+        select(WorkflowVersion)
+        .where(WorkflowVersion.workflow_id == workflow_id)
+        .order_by(col(WorkflowVersion.number).desc())
+    )
+    return session.exec(query).all()
+
+
+def published_ids(session: Session, workspace_id: str) -> set[str]:
+    query = select(Workflow.id).where(
+        Workflow.workspace_id == workspace_id,
+        col(Workflow.published_number).is_not(None),
+        col(Workflow.deleted_at).is_(None),
+    )
+    return set(session.exec(query).all())

@@ -1,0 +1,85 @@
+"""Approval use cases: who may decide, and the decision that moves the run on."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+
+from app.clock import iso, utcnow
+from app.engine.progress import definition_of_version, record_step_done
+from app.errors import Conflict, FieldError, Forbidden, ValidationFailed, not_found
+from app.models import Actor, Approval, ApprovalStatus, Role, StepStatus
+from app.repo import approvals as approvals_repo
+from app.repo import audit, steps
+from app.repo import runs as runs_repo
+
+DECISIONS = ("approved", "rejected")
+
+
+def is_assignee(approval: Approval, *, email: str | None, role: str | None) -> bool:
+    """Whether a member with this email and role may decide (admins always may)."""
+    if role == Role.ADMIN:
+        return True
+    for assignee in approval.assignees:
+        if assignee.startswith("role:") and role and assignee[5:] == role:
+            return True
+        target = assignee[5:] if assignee.startswith("user:") else assignee
+        if email and "@" in target and target.lower() == email.lower():
+            return True
+    return False
+
+
+def decide_approval(
+    session: Session,
+    *,
+    workspace_id: str,
+    approval_id: str,
+    decision: str,
+    actor: Actor,
+    comment: str | None = None,
+    email: str | None = None,
+    role: str | None = None,
+) -> Approval:
+    """Approve or reject; `email`/`role` are checked against the assignees for a user actor."""
+    if decision not in DECISIONS:
+        raise ValidationFailed("Unknown decision", errors=[FieldError(
+            "decision", f"must be one of {', '.join(DECISIONS)}")])
+    found = approvals_repo.get_approval(session, approval_id, workspace_id=workspace_id)
+    if found is None:
+        raise not_found("approval", approval_id)
+    if actor.type == "user" and not is_assignee(found, email=email, role=role):
+        raise Forbidden("You are not an assignee of this approval")
+    run = runs_repo.lock_run(session, found.run_id)
+    approval = approvals_repo.lock_approval(session, approval_id)
+    assert run is not None and approval is not None
+    if approval.status != ApprovalStatus.PENDING:
+        by = f" by {approval.decided_by}" if approval.decided_by else ""
+        raise Conflict(f"This approval was already {approval.status}{by}")
+    step = steps.get_step(session, approval.step_run_id)
+    if step is None or step.status != StepStatus.WAITING:
+        raise Conflict("The approval's step is no longer waiting")
+    now = utcnow()
+    approval.status = decision
+    approval.comment = comment or None
+    approval.decided_by = actor.display
+    approval.decided_at = now
+    session.add(approval)
+    result = {"decision": decision, "by": actor.display, "comment": comment or None,
+              "decided_at": iso(now), "approval_id": approval.id}
+    step.status = StepStatus.DONE
+    step.result = result
+    step.finished_at = now
+    step.updated_at = now
+    session.add(step)
+    definition = definition_of_version(session, run.workflow_version_id)
+    spec = definition.steps[step.step_key]
+    if decision == "approved":
+        next_key = None if spec.done else spec.next
+    else:
+        next_key = spec.on_reject
+    record_step_done(session, run=run, step=step, result=result, next_key=next_key,
+                     definition=definition, now=now)
+    audit.record(session, workspace_id=workspace_id, actor=actor, action=f"approval.{decision}",
+                 resource_type="approval", resource_id=approval.id,
+                 details={"run_id": run.id, "comment": comment or None})
+    session.commit()
+    return approval
