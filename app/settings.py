@@ -71,6 +71,7 @@ class Settings:
     executor_concurrency: int
     claim_batch: int
     run_scheduler: bool
+    tool_modules: tuple[str, ...]
     # outbound HTTP (http steps and webhooks)
     allowed_networks: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]
     http_timeout_s: float
@@ -114,6 +115,8 @@ def load_settings() -> Settings:
         executor_concurrency=_env_int("EXECUTOR_CONCURRENCY", 16),
         claim_batch=_env_int("CLAIM_BATCH", 32),
         run_scheduler=_env_bool("RUN_SCHEDULER", True),
+        tool_modules=tuple(m.strip() for m in (_env("TOOL_MODULES", "") or "").split(",")
+                           if m.strip()),
         allowed_networks=_env_networks("ALLOWED_NETWORKS"),
         http_timeout_s=_env_float("HTTP_TIMEOUT_S", 10.0),
         webhook_timeout_s=_env_float("WEBHOOK_TIMEOUT_S", 10.0),

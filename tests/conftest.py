@@ -76,7 +76,9 @@ def _truncate_pg(url: str) -> None:
 
 
 @pytest.fixture
-def sqlite_db(tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+def sqlite_db(
+    tmp_path: Path, sqlite_template: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
     path = tmp_path / "app.db"
     shutil.copy(sqlite_template, path)
     url = f"sqlite:///{path}"

@@ -22,7 +22,9 @@ class Form(SQLModel, table=True):
     # form field name → workflow input field name, where they differ.
     field_map: dict[str, str] = json_field(dict)
     is_published: bool = False
-    success_message: str = Field(default="Thank you! Your response has been recorded.", max_length=2000)
+    success_message: str = Field(
+        default="Thank you! Your response has been recorded.", max_length=2000
+    )
     version: int = 1
     created_by: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow, index=True)

@@ -1,4 +1,4 @@
-"""Workflows (an editable draft with an optimistic version) and their immutable published versions."""
+"""Workflows (a draft with an optimistic version) and their immutable published versions."""
 
 from __future__ import annotations
 

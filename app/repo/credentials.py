@@ -14,7 +14,9 @@ def find_credential(session: Session, *, workspace_id: str, ref: str) -> Credent
     credential = session.get(Credential, ref)
     if credential is not None and credential.workspace_id == workspace_id:
         return credential
-    query = select(Credential).where(Credential.workspace_id == workspace_id, Credential.name == ref)
+    query = select(Credential).where(
+        Credential.workspace_id == workspace_id, Credential.name == ref
+    )
     return session.exec(query).first()
 
 

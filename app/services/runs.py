@@ -36,7 +36,8 @@ def _locked_run(session: Session, *, workspace_id: str, run_id: str) -> Run:
 
 def _check_concurrency(session: Session, workspace_id: str) -> None:
     workspace = session.get(Workspace, workspace_id)
-    cap = (workspace.max_concurrent_runs if workspace else None) or get_settings().max_concurrent_runs
+    own = workspace.max_concurrent_runs if workspace else None
+    cap = own or get_settings().max_concurrent_runs
     running = runs_repo.count_in_progress(session, workspace_id=workspace_id)
     if running >= cap:
         raise ConcurrencyLimited(
@@ -46,7 +47,7 @@ def _check_concurrency(session: Session, workspace_id: str) -> None:
         )
 
 
-def trigger_run(
+def start_new_run(
     session: Session,
     *,
     workspace_id: str,
@@ -57,7 +58,7 @@ def trigger_run(
     idempotency_key: str | None = None,
     version_number: int | None = None,
 ) -> Run:
-    """Start a run of the published version (or `version_number`) with validated input."""
+    """Start a run inside the caller's transaction (no commit): forms and schedules compose it."""
     if idempotency_key:
         existing = runs_repo.find_by_idempotency_key(
             session, workspace_id=workspace_id, key=idempotency_key
@@ -84,14 +85,31 @@ def trigger_run(
             errors=[FieldError(f"input.{p.field}", p.message, p.code) for p in problems],
         )
     _check_concurrency(session, workspace_id)
-    now = utcnow()
     run = start_run(session, workflow=workflow, version=version, definition=definition,
-                    input=clean, trigger=trigger, created_by=actor.display, now=now,
+                    input=clean, trigger=trigger, created_by=actor.display, now=utcnow(),
                     idempotency_key=idempotency_key)
     audit.record(session, workspace_id=workspace_id, actor=actor, action="run.triggered",
                  resource_type="run", resource_id=run.id,
                  details={"workflow_id": workflow.id, "version": version.number,
                           "trigger": trigger})
+    return run
+
+
+def trigger_run(
+    session: Session,
+    *,
+    workspace_id: str,
+    workflow_id: str,
+    input: dict[str, Any] | None,
+    actor: Actor,
+    trigger: str = Trigger.API,
+    idempotency_key: str | None = None,
+    version_number: int | None = None,
+) -> Run:
+    """Start a run of the published version (or `version_number`) with validated input."""
+    run = start_new_run(session, workspace_id=workspace_id, workflow_id=workflow_id,
+                        input=input, actor=actor, trigger=trigger,
+                        idempotency_key=idempotency_key, version_number=version_number)
     session.commit()
     return run
 

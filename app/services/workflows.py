@@ -50,8 +50,9 @@ def _require_valid(session: Session, *, workspace_id: str, raw: Any,
 def _check_title(title: str | None) -> str:
     clean = (title or "").strip()
     if not clean or len(clean) > MAX_TITLE:
+        code = "required" if not clean else "invalid"
         raise ValidationFailed("Invalid title", errors=[FieldError(
-            "title", f"must be 1 to {MAX_TITLE} characters", "required" if not clean else "invalid")])
+            "title", f"must be 1 to {MAX_TITLE} characters", code)])
     return clean
 
 

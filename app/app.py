@@ -1,0 +1,36 @@
+"""The Reflex entry point: pages, the REST API mount and the background jobs. Wiring only."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+
+import reflex as rx
+
+from app.api.main import create_api
+from app.settings import get_settings
+from app.ui.pages.home import home
+
+log = logging.getLogger("app")
+
+
+@contextlib.asynccontextmanager
+async def background_jobs() -> AsyncIterator[None]:
+    """Migrate, then run the executor, dispatcher and schedules for the app's lifetime."""
+    from app.migrations import upgrade_to_head
+    from app.scheduler import start_background, stop_background
+
+    await asyncio.to_thread(upgrade_to_head)
+    if get_settings().run_scheduler:
+        await asyncio.to_thread(start_background)
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(stop_background)
+
+
+app = rx.App(api_transformer=create_api())
+app.add_page(home, route="/", title="Flowdesk")
+app.register_lifespan_task(background_jobs)

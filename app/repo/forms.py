@@ -1,0 +1,63 @@
+"""Forms and submissions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from app.models import Form, FormSubmission
+
+
+def get_form(session: Session, form_id: str, *, workspace_id: str | None = None) -> Form | None:
+    form = session.get(Form, form_id)
+    if form is None or form.deleted_at is not None:
+        return None
+    if workspace_id is not None and form.workspace_id != workspace_id:
+        return None
+    return form
+
+
+def form_by_slug(session: Session, slug: str) -> Form | None:
+    form = session.exec(select(Form).where(Form.slug == slug)).first()
+    return None if form is None or form.deleted_at is not None else form
+
+
+def form_id_with_slug(session: Session, slug: str) -> str | None:
+    """The form holding a slug, deleted ones included (slugs are never reused)."""
+    return session.exec(select(Form.id).where(Form.slug == slug)).first()
+
+
+def list_forms(session: Session, *, workspace_id: str, limit: int, search: str | None = None,
+               before: tuple[datetime, str] | None = None) -> Sequence[Form]:
+    query = select(Form).where(Form.workspace_id == workspace_id, col(Form.deleted_at).is_(None))
+    if search:
+        query = query.where(func.lower(Form.title).like(f"%{search.lower()}%"))
+    if before:
+        at, ident = before
+        query = query.where(
+            (col(Form.created_at) < at) | ((col(Form.created_at) == at) & (col(Form.id) < ident))
+        )
+    query = query.order_by(col(Form.created_at).desc(), col(Form.id).desc())
+    return session.exec(query.limit(limit)).all()
+
+
+def list_submissions(session: Session, *, form_id: str, limit: int,
+                     created_after: datetime | None = None,
+                     created_before: datetime | None = None,
+                     before: tuple[datetime, str] | None = None) -> Sequence[FormSubmission]:
+    query = select(FormSubmission).where(FormSubmission.form_id == form_id)
+    if created_after:
+        query = query.where(FormSubmission.created_at >= created_after)
+    if created_before:
+        query = query.where(FormSubmission.created_at < created_before)
+    if before:
+        at, ident = before
+        query = query.where(
+            (col(FormSubmission.created_at) < at)
+            | ((col(FormSubmission.created_at) == at) & (col(FormSubmission.id) < ident))
+        )
+    query = query.order_by(col(FormSubmission.created_at).desc(), col(FormSubmission.id).desc())
+    return session.exec(query.limit(limit)).all()

@@ -1,0 +1,143 @@
+"""Background jobs of a process: the executor, the webhook dispatcher and cron schedules,
+on APScheduler, woken at once by commits in this process (the interval is the safety net)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from app import wakeup
+from app.db import write_session
+from app.engine.executor import Executor
+from app.engine.tools import load_tool_modules
+from app.services.schedules import fire_due_schedules
+from app.settings import Settings, get_settings
+from app.webhooks.outbound import client_for_settings
+
+log = logging.getLogger(__name__)
+
+SCHEDULES_INTERVAL_S = 5.0
+
+
+class WakeableJob:
+    """An interval job that a wake-up runs again at once, never twice at the same time."""
+
+    def __init__(self, scheduler: BackgroundScheduler, job_id: str, work: Callable[[], object],
+                 interval_s: float) -> None:
+        self._scheduler = scheduler
+        self._id = job_id
+        self._work = work
+        self._lock = threading.Lock()
+        self._running = False
+        self._again = False
+        scheduler.add_job(self._run, "interval", seconds=interval_s, id=job_id, max_instances=1,
+                          coalesce=True, next_run_time=datetime.now(UTC))
+
+    def _run(self) -> None:
+        with self._lock:
+            if self._running:
+                self._again = True
+                return
+            self._running = True
+        try:
+            while True:
+                with self._lock:
+                    self._again = False
+                try:
+                    self._work()
+                except Exception:
+                    log.exception("background job %s failed; retrying at the next poll", self._id)
+                    break
+                with self._lock:
+                    if not self._again:
+                        break
+        finally:
+            with self._lock:
+                self._running = False
+
+    def wake(self) -> None:
+        with self._lock:
+            if self._running:
+                self._again = True
+                return
+        try:
+            self._scheduler.modify_job(self._id, next_run_time=datetime.now(UTC))
+        except Exception:  # the scheduler is shutting down
+            log.debug("wake-up of %s ignored", self._id)
+
+
+class Background:
+    """Everything a process runs besides serving requests; one instance per process."""
+
+    def __init__(self, settings: Settings | None = None) -> None:
+        self.settings = settings or get_settings()
+        load_tool_modules(self.settings.tool_modules)
+        self.http = client_for_settings(self.settings)
+        self.executor = Executor(http=self.http, lease_s=self.settings.lease_s,
+                                 concurrency=self.settings.executor_concurrency,
+                                 claim_batch=self.settings.claim_batch)
+        self.scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"misfire_grace_time": 30})
+        self._unsubscribe: list[Callable[[], None]] = []
+        self.jobs: dict[str, WakeableJob] = {}
+
+    def start(self) -> None:
+        poll = self.settings.poll_interval_s
+        self.jobs["executor"] = WakeableJob(self.scheduler, "executor", self.executor.tick, poll)
+        self.jobs["schedules"] = WakeableJob(self.scheduler, "schedules", self._fire_schedules,
+                                             SCHEDULES_INTERVAL_S)
+        self._start_dispatcher(poll)
+        self.executor.on_step_finished = self.jobs["executor"].wake
+        self._unsubscribe.append(wakeup.subscribe(wakeup.STEPS, self.jobs["executor"].wake))
+        self.scheduler.start()
+        log.info("background jobs started (executor owner %s)", self.executor.owner)
+
+    def _start_dispatcher(self, poll: float) -> None:
+        try:
+            from app.webhooks.dispatcher import Dispatcher
+        except ImportError:
+            return
+        self.dispatcher = Dispatcher.for_settings(self.settings)
+        self.jobs["dispatcher"] = WakeableJob(self.scheduler, "dispatcher", self.dispatcher.tick,
+                                              poll)
+        self._unsubscribe.append(wakeup.subscribe(wakeup.EVENTS, self.jobs["dispatcher"].wake))
+
+    @staticmethod
+    def _fire_schedules() -> None:
+        with write_session() as session:
+            fire_due_schedules(session)
+
+    def stop(self, *, drain_timeout_s: float = 10.0) -> None:
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self.scheduler.shutdown(wait=False)
+        self.executor.stop(wait=True, timeout_s=drain_timeout_s)
+        self.http.close()
+        log.info("background jobs stopped")
+
+
+_current: Background | None = None
+_current_lock = threading.Lock()
+
+
+def start_background() -> Background | None:
+    """Start this process's jobs once (hot reload and several lifespans start it again)."""
+    global _current
+    with _current_lock:
+        if _current is not None:
+            return _current
+        _current = Background()
+        _current.start()
+        return _current
+
+
+def stop_background() -> None:
+    global _current
+    with _current_lock:
+        if _current is None:
+            return
+        _current.stop()
+        _current = None

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Set up everything the tests need (dev extras, Debian chromium) and run the whole suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/setup.sh dev
+
+if ! command -v chromium >/dev/null 2>&1; then
+  echo "==> installing Debian chromium for the browser tests"
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+echo "==> ruff"
+ruff check app tests bench
+echo "==> pytest (unit, integration, acceptance, browser, scale)"
+python -m pytest "$@"
