@@ -1,4 +1,5 @@
-"""Reflex configuration; values come from app.settings (no logic here).
+"""Reflex configuration; values come from app.settings (no logic here). Ports are given
+on the command line (scripts/start.sh) so one port serves pages and API.
 
 No db_url: the app uses its own engine (app/db.py) and Alembic setup, not rx.Model.
 """
@@ -12,10 +13,8 @@ _settings = get_settings()
 config = rx.Config(
     app_name="app",
     redis_url=_settings.redis_url,
-    frontend_port=_settings.port,
-    backend_port=_settings.backend_port or _settings.port,
     telemetry_enabled=False,
     show_built_with_reflex=False,
     plugins=[rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo"))],
-    disable_plugins=["reflex.plugins.sitemap.SitemapPlugin"],
+    disable_plugins=[rx.plugins.SitemapPlugin],
 )
