@@ -113,7 +113,9 @@ class Background:
     def stop(self, *, drain_timeout_s: float = 10.0) -> None:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
-        self.scheduler.shutdown(wait=False)
+        self._unsubscribe.clear()
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
         self.executor.stop(wait=True, timeout_s=drain_timeout_s)
         self.http.close()
         log.info("background jobs stopped")
