@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -14,6 +15,7 @@ from app import wakeup
 from app.db import write_session
 from app.engine.executor import Executor
 from app.engine.tools import load_tool_modules
+from app.pg_listener import PgListener
 from app.services.schedules import fire_due_schedules
 from app.settings import Settings, get_settings
 from app.webhooks.outbound import client_for_settings
@@ -21,10 +23,16 @@ from app.webhooks.outbound import client_for_settings
 log = logging.getLogger(__name__)
 
 SCHEDULES_INTERVAL_S = 5.0
+BACKOFF_BASE_S = 0.5
+BACKOFF_MAX_S = 30.0
 
 
 class WakeableJob:
-    """An interval job that a wake-up runs again at once, never twice at the same time."""
+    """An interval job that a wake-up runs again at once, never twice at the same time.
+
+    When the work fails (the database is unreachable, say) the job backs off exponentially,
+    up to BACKOFF_MAX_S, and resumes by itself once a run succeeds again.
+    """
 
     def __init__(self, scheduler: BackgroundScheduler, job_id: str, work: Callable[[], object],
                  interval_s: float) -> None:
@@ -34,6 +42,8 @@ class WakeableJob:
         self._lock = threading.Lock()
         self._running = False
         self._again = False
+        self._failures = 0
+        self._resume_at = 0.0
         scheduler.add_job(self._run, "interval", seconds=interval_s, id=job_id, max_instances=1,
                           coalesce=True, next_run_time=datetime.now(UTC))
 
@@ -42,6 +52,8 @@ class WakeableJob:
             if self._running:
                 self._again = True
                 return
+            if time.monotonic() < self._resume_at:
+                return
             self._running = True
         try:
             while True:
@@ -49,15 +61,29 @@ class WakeableJob:
                     self._again = False
                 try:
                     self._work()
-                except Exception:
-                    log.exception("background job %s failed; retrying at the next poll", self._id)
+                except Exception as exc:
+                    self._failed(exc)
                     break
+                if self._failures:
+                    log.info("background job %s recovered after %d failures", self._id,
+                             self._failures)
+                    self._failures = 0
                 with self._lock:
                     if not self._again:
                         break
         finally:
             with self._lock:
                 self._running = False
+
+    def _failed(self, exc: Exception) -> None:
+        self._failures += 1
+        pause = min(BACKOFF_MAX_S, BACKOFF_BASE_S * 2 ** (self._failures - 1))
+        self._resume_at = time.monotonic() + pause
+        if self._failures == 1:
+            log.exception("background job %s failed; backing off", self._id)
+        else:
+            log.warning("background job %s failed again (%s: %s); next try in %.1f s",
+                        self._id, type(exc).__name__, str(exc).splitlines()[0][:200], pause)
 
     def wake(self) -> None:
         with self._lock:
@@ -83,6 +109,7 @@ class Background:
         self.scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"misfire_grace_time": 30})
         self._unsubscribe: list[Callable[[], None]] = []
         self.jobs: dict[str, WakeableJob] = {}
+        self.listener: PgListener | None = None
 
     def start(self) -> None:
         poll = self.settings.poll_interval_s
@@ -93,6 +120,9 @@ class Background:
         self.executor.on_step_finished = self.jobs["executor"].wake
         self._unsubscribe.append(wakeup.subscribe(wakeup.STEPS, self.jobs["executor"].wake))
         self.scheduler.start()
+        if not self.settings.is_sqlite:
+            self.listener = PgListener(self.settings.database_url)
+            self.listener.start()
         log.info("background jobs started (executor owner %s)", self.executor.owner)
 
     def _start_dispatcher(self, poll: float) -> None:
@@ -116,6 +146,9 @@ class Background:
         self._unsubscribe.clear()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self.listener is not None:
+            self.listener.stop()
+            self.listener = None
         self.executor.stop(wait=True, timeout_s=drain_timeout_s)
         self.http.close()
         log.info("background jobs stopped")

@@ -11,7 +11,7 @@ import logging
 import threading
 from collections.abc import Callable
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlmodel import Session
 
 log = logging.getLogger(__name__)
@@ -19,6 +19,8 @@ log = logging.getLogger(__name__)
 STEPS = "steps"
 EVENTS = "events"
 APPROVALS = "approvals"
+TOPICS = (STEPS, EVENTS, APPROVALS)
+PG_CHANNEL = "flowdesk_wakeup"
 
 _listeners: dict[str, list[Callable[[], None]]] = {}
 _lock = threading.Lock()
@@ -49,6 +51,18 @@ def notify(topic: str) -> None:
             callback()
         except Exception:  # a listener's failure must not fail the committed use case
             log.exception("wake-up listener for %s failed", topic)
+
+
+@event.listens_for(Session, "before_commit")
+def _before_commit(session: Session) -> None:
+    # On PostgreSQL the wake-up also crosses processes: NOTIFY is delivered at commit, and
+    # only if the transaction commits (see app/pg_listener.py for the listening side).
+    topics = session.info.get("wake")
+    bind = session.get_bind()
+    if topics and bind.dialect.name == "postgresql":
+        for topic in sorted(topics):
+            session.execute(text("SELECT pg_notify(:channel, :topic)"),
+                            {"channel": PG_CHANNEL, "topic": topic})
 
 
 @event.listens_for(Session, "after_commit")

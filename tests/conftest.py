@@ -106,6 +106,16 @@ def database(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest
 
 
 @pytest.fixture
+def postgres_db(pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """PostgreSQL only (a test of something SQLite does not have)."""
+    _truncate_pg(pg_url)
+    _configure(monkeypatch, tmp_path, pg_url)
+    yield pg_url
+    db.dispose_engines()
+    reset_settings()
+
+
+@pytest.fixture
 def world(database: str) -> Any:
     """A workspace with an admin and an approver, and helpers (see tests/support.py)."""
     from tests.support import World

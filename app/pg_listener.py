@@ -1,0 +1,58 @@
+"""Cross-process wake-ups on PostgreSQL: LISTEN for the topics other processes NOTIFY.
+
+A commit that makes steps ready or writes events sends `pg_notify` in its own transaction
+(app/wakeup.py); every process running background jobs listens here and wakes its executor
+or dispatcher at once. The interval poll stays the safety net if the connection drops.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import psycopg
+
+from app import wakeup
+
+log = logging.getLogger(__name__)
+
+RECONNECT_MAX_S = 30.0
+WAIT_S = 1.0
+
+
+def _libpq_url(database_url: str) -> str:
+    return database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+class PgListener:
+    def __init__(self, database_url: str) -> None:
+        self.url = _libpq_url(database_url)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="pg-listener", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=WAIT_S * 3)
+
+    def _loop(self) -> None:
+        delay = 1.0
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self.url, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(f"LISTEN {wakeup.PG_CHANNEL}")
+                    delay = 1.0
+                    # Work may have been committed while we were not listening.
+                    for topic in wakeup.TOPICS:
+                        wakeup.notify(topic)
+                    while not self._stop.is_set():
+                        for note in conn.notifies(timeout=WAIT_S):
+                            if note.payload in wakeup.TOPICS:
+                                wakeup.notify(note.payload)
+            except psycopg.Error as exc:
+                log.warning("wake-up listener lost its connection (%s); retrying in %.0f s",
+                            exc.__class__.__name__, delay)
+                self._stop.wait(delay)
+                delay = min(delay * 2, RECONNECT_MAX_S)

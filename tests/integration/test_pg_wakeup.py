@@ -1,0 +1,63 @@
+"""PostgreSQL carries wake-ups across processes: NOTIFY on commit, LISTEN in each process."""
+
+from __future__ import annotations
+
+import threading
+
+import psycopg
+import pytest
+
+from app import wakeup
+from app.db import write_session
+from app.pg_listener import PgListener
+from app.repo import events
+from tests.support import World
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+def pg(postgres_db: str) -> str:
+    return postgres_db
+
+
+@pytest.fixture
+def pg_world(pg: str) -> World:
+    return World.create()
+
+
+def test_a_commit_that_emits_events_notifies_other_connections(pg: str, pg_world: World) -> None:
+    listener = psycopg.connect(pg.replace("+psycopg", ""), autocommit=True)
+    listener.execute(f"LISTEN {wakeup.PG_CHANNEL}")
+    with write_session() as session:
+        events.emit(session, type="run.started", workspace_id=pg_world.workspace_id, data={})
+        session.commit()
+    payloads = [n.payload for n in listener.notifies(timeout=2, stop_after=1)]
+    listener.close()
+    assert payloads == [wakeup.EVENTS]
+
+
+def test_listener_wakes_local_subscribers_when_another_process_notifies(pg: str) -> None:
+    woke = threading.Event()
+    unsubscribe = wakeup.subscribe(wakeup.STEPS, woke.set)
+    listener = PgListener(pg)
+    listener.start()
+    try:
+        woke.wait(3)  # the listener announces every topic once it is connected
+        woke.clear()
+        with psycopg.connect(pg.replace("+psycopg", ""), autocommit=True) as other:
+            other.execute("SELECT pg_notify(%s, %s)", (wakeup.PG_CHANNEL, wakeup.STEPS))
+        assert woke.wait(3)
+    finally:
+        listener.stop()
+        unsubscribe()
+
+
+def test_a_rolled_back_transaction_notifies_nobody(pg: str, pg_world: World) -> None:
+    listener = psycopg.connect(pg.replace("+psycopg", ""), autocommit=True)
+    listener.execute(f"LISTEN {wakeup.PG_CHANNEL}")
+    with write_session() as session:
+        events.emit(session, type="run.started", workspace_id=pg_world.workspace_id, data={})
+        session.rollback()
+    assert list(listener.notifies(timeout=0.5, stop_after=1)) == []
+    listener.close()
