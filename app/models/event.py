@@ -36,12 +36,24 @@ class Event(SQLModel, table=True):
     fanned_out_at: datetime | None = None
 
 
+class PayloadFormat:
+    """How a delivery's JSON body is shaped for a subscription."""
+
+    STANDARD = "standard"
+    # The standard payload plus the camelCase keys (runId, workflowId, orgId) that clients of
+    # the /api/public compatibility routes read.
+    COMPAT = "compat"
+    ALL = (STANDARD, COMPAT)
+
+
 class Webhook(SQLModel, table=True):
     id: str = id_field("wh")
     workspace_id: str = workspace_fk()
     url: str = Field(max_length=2000)
     description: str = Field(default="", max_length=500)
     events: list[str] = json_field(list)
+    payload_format: str = Field(default=PayloadFormat.STANDARD, max_length=20,
+                                sa_column_kwargs={"server_default": PayloadFormat.STANDARD})
     secret_encrypted: str
     previous_secret_encrypted: str | None = None
     previous_secret_expires_at: datetime | None = None
