@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from app import wakeup
 from app.engine.definition import Definition, input_fields
 from app.models import (
     Approval,
@@ -186,6 +187,7 @@ def block_run(session: Session, *, run: Run, reason: str, step: StepRun, now: da
     if approval is not None:
         extra.update(approval_id=approval.id, assignees=approval.assignees,
                      instructions=approval.instructions)
+        wakeup.mark(session, wakeup.APPROVALS)
     _emit(session, run, "run.awaiting_approval", **extra)
 
 
@@ -235,6 +237,7 @@ def cancel_open_work(session: Session, *, run: Run, now: datetime, reason: str) 
         approval.status = ApprovalStatus.CANCELLED
         approval.decided_at = now
         session.add(approval)
+        wakeup.mark(session, wakeup.APPROVALS)
 
 
 def _finish_child_without_resume(session: Session, child: Run, now: datetime) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
+from app import wakeup
 from app.clock import iso, utcnow
 from app.engine.progress import definition_of_version, record_step_done
 from app.errors import Conflict, FieldError, Forbidden, ValidationFailed, not_found
@@ -63,6 +64,7 @@ def decide_approval(
     approval.decided_by = actor.display
     approval.decided_at = now
     session.add(approval)
+    wakeup.mark(session, wakeup.APPROVALS)
     result = {"decision": decision, "by": actor.display, "comment": comment or None,
               "decided_at": iso(now), "approval_id": approval.id}
     step.status = StepStatus.DONE
