@@ -11,7 +11,7 @@ import reflex as rx
 
 from app.api.main import create_api
 from app.settings import get_settings
-from app.ui.pages.home import home
+from app.ui.pages import register_all
 
 log = logging.getLogger("app")
 
@@ -32,5 +32,5 @@ async def background_jobs() -> AsyncIterator[None]:
 
 
 app = rx.App(api_transformer=create_api())
-app.add_page(home, route="/", title="Flowdesk")
+register_all(app)
 app.register_lifespan_task(background_jobs)

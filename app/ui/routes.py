@@ -1,0 +1,52 @@
+"""Every page route and the URL builders the pages link with (one place to rename a path)."""
+
+from __future__ import annotations
+
+from urllib.parse import quote, urlencode
+
+SIGN_IN = "/sign-in"
+DASHBOARD = "/"
+WORKFLOWS = "/workflows"
+FORMS = "/forms"
+RUNS = "/runs"
+RUN = "/runs/[run_id]"
+APPROVALS = "/approvals"
+SETTINGS = "/settings"
+SETTINGS_API_KEYS = "/settings/api-keys"
+SETTINGS_WEBHOOKS = "/settings/webhooks"
+SETTINGS_CREDENTIALS = "/settings/credentials"
+SETTINGS_MEMBERS = "/settings/members"
+# Served by plain FastAPI routes (not Reflex pages) so that a GET can never decide.
+APPROVAL_LINK_PREFIX = "/approval-links"
+PUBLIC_FORM_PREFIX = "/f"
+
+# Pages reachable without a session (the guard never redirects from these).
+PUBLIC_PREFIXES = (SIGN_IN, APPROVAL_LINK_PREFIX + "/", PUBLIC_FORM_PREFIX + "/")
+
+
+def run_url(run_id: str) -> str:
+    return f"{RUNS}/{quote(run_id, safe='')}"
+
+
+def runs_url(**filters: str) -> str:
+    query = urlencode({k: v for k, v in filters.items() if v})
+    return f"{RUNS}?{query}" if query else RUNS
+
+
+def approval_link_url(token: str, base_url: str = "") -> str:
+    return f"{base_url.rstrip('/')}{APPROVAL_LINK_PREFIX}/{token}"
+
+
+def sign_in_url(next_path: str | None = None) -> str:
+    if not next_path or next_path.startswith(SIGN_IN) or not next_path.startswith("/"):
+        return SIGN_IN
+    return f"{SIGN_IN}?{urlencode({'next': next_path})}"
+
+
+def safe_next(next_path: str | None) -> str:
+    """Only a local path may follow sign-in (no open redirect to another site)."""
+    if not next_path or not next_path.startswith("/") or next_path.startswith("//"):
+        return DASHBOARD
+    if next_path.startswith(SIGN_IN) or "\\" in next_path:
+        return DASHBOARD
+    return next_path
