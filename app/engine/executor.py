@@ -169,10 +169,10 @@ class Executor:
 
     def run_claim(self, claim: Claim) -> None:
         with read_session() as session:
-            step = session.get(StepRun, claim.step_id)
-            run = session.get(Run, claim.run_id)
-            if step is None or run is None:
+            loaded = steps_repo.load_claimed(session, claim)
+            if loaded is None:
                 return
+            step, run = loaded
             definition = definition_of_version(session, run.workflow_version_id)
         outcome = self._decide(claim, step, run, definition)
         self._commit(claim, step, definition, outcome)

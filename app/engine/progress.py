@@ -153,14 +153,16 @@ def record_step_done(
     if next_key is None:
         finish_run(session, run=run, status=RunStatus.COMPLETED, now=now)
         return
-    schedule_step(session, run=run, key=next_key, previous_key=step.step_key,
+    schedule_step(session, run=run, key=next_key, after=step, previous_key=step.step_key,
                   definition=definition, now=now)
 
 
 def schedule_step(
-    session: Session, *, run: Run, key: str, previous_key: str | None, definition: Definition,
-    now: datetime,
+    session: Session, *, run: Run, key: str, after: StepRun, previous_key: str | None,
+    definition: Definition, now: datetime,
 ) -> StepRun:
+    """Add step `key` after `after`, the run's latest step (a run has one open step at a time,
+    so the timeline's order is simply the latest step's seq + 1)."""
     spec = definition.steps[key]
     run.current_step = key
     run.status = RunStatus.IN_PROGRESS
@@ -172,7 +174,7 @@ def schedule_step(
         run_id=run.id,
         step_key=key,
         kind=spec.kind,
-        seq=steps.next_seq(session, run.id),
+        seq=after.seq + 1,
         max_attempts=max_attempts_of(spec),
         now=now,
         input={"previous": previous_key} if previous_key else {},

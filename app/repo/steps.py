@@ -17,7 +17,7 @@ from sqlalchemy import and_, case, or_, update
 from sqlmodel import Session, col, select
 
 from app import wakeup
-from app.models import StepRun, StepStatus
+from app.models import Run, StepRun, StepStatus
 
 
 @dataclass(frozen=True)
@@ -118,6 +118,35 @@ def finish_claim(session: Session, claim: Claim, *, values: dict[str, Any]) -> b
     return session.execute(statement).rowcount == 1
 
 
+_STEP_COLUMNS = ("id", "run_id", "workspace_id", "step_key", "kind", "seq", "status", "attempt",
+                 "max_attempts", "input", "started_at")
+_RUN_COLUMNS = ("id", "workspace_id", "workflow_id", "workflow_version_id", "version_number",
+                "workflow_title", "status", "input", "outputs", "trigger", "created_at",
+                "deadline_at", "parent_step_id")
+
+
+def load_claimed(session: Session, claim: Claim) -> tuple[StepRun, Run] | None:
+    """The claimed step and its run in one query, as detached objects (read-only use).
+
+    A Core select: the executor's hot path does not need ORM identity or change tracking.
+    """
+    step_cols = [getattr(StepRun, name) for name in _STEP_COLUMNS]
+    run_cols = [getattr(Run, name) for name in _RUN_COLUMNS]
+    query = (
+        select(*step_cols, *run_cols)  # type: ignore[call-overload]
+        .join(Run, col(Run.id) == col(StepRun.run_id))
+        .where(col(StepRun.id) == claim.step_id)
+    )
+    row = session.connection().execute(query).first()
+    if row is None:
+        return None
+    values = tuple(row)
+    split = len(_STEP_COLUMNS)
+    step = StepRun.model_construct(**dict(zip(_STEP_COLUMNS, values[:split], strict=True)))
+    run = Run.model_construct(**dict(zip(_RUN_COLUMNS, values[split:], strict=True)))
+    return step, run
+
+
 def add_step(
     session: Session,
     *,
@@ -165,12 +194,6 @@ def open_steps_of_run(session: Session, run_id: str) -> Sequence[StepRun]:
         StepRun.run_id == run_id, col(StepRun.status).in_(StepStatus.OPEN)
     )
     return session.exec(query).all()
-
-
-def next_seq(session: Session, run_id: str) -> int:
-    query = select(StepRun.seq).where(StepRun.run_id == run_id).order_by(col(StepRun.seq).desc())
-    last = session.exec(query.limit(1)).first()
-    return 0 if last is None else last + 1
 
 
 def new_token() -> str:

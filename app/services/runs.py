@@ -147,7 +147,7 @@ def retry_step(session: Session, *, workspace_id: str, step_id: str, actor: Acto
     """Run a failed step again, with a fresh retry budget, as a new entry on the timeline."""
     step, run = _failed_step(session, workspace_id=workspace_id, step_id=step_id)
     definition = definition_of_version(session, run.workflow_version_id)
-    retried = schedule_step(session, run=run, key=step.step_key,
+    retried = schedule_step(session, run=run, key=step.step_key, after=step,
                             previous_key=(step.input or {}).get("previous"),
                             definition=definition, now=utcnow())
     audit.record(session, workspace_id=workspace_id, actor=actor, action="step.retried",
