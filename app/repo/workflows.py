@@ -73,7 +73,7 @@ def get_version_by_number(
 def latest_version(session: Session, workflow_id: str) -> WorkflowVersion | None:
     query = (
         select(WorkflowVersion)
-        .where(WorkflowVersion.workflow_id == workflow_id)
+        .where(WorkflowVersion.workflow_id == workflow_id, WorkflowVersion.number > 0)
         .order_by(col(WorkflowVersion.number).desc())
     )
     return session.exec(query.limit(1)).first()
@@ -82,7 +82,7 @@ def latest_version(session: Session, workflow_id: str) -> WorkflowVersion | None
 def list_versions(session: Session, workflow_id: str) -> Sequence[WorkflowVersion]:
     query = (
         select(WorkflowVersion)
-        .where(WorkflowVersion.workflow_id == workflow_id)
+        .where(WorkflowVersion.workflow_id == workflow_id, WorkflowVersion.number > 0)
         .order_by(col(WorkflowVersion.number).desc())
     )
     return session.exec(query).all()
@@ -95,3 +95,42 @@ def published_ids(session: Session, workspace_id: str) -> set[str]:
         col(Workflow.deleted_at).is_(None),
     )
     return set(session.exec(query).all())
+
+
+# A test run of an unpublished draft pins a snapshot of it: a version numbered below zero
+# (-1, -2, …), which publishing and version lists never see (they take numbers > 0 only).
+def next_draft_snapshot_number(session: Session, workflow_id: str) -> int:
+    query = select(func.min(WorkflowVersion.number)).where(
+        WorkflowVersion.workflow_id == workflow_id, WorkflowVersion.number < 0
+    )
+    lowest = session.exec(query).one()
+    return -1 if lowest is None else int(lowest) - 1
+
+
+def published_workflows(session: Session, workspace_id: str) -> Sequence[Workflow]:
+    """Every published, undeleted workflow of a workspace, newest first."""
+    query = (
+        select(Workflow)
+        .where(Workflow.workspace_id == workspace_id,
+               col(Workflow.published_number).is_not(None),
+               col(Workflow.deleted_at).is_(None))
+        .order_by(col(Workflow.created_at).desc(), col(Workflow.id).desc())
+    )
+    return session.exec(query).all()
+
+
+def list_versions_page(session: Session, workflow_id: str, *, limit: int,
+                       before: tuple[datetime, str] | None = None) -> Sequence[WorkflowVersion]:
+    """Newest first; `before` is the (published_at, id) of the previous page's last row.
+    Only published versions (numbered from 1): test-run snapshots are numbered below zero."""
+    query = select(WorkflowVersion).where(WorkflowVersion.workflow_id == workflow_id,
+                                          WorkflowVersion.number > 0)
+    if before:
+        at, ident = before
+        query = query.where(
+            (col(WorkflowVersion.published_at) < at)
+            | ((col(WorkflowVersion.published_at) == at) & (col(WorkflowVersion.id) < ident))
+        )
+    query = query.order_by(col(WorkflowVersion.published_at).desc(),
+                           col(WorkflowVersion.id).desc())
+    return session.exec(query.limit(limit)).all()
