@@ -11,6 +11,7 @@ import reflex as rx
 
 from app.api.main import create_api
 from app.settings import get_settings
+from app.ui.approval_link_pages import router as approval_link_router
 from app.ui.pages import register_all
 
 log = logging.getLogger("app")
@@ -31,6 +32,8 @@ async def background_jobs() -> AsyncIterator[None]:
         await asyncio.to_thread(stop_background)
 
 
-app = rx.App(api_transformer=create_api())
+api = create_api()
+api.include_router(approval_link_router)
+app = rx.App(api_transformer=api)
 register_all(app)
 app.register_lifespan_task(background_jobs)

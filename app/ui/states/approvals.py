@@ -1,0 +1,175 @@
+"""The approvals inbox: pending items (live), history, deciding, and signed links."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from app.db import read_session, write_session
+from app.errors import Conflict, DomainError
+from app.services import approval_links, inbox
+from app.services.inbox import InboxItem
+from app.services.permissions import Member
+from app.settings import get_settings
+from app.ui import routes
+from app.ui.states import live
+from app.ui.states.auth import AuthState, call_service
+
+WATCH = "approvals"
+
+
+def _pending(member: Member) -> list[InboxItem]:
+    with read_session() as session:
+        return inbox.pending_for(session, member=member)
+
+
+def _decided(member: Member) -> list[InboxItem]:
+    with read_session() as session:
+        return inbox.decided_for(session, member=member)
+
+
+def _decide(member: Member, approval_id: str, decision: str, comment: str | None) -> None:
+    with write_session() as session:
+        inbox.decide(session, member=member, approval_id=approval_id, decision=decision,
+                     comment=comment)
+
+
+def _eligible(member: Member, approval_id: str) -> list[dict]:
+    with read_session() as session:
+        return approval_links.eligible_approvers(session, member=member, approval_id=approval_id)
+
+
+def _link(member: Member, approval_id: str, user_id: str) -> str:
+    with read_session() as session:
+        token = approval_links.make_link_token(session, member=member, approval_id=approval_id,
+                                               approver_user_id=user_id)
+    return routes.approval_link_url(token, get_settings().public_url)
+
+
+class ApprovalsState(AuthState):
+    tab: str = "pending"
+    pending: list[InboxItem] = []
+    decided: list[InboxItem] = []
+    loaded: bool = False
+    comments: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    busy_id: str = ""
+    notice: str = ""
+    # the "link for an approver" dialog
+    link_approval_id: str = ""
+    link_candidates: list[dict[str, str]] = []
+    link_user_id: str = ""
+    link_url: str = ""
+    link_error: str = ""
+
+    def _member(self) -> Member:
+        return Member(user_id=self.user_id, email=self.email, role=self.role,
+                      workspace_id=self.workspace_id)
+
+    @rx.event
+    def set_tab(self, tab: str) -> Any:
+        self.tab = tab
+        if tab == "decided":
+            return ApprovalsState.load_decided
+        return None
+
+    @rx.event
+    def set_comment(self, approval_id: str, text: str) -> None:
+        self.comments[approval_id] = text
+
+    @rx.event
+    async def load_decided(self) -> None:
+        self.decided = await call_service(_decided, self._member())
+
+    @rx.event
+    def open_page(self) -> Any:
+        self.notice = ""
+        self.errors = {}
+        self.loaded = False
+        self.tab = "pending"
+        return ApprovalsState.watch
+
+    @rx.event(background=True)
+    async def watch(self) -> None:
+        """Reload the pending list on every relevant commit (or each second)."""
+        token = self.router.session.client_token
+        generation = live.begin(token, WATCH)
+        try:
+            async with live.Waker() as waker:
+                while live.is_current(token, WATCH, generation):
+                    async with self:
+                        if not self.user_id:
+                            return
+                        member = self._member()
+                    items = await call_service(_pending, member)
+                    async with self:
+                        if items != self.pending or not self.loaded:
+                            self.pending = items
+                            self.loaded = True
+                    await waker.wait()
+        finally:
+            live.end(token, WATCH, generation)
+
+    @rx.event
+    async def decide(self, approval_id: str, decision: str) -> Any:
+        self.busy_id = approval_id
+        self.errors.pop(approval_id, None)
+        self.notice = ""
+        yield
+        comment = (self.comments.get(approval_id) or "").strip() or None
+        try:
+            principal = await self._principal()
+            await call_service(_decide, principal.member, approval_id, decision, comment)
+        except Conflict as exc:
+            # Someone else decided first (or the run moved on): say so and drop the item.
+            self.notice = str(exc)
+            self.pending = [i for i in self.pending if i.id != approval_id]
+        except DomainError as exc:
+            self.errors[approval_id] = str(exc)
+        else:
+            self.comments.pop(approval_id, None)
+            self.pending = [i for i in self.pending if i.id != approval_id]
+            word = "Approved" if decision == "approved" else "Rejected"
+            yield rx.toast.success(f"{word}. The run continues.")
+        finally:
+            self.busy_id = ""
+
+    # ----- signed links -----
+    @rx.event
+    async def open_link_dialog(self, approval_id: str) -> None:
+        self.link_approval_id = approval_id
+        self.link_url = ""
+        self.link_error = ""
+        self.link_user_id = ""
+        try:
+            rows = await call_service(_eligible, self._member(), approval_id)
+        except DomainError as exc:
+            self.link_candidates = []
+            self.link_error = str(exc)
+            return
+        self.link_candidates = [{k: str(v) for k, v in r.items()} for r in rows]
+        if rows:
+            self.link_user_id = str(rows[0]["user_id"])
+        else:
+            self.link_error = "Nobody you can make a link for may decide this approval"
+
+    @rx.event
+    def close_link_dialog(self) -> None:
+        self.link_approval_id = ""
+        self.link_url = ""
+
+    @rx.event
+    def set_link_user(self, user_id: str) -> None:
+        self.link_user_id = user_id
+        self.link_url = ""
+
+    @rx.event
+    async def make_link(self) -> None:
+        self.link_error = ""
+        try:
+            principal = await self._principal()
+            self.link_url = await call_service(_link, principal.member, self.link_approval_id,
+                                               self.link_user_id)
+        except DomainError as exc:
+            self.link_error = str(exc)
