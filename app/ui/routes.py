@@ -50,3 +50,26 @@ def safe_next(next_path: str | None) -> str:
     if next_path.startswith(SIGN_IN) or "\\" in next_path:
         return DASHBOARD
     return next_path
+
+
+# ----- building: workflows, forms, public forms -----
+WORKFLOW = "/workflows/[workflow_id]"
+FORM = "/forms/[form_id]"
+FORM_SUBMISSIONS = "/forms/[form_id]/submissions"
+PUBLIC_FORM = "/f/[slug]"
+
+
+def workflow_url(workflow_id: str) -> str:
+    return f"{WORKFLOWS}/{quote(workflow_id, safe='')}"
+
+
+def form_url(form_id: str) -> str:
+    return f"{FORMS}/{quote(form_id, safe='')}"
+
+
+def form_submissions_url(form_id: str) -> str:
+    return f"{form_url(form_id)}/submissions"
+
+
+def public_form_url(slug: str, base_url: str = "") -> str:
+    return f"{base_url.rstrip('/')}{PUBLIC_FORM_PREFIX}/{quote(slug, safe='')}"

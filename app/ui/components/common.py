@@ -120,7 +120,8 @@ def time_text(value: rx.Var, **props: object) -> rx.Component:
     """An ISO timestamp shown in the reader's local time (a dash when empty)."""
     return rx.cond(
         value != "",
-        rx.moment(value, format="YYYY-MM-DD HH:mm:ss", local=True, **props),
+        rx.moment(value, format="YYYY-MM-DD HH:mm:ss", local=True, white_space="nowrap",
+                  **props),
         rx.text("—", as_="span", color_scheme="gray"),
     )
 
