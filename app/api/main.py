@@ -1,24 +1,137 @@
 """The public REST API: one FastAPI app whose routes all live under /api/v1 (and the seed
-products' compatibility paths), mounted on Reflex's backend by app/app.py."""
+products' compatibility paths), mounted on Reflex's backend by app/app.py.
+
+Reflex's own app is mounted inside this one, so every layer below acts on /api/ paths only.
+Request path through the layers (outermost first):
+
+    RequestContextMiddleware   request id, echoed as X-Request-Id; last-resort 500
+    CallerMiddleware           resolves the API key once (routes enforce it via require())
+    RateLimitMiddleware        per-key read/write buckets, headers on every answer, 429
+    BodyGuardMiddleware        NUL in the URL 400, body over the cap 413, malformed JSON 400
+    IdempotencyMiddleware      Idempotency-Key on POST: claim, replay, 409, 422
+    ServerErrorMiddleware      unhandled exception → 500 (503 when the database is down)
+    routes                     parse → one service → shape; domain errors → problem+json
+"""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+import importlib
+import re
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.responses import JSONResponse
+from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.routing import compile_path
+
+from app.api.deps import CallerMiddleware
+from app.api.docs import install_docs
+from app.api.errors import install_error_handlers, problem_response
+from app.api.idempotency import IdempotencyMiddleware
+from app.api.limits import RateLimitMiddleware, new_limiter
+from app.api.middleware import (
+    BodyGuardMiddleware,
+    RequestContextMiddleware,
+    ServerErrorMiddleware,
+)
+from app.api.openapi import install_openapi
+from app.settings import get_settings
 
 API_PREFIX = "/api/v1"
+OPENAPI_URL = f"{API_PREFIX}/openapi.json"
+CATCH_ALL = "/api/{path:path}"
+ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+
+
+def _core_routers() -> list[APIRouter]:
+    from app.api.compat import seed000, seed004
+    from app.api.routes import (
+        approvals,
+        audit,
+        credentials,
+        forms,
+        meta,
+        runs,
+        steps,
+        workflows,
+        workspaces,
+    )
+
+    return [meta.router, workspaces.router, workflows.router, runs.router, steps.router,
+            approvals.router, forms.router, credentials.router, audit.router,
+            seed000.router, seed004.router]
+
+
+# ---------------------------------------------------------------- webhooks plug in here
+# Issue 4 owns app/api/routes/webhooks.py. It exposes `router` (/api/v1/webhooks…) and, for
+# seed 000's /api/public/webhooks, `compat_router`; both are included here once the module
+# exists, with the same dependencies (app.api.deps.require("webhooks:write"), sessions,
+# pagination) and the same problem+json, limits and idempotency as every other route.
+WEBHOOK_ROUTES = "app.api.routes.webhooks"
+
+
+def _webhook_routers() -> list[APIRouter]:
+    try:
+        webhooks = importlib.import_module(WEBHOOK_ROUTES)
+    except ModuleNotFoundError as exc:
+        if exc.name != WEBHOOK_ROUTES:
+            raise
+        return []
+    return [router for router in (getattr(webhooks, "router", None),
+                                  getattr(webhooks, "compat_router", None))
+            if router is not None]
+# ---------------------------------------------------------------- end of webhooks
+
+
+def _operation_id(route: APIRoute) -> str:
+    return route.name
+
+
+def _install_unknown_route_problems(api: FastAPI) -> None:
+    """Unknown /api/ paths answer a 404 problem, a known path with the wrong method a 405
+    problem with `Allow` (without this, Reflex's catch-all mount would answer them)."""
+
+    table: list[tuple[re.Pattern[str], set[str]]] = []
+
+    def methods_at(path: str) -> set[str]:
+        if not table:
+            for route in iter_route_contexts(api.routes):
+                if route.path and route.methods and route.path != CATCH_ALL:
+                    table.append((compile_path(route.path)[0], set(route.methods)))
+        return {m for regex, methods in table if regex.fullmatch(path) for m in methods}
+
+    @api.api_route(CATCH_ALL, methods=ALL_METHODS, include_in_schema=False)
+    async def unknown_api_route(request: Request, path: str) -> JSONResponse:
+        allowed = methods_at(request.url.path)
+        if allowed:
+            return problem_response(
+                status=405, scope=request.scope,
+                detail=f"{request.method} is not allowed here; use "
+                       f"{', '.join(sorted(allowed))}",
+                headers={"Allow": ", ".join(sorted(allowed))})
+        return problem_response(status=404, scope=request.scope,
+                                detail=f"There is no API route at /api/{path}")
 
 
 def create_api() -> FastAPI:
-    api = FastAPI(
-        title="Flowdesk API",
-        version="1.0.0",
-        openapi_url=f"{API_PREFIX}/openapi.json",
-        docs_url=None,
-        redoc_url=None,
-    )
+    settings = get_settings()
+    api = FastAPI(title="Flowdesk API", version="1.0.0", openapi_url=OPENAPI_URL,
+                  docs_url=None, redoc_url=None,
+                  generate_unique_id_function=_operation_id)
+    for router in [*_core_routers(), *_webhook_routers()]:
+        api.include_router(router)
+    install_docs(api, openapi_url=OPENAPI_URL)
+    _install_unknown_route_problems(api)
+    install_error_handlers(api)
+    install_openapi(api)
 
-    @api.get(f"{API_PREFIX}/health", tags=["meta"], summary="Liveness of the API")
-    def health() -> dict[str, str]:
-        return {"status": "ok"}
-
+    limiter = new_limiter(settings)
+    api.state.limiter = limiter
+    # add_middleware wraps: the last one added is the outermost.
+    api.add_middleware(ServerErrorMiddleware)
+    api.add_middleware(IdempotencyMiddleware)
+    api.add_middleware(BodyGuardMiddleware, max_body_bytes=lambda: get_settings().max_body_bytes)
+    api.add_middleware(RateLimitMiddleware, limiter=limiter,
+                       shared_storage=bool(settings.redis_url))
+    api.add_middleware(CallerMiddleware)
+    api.add_middleware(RequestContextMiddleware)
     return api

@@ -98,3 +98,7 @@ def _fail(args: dict[str, Any], _call: ToolCall) -> Any:
 @register("echo", description="Return the arguments and the run's input.")
 def _echo(args: dict[str, Any], call: ToolCall) -> Any:
     return {"args": args, "input": dict(call.input)}
+
+
+# Seed 004's example tools (demo stand-ins), registered wherever tools are: see demo_tools.
+from app.engine import demo_tools  # noqa: E402, F401

@@ -3,6 +3,7 @@
 from app.models.api_key import SCOPES, ApiKey
 from app.models.audit import Actor, AuditLog
 from app.models.base import Role, RunStatus, StepStatus, Trigger, new_id
+from app.models.compat import CompatNumber
 from app.models.credential import CREDENTIAL_TYPES, Credential
 from app.models.event import (
     EVENT_TYPES,
@@ -28,6 +29,7 @@ __all__ = [
     "Approval",
     "ApprovalStatus",
     "AuditLog",
+    "CompatNumber",
     "Credential",
     "DeliveryStatus",
     "Event",

@@ -42,3 +42,7 @@ def members_of_workspace(session: Session, workspace_id: str) -> Sequence[tuple[
 
 def first_workspace(session: Session) -> Workspace | None:
     return session.exec(select(Workspace).order_by(col(Workspace.created_at)).limit(1)).first()
+
+
+def get_workspace(session: Session, workspace_id: str) -> Workspace | None:
+    return session.get(Workspace, workspace_id)

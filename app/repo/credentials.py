@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
+from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.models import Credential
@@ -27,3 +29,20 @@ def list_credentials(session: Session, *, workspace_id: str) -> Sequence[Credent
         .order_by(col(Credential.created_at).desc(), col(Credential.id).desc())
     )
     return session.exec(query).all()
+
+
+def list_credentials_page(session: Session, *, workspace_id: str, limit: int,
+                          search: str | None = None,
+                          before: tuple[datetime, str] | None = None) -> Sequence[Credential]:
+    """Newest first; `before` is the (created_at, id) of the previous page's last row."""
+    query = select(Credential).where(Credential.workspace_id == workspace_id)
+    if search:
+        query = query.where(func.lower(Credential.name).like(f"%{search.lower()}%"))
+    if before:
+        at, ident = before
+        query = query.where(
+            (col(Credential.created_at) < at)
+            | ((col(Credential.created_at) == at) & (col(Credential.id) < ident))
+        )
+    query = query.order_by(col(Credential.created_at).desc(), col(Credential.id).desc())
+    return session.exec(query.limit(limit)).all()

@@ -189,3 +189,13 @@ def public_form(session: Session, *, slug: str) -> Form:
     if not form.is_published:
         raise Conflict("This form is not accepting responses")
     return form
+
+
+def submit_form_in_workspace(session: Session, *, workspace_id: str, form_id: str, data: Any,
+                             actor: Actor) -> FormSubmission:
+    """A submission through the API: the key's own workspace, published or not (the owner
+    may test a draft form), otherwise exactly like a public submission."""
+    form = forms_repo.get_form(session, form_id, workspace_id=workspace_id)
+    if form is None:
+        raise not_found("form", form_id)
+    return submit_form(session, form=form, data=data, actor=actor)

@@ -150,3 +150,29 @@ def delete_workflow(session: Session, *, workspace_id: str, workflow_id: str,
     audit.record(session, workspace_id=workspace_id, actor=actor, action="workflow.deleted",
                  resource_type="workflow", resource_id=workflow.id)
     session.commit()
+
+
+def add_published_workflow(session: Session, *, workspace_id: str, actor: Actor, title: str,
+                           description: str = "",
+                           definition: Any = None) -> tuple[Workflow, WorkflowVersion]:
+    """Create a workflow and publish its first version inside the caller's transaction (no
+    commit): seed 004's create-and-start composes it with starting the run."""
+    clean_title = _check_title(title)
+    stored = _require_valid(session, workspace_id=workspace_id,
+                            raw=normalise_definition(definition if definition is not None
+                                                     else {}))
+    now = utcnow()
+    workflow = Workflow(workspace_id=workspace_id, title=clean_title,
+                        description=description or "", definition=stored,
+                        status=WorkflowStatus.PUBLISHED, published_number=1,
+                        created_by=actor.display, created_at=now, updated_at=now)
+    version = WorkflowVersion(workspace_id=workspace_id, workflow_id=workflow.id, number=1,
+                              title=clean_title, definition=stored, published_by=actor.display,
+                              published_at=now)
+    session.add(workflow)
+    session.add(version)
+    audit.record(session, workspace_id=workspace_id, actor=actor, action="workflow.created",
+                 resource_type="workflow", resource_id=workflow.id)
+    audit.record(session, workspace_id=workspace_id, actor=actor, action="workflow.published",
+                 resource_type="workflow", resource_id=workflow.id, details={"number": 1})
+    return workflow, version

@@ -1,0 +1,178 @@
+"""Route dependencies: the authenticated caller with its scopes, database sessions, If-Match.
+
+The key behind a request is resolved once, by `CallerMiddleware`, before rate limiting and
+idempotency need it; `require(...)` then enforces it per route: 401 without a live key, 403
+for an IP outside the key's allow-list, an X-Workspace-Id naming another workspace, or a
+missing scope (the problem names it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from fastapi import Depends, Header, Request, Security
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from app.api.errors import is_api_path
+from app.api.middleware import state_of
+from app.clock import utcnow
+from app.db import read_session, write_session
+from app.errors import DomainError, Forbidden, Unauthorized
+from app.models import Actor
+from app.services.api_access import Caller, identify_caller, record_key_use
+
+CALLER_STATE = "caller"
+MISSING_KEY = ("An API key is required: send 'Authorization: Bearer <key>' or "
+               "'X-Api-Key: <key>'")
+
+BEARER = HTTPBearer(auto_error=False, scheme_name="bearer",
+                    description="`Authorization: Bearer fdk_…` with an API key.")
+API_KEY_HEADER = APIKeyHeader(name="X-Api-Key", auto_error=False, scheme_name="apiKey",
+                              description="The same API key in the `X-Api-Key` header.")
+
+
+def secret_of(headers: Headers) -> str | None:
+    """The key a request carries (Authorization: Bearer first, then X-Api-Key)."""
+    authorization = headers.get("authorization")
+    if authorization:
+        scheme, _, value = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise Unauthorized("Use 'Authorization: Bearer <key>' (or the X-Api-Key header)")
+        return value.strip()
+    key = headers.get("x-api-key")
+    return key.strip() if key and key.strip() else None
+
+
+def resolve_caller(headers: Headers) -> Caller | DomainError:
+    """Blocking (database): the caller, or the error that refuses the request."""
+    try:
+        secret = secret_of(headers)
+        if secret is None:
+            return Unauthorized(MISSING_KEY)
+        now = utcnow()
+        with read_session() as session:
+            caller = identify_caller(session, secret=secret, now=now)
+    except DomainError as exc:
+        return exc
+    if caller.needs_touch(now):
+        with write_session() as session:
+            record_key_use(session, key_id=caller.key_id, now=now)
+    return caller
+
+
+class CallerMiddleware:
+    """Resolve the API key of each /api/ request once and keep it in the request state."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and is_api_path(scope["path"]):
+            headers = Headers(scope=scope)
+            if headers.get("authorization") or headers.get("x-api-key"):
+                outcome = await run_in_threadpool(resolve_caller, headers)
+            else:
+                outcome = Unauthorized(MISSING_KEY)
+            state_of(scope)[CALLER_STATE] = outcome
+        await self.app(scope, receive, send)
+
+
+def caller_outcome(scope: Scope) -> Caller | DomainError | None:
+    return state_of(scope).get(CALLER_STATE)
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller of one request: its key, workspace and the audit actor to record."""
+
+    caller: Caller
+    request_id: str | None
+
+    @property
+    def workspace_id(self) -> str:
+        return self.caller.workspace_id
+
+    @property
+    def actor(self) -> Actor:
+        return self.caller.actor(self.request_id)
+
+
+def _authorize(request: Request, scopes: tuple[str, ...]) -> Principal:
+    outcome = caller_outcome(request.scope)
+    if outcome is None:  # the middleware did not run (the API used without create_api)
+        outcome = resolve_caller(request.headers)
+    if isinstance(outcome, DomainError):
+        raise outcome
+    caller = outcome
+    if not caller.ip_allowed(request.client.host if request.client else None):
+        raise Forbidden("This API key may not be used from your IP address",
+                        extra={"reason": "ip_not_allowed"})
+    named = request.headers.get("x-workspace-id")
+    if named is not None and named.strip() != caller.workspace_id:
+        raise Forbidden("X-Workspace-Id names a workspace this API key does not belong to; "
+                        "omit the header or send the key's own workspace id (GET "
+                        "/api/v1/workspaces)", extra={"reason": "workspace_mismatch"})
+    missing = [scope for scope in scopes if scope not in caller.scopes]
+    if missing:
+        raise Forbidden(f"This API key lacks the '{missing[0]}' scope",
+                        extra={"missing_scope": missing[0], "required_scopes": list(scopes)})
+    return Principal(caller=caller, request_id=state_of(request.scope).get("request_id"))
+
+
+def require(*scopes: str) -> Callable[..., Principal]:
+    """A dependency admitting keys that hold every scope given (none: any live key)."""
+
+    def dependency(
+        request: Request,
+        _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
+        _api_key: Annotated[str | None, Security(API_KEY_HEADER)] = None,
+    ) -> Principal:
+        return _authorize(request, scopes)
+
+    dependency.required_scopes = scopes  # type: ignore[attr-defined]  # read by openapi.py
+    return dependency
+
+
+def required_scopes(call: Any) -> tuple[str, ...] | None:
+    return getattr(call, "required_scopes", None)
+
+
+def _read_db() -> Iterator[Session]:
+    with read_session() as session:
+        yield session
+
+
+def _write_db() -> Iterator[Session]:
+    with write_session() as session:
+        yield session
+
+
+ReadSession = Annotated[Session, Depends(_read_db)]
+WriteSession = Annotated[Session, Depends(_write_db)]
+
+IF_MATCH_PATTERN = r'^\s*(\*|(W/)?"?[0-9]{1,9}"?)\s*$'
+
+
+def if_match_version(
+    if_match: Annotated[str | None, Header(
+        alias="If-Match", pattern=IF_MATCH_PATTERN,
+        description="The version you read (the ETag). A stale version is refused with 409 "
+                    "instead of overwriting a change you have not seen.",
+        examples=['"3"'])] = None,
+) -> int | None:
+    if if_match is None or if_match.strip() == "*":
+        return None
+    return int(if_match.strip().removeprefix("W/").strip('"'))
+
+
+IfMatch = Annotated[int | None, Depends(if_match_version)]
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'

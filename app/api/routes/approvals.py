@@ -1,0 +1,58 @@
+"""/api/v1/approvals: list (filters), get, decide. A key with approvals:write decides for
+its workspace; the decision is recorded as the key's."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query
+
+from app.api.deps import Principal, ReadSession, WriteSession, require
+from app.api.openapi import problems
+from app.api.pagination import Created, Paging, page_of
+from app.api.schemas.approvals import ApprovalDecision, ApprovalPage, ApprovalPublic
+from app.errors import not_found
+from app.repo import approvals as approvals_repo
+from app.services import approvals
+
+router = APIRouter(prefix="/api/v1/approvals", tags=["approvals"])
+
+Reader = Annotated[Principal, Depends(require("runs:read"))]
+Decider = Annotated[Principal, Depends(require("approvals:write"))]
+StatusFilter = Annotated[str | None, Query(
+    pattern=r"^(pending|approved|rejected|cancelled)(,(pending|approved|rejected|cancelled))*$",
+    description="One status or several, comma-separated.", examples=["pending"])]
+IdFilter = Annotated[str | None, Query(max_length=200)]
+
+
+@router.get("", name="list_approvals", response_model=ApprovalPage,
+            summary="List approvals (newest first; `status=pending` for the inbox)")
+def list_approvals(caller: Reader, session: ReadSession, paging: Paging, created: Created,
+                   status: StatusFilter = None, run_id: IdFilter = None,
+                   workflow_id: IdFilter = None) -> dict[str, object]:
+    rows = approvals_repo.list_approvals(
+        session, workspace_id=caller.workspace_id, limit=paging.fetch, status=status,
+        run_id=run_id, workflow_id=workflow_id, created_after=created.after,
+        created_before=created.before, before=paging.before)
+    return page_of(rows, paging, ApprovalPublic.model_validate)
+
+
+@router.get("/{approval_id}", name="get_approval", response_model=ApprovalPublic,
+            responses=problems(404), summary="Get an approval")
+def get_approval(approval_id: str, caller: Reader, session: ReadSession) -> ApprovalPublic:
+    approval = approvals_repo.get_approval(session, approval_id,
+                                           workspace_id=caller.workspace_id)
+    if approval is None:
+        raise not_found("approval", approval_id)
+    return ApprovalPublic.model_validate(approval)
+
+
+@router.post("/{approval_id}/decide", name="decide_approval", response_model=ApprovalPublic,
+             responses=problems(404),
+             summary="Approve or reject; the run continues (or ends) accordingly")
+def decide_approval(approval_id: str, body: ApprovalDecision, caller: Decider,
+                    session: WriteSession) -> ApprovalPublic:
+    approval = approvals.decide_approval(session, workspace_id=caller.workspace_id,
+                                         approval_id=approval_id, decision=body.decision,
+                                         actor=caller.actor, comment=body.comment)
+    return ApprovalPublic.model_validate(approval)

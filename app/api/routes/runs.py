@@ -1,0 +1,144 @@
+"""/api/v1/runs and /api/v1/workflows/{id}/runs: trigger (optionally waiting), list, get
+with steps and outputs, cancel."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Response, status
+from starlette.concurrency import run_in_threadpool
+
+from app.api.deps import Principal, ReadSession, WriteSession, require
+from app.api.openapi import problems
+from app.api.pagination import Created, Paging, page_of
+from app.api.schemas.runs import (
+    RunCancel,
+    RunCreate,
+    RunPage,
+    RunPublic,
+    RunSummary,
+    WorkflowRunCreate,
+)
+from app.api.waiting import MAX_WAIT_S, wait_until_settled
+from app.db import read_session, write_session
+from app.errors import not_found
+from app.models import Run
+from app.repo import runs as runs_repo
+from app.repo import steps as steps_repo
+from app.services import runs, workflows
+
+router = APIRouter(prefix="/api/v1", tags=["runs"])
+
+Reader = Annotated[Principal, Depends(require("runs:read"))]
+Runner = Annotated[Principal, Depends(require("runs:write"))]
+_STATUS = "(IN_PROGRESS|BLOCKED|FLAGGED|COMPLETED|CANCELLED)"
+STATUS_LIST = f"^{_STATUS}(,{_STATUS})*$"
+StatusFilter = Annotated[str | None, Query(
+    pattern=STATUS_LIST, description="One status or several, comma-separated.",
+    examples=["BLOCKED,FLAGGED"])]
+TriggerFilter = Annotated[str | None, Query(
+    pattern="^(api|form|schedule|ui|signal|subworkflow)$", description="How runs started.")]
+Search = Annotated[str | None, Query(max_length=200,
+                                     description="Part of the run id or workflow title.")]
+Wait = Annotated[float, Query(
+    ge=0, le=MAX_WAIT_S, description="Seconds (up to 30) to wait for the run to leave "
+    "IN_PROGRESS (complete, block on an approval or signal, or flag) before answering; the "
+    "answer shows the run as it is then.")]
+RUN_LINKS = {"201": {"links": {
+    "GetRun": {"operationId": "get_run", "parameters": {"run_id": "$response.body#/id"}},
+    "CancelRun": {"operationId": "cancel_run", "parameters": {"run_id": "$response.body#/id"}},
+}}}
+CREATED_HEADERS = {"x-response-headers": {"201": ["Location"]}}
+
+
+def run_detail(session: Any, run: Run) -> RunPublic:
+    return RunPublic.of(run, steps_repo.steps_of_run(session, run.id))
+
+
+def _trigger(caller: Principal, workflow_id: str, body: WorkflowRunCreate) -> str:
+    with write_session() as session:
+        run = runs.trigger_run(session, workspace_id=caller.workspace_id,
+                               workflow_id=workflow_id, input=body.input, actor=caller.actor,
+                               version_number=body.version)
+        return run.id
+
+
+def _load(caller: Principal, run_id: str) -> RunPublic:
+    with read_session() as session:
+        run = runs_repo.get_run(session, run_id, workspace_id=caller.workspace_id)
+        if run is None:
+            raise not_found("run", run_id)
+        return run_detail(session, run)
+
+
+async def _start(caller: Principal, workflow_id: str, body: WorkflowRunCreate, wait: float,
+                 response: Response) -> RunPublic:
+    run_id = await run_in_threadpool(_trigger, caller, workflow_id, body)
+    await wait_until_settled(run_id, wait)
+    response.headers["Location"] = f"{router.prefix}/runs/{run_id}"
+    return await run_in_threadpool(_load, caller, run_id)
+
+
+@router.post("/workflows/{workflow_id}/runs", name="trigger_workflow_run",
+             status_code=status.HTTP_201_CREATED, response_model=RunPublic,
+             summary="Trigger a run of the workflow's published version",
+             responses={**problems(404, 409), **RUN_LINKS}, openapi_extra=CREATED_HEADERS)
+async def trigger_workflow_run(workflow_id: str, caller: Runner, response: Response,
+                               body: WorkflowRunCreate | None = None,
+                               wait: Wait = 0) -> RunPublic:
+    return await _start(caller, workflow_id, body or WorkflowRunCreate(), wait, response)
+
+
+@router.post("/runs", name="create_run", status_code=status.HTTP_201_CREATED,
+             response_model=RunPublic, summary="Trigger a run (the workflow named in the body)",
+             responses={**problems(404, 409), **RUN_LINKS}, openapi_extra=CREATED_HEADERS)
+async def create_run(body: RunCreate, caller: Runner, response: Response,
+                     wait: Wait = 0) -> RunPublic:
+    return await _start(caller, body.workflow_id, body, wait, response)
+
+
+@router.get("/runs", name="list_runs", response_model=RunPage, summary="List runs")
+def list_runs(caller: Reader, session: ReadSession, paging: Paging, created: Created,
+              status: StatusFilter = None, workflow_id: Annotated[str | None, Query(
+                  max_length=200)] = None, trigger: TriggerFilter = None,
+              search: Search = None) -> dict[str, object]:
+    filters = runs_repo.RunFilter(status=status, workflow_id=workflow_id,
+                                  created_after=created.after, created_before=created.before,
+                                  search=search, trigger=trigger)
+    rows = runs_repo.list_runs(session, workspace_id=caller.workspace_id, filters=filters,
+                               limit=paging.fetch, before=paging.before)
+    return page_of(rows, paging, RunSummary.model_validate)
+
+
+@router.get("/workflows/{workflow_id}/runs", name="list_workflow_runs",
+            response_model=RunPage, responses=problems(404),
+            summary="List the runs of one workflow", tags=["runs", "workflows"])
+def list_workflow_runs(workflow_id: str, caller: Reader, session: ReadSession,
+                       paging: Paging, created: Created,
+                       status: StatusFilter = None) -> dict[str, object]:
+    workflow = workflows.get_workflow(session, workspace_id=caller.workspace_id,
+                                      workflow_id=workflow_id)
+    filters = runs_repo.RunFilter(status=status, workflow_id=workflow.id,
+                                  created_after=created.after, created_before=created.before)
+    rows = runs_repo.list_runs(session, workspace_id=caller.workspace_id, filters=filters,
+                               limit=paging.fetch, before=paging.before)
+    return page_of(rows, paging, RunSummary.model_validate)
+
+
+@router.get("/runs/{run_id}", name="get_run", response_model=RunPublic,
+            responses=problems(404), summary="Get a run with its steps and outputs")
+def get_run(run_id: str, caller: Reader, session: ReadSession) -> RunPublic:
+    run = runs_repo.get_run(session, run_id, workspace_id=caller.workspace_id)
+    if run is None:
+        raise not_found("run", run_id)
+    return run_detail(session, run)
+
+
+@router.post("/runs/{run_id}/cancel", name="cancel_run", response_model=RunPublic,
+             responses=problems(404),
+             summary="Cancel a run: it stops between steps, its approvals are cancelled")
+def cancel_run(run_id: str, caller: Runner, session: WriteSession,
+               body: RunCancel | None = None) -> RunPublic:
+    run = runs.cancel_run(session, workspace_id=caller.workspace_id, run_id=run_id,
+                          actor=caller.actor, reason=body.reason if body else None)
+    return run_detail(session, run)

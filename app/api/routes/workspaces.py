@@ -1,0 +1,36 @@
+"""/api/v1/workspaces: the key's own workspace (seed 001's workspace id, seed 000's orgId)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
+
+from app.api.deps import Principal, ReadSession, require
+from app.api.openapi import problems
+from app.api.pagination import Paging
+from app.api.schemas.workspaces import WorkspacePage, WorkspacePublic
+from app.errors import not_found
+from app.repo import accounts
+
+router = APIRouter(prefix="/api/v1/workspaces", tags=["workspaces"])
+
+AnyKey = Annotated[Principal, Depends(require())]
+
+
+@router.get("", name="list_workspaces", response_model=WorkspacePage,
+            summary="List the workspaces this key can use (its own)")
+def list_workspaces(caller: AnyKey, session: ReadSession, paging: Paging) -> WorkspacePage:
+    workspace = accounts.get_workspace(session, caller.workspace_id)
+    shown = [WorkspacePublic.model_validate(workspace)] if workspace and not paging.before \
+        else []
+    return WorkspacePage(data=shown, next_cursor=None, has_more=False)
+
+
+@router.get("/{workspace_id}", name="get_workspace", response_model=WorkspacePublic,
+            responses=problems(404), summary="Get the key's workspace")
+def get_workspace(workspace_id: str, caller: AnyKey, session: ReadSession) -> WorkspacePublic:
+    workspace = accounts.get_workspace(session, caller.workspace_id)
+    if workspace is None or workspace_id != caller.workspace_id:
+        raise not_found("workspace", workspace_id)
+    return WorkspacePublic.model_validate(workspace)

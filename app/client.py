@@ -1,0 +1,311 @@
+"""A small typed client for the Flowdesk REST API v1 (httpx), used by the tests and benchmarks.
+
+    with FlowdeskClient("http://localhost:3000", api_key="fdk_…") as fd:
+        run = fd.runs.trigger("wf_…", {"Full Name": "Jane Doe"}, wait=10)
+        for approval in fd.approvals.iterate(status="pending"):
+            fd.approvals.decide(approval.id, "approved", comment="ok")
+
+Every method returns the API's own response models (app/api/schemas); an error answer raises
+`FlowdeskError` carrying the problem document. Pass `http=` to reuse any `httpx.Client`
+(FastAPI's TestClient included) or `transport=` for `httpx.MockTransport`.
+"""
+
+from __future__ import annotations
+
+import builtins
+import uuid
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypeVar
+
+import httpx
+from pydantic import BaseModel
+
+from app.api.schemas.approvals import ApprovalPage, ApprovalPublic
+from app.api.schemas.audit import AuditEventPage
+from app.api.schemas.credentials import CredentialPage, CredentialPublic
+from app.api.schemas.forms import FormPage, FormPublic, SubmissionPage, SubmissionPublic
+from app.api.schemas.runs import RunPage, RunPublic, StepPublic
+from app.api.schemas.workflows import (
+    ValidationReport,
+    WorkflowPage,
+    WorkflowPublic,
+    WorkflowVersionPage,
+    WorkflowVersionPublic,
+)
+from app.api.schemas.workspaces import WorkspacePage, WorkspacePublic
+
+DEFAULT_TIMEOUT_S = 40.0  # above the longest run-and-wait (30 s)
+API = "/api/v1"
+
+Model = TypeVar("Model", bound=BaseModel)
+Item = TypeVar("Item", bound=BaseModel)
+
+
+class FlowdeskError(Exception):
+    """An error answer: `status`, and the problem+json body (`code`, `detail`, `errors`)."""
+
+    def __init__(self, status: int, problem: Mapping[str, Any], response: httpx.Response):
+        self.status = status
+        self.problem = dict(problem)
+        self.code: str = str(problem.get("code", ""))
+        self.detail: str = str(problem.get("detail", ""))
+        self.errors: list[dict[str, Any]] = list(problem.get("errors") or [])
+        self.response = response
+        super().__init__(f"{status} {self.code}: {self.detail}")
+
+
+def _clean(params: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in params.items() if value is not None}
+
+
+class FlowdeskClient:
+    def __init__(self, base_url: str = "http://localhost:3000", api_key: str | None = None, *,
+                 http: httpx.Client | None = None, transport: httpx.BaseTransport | None = None,
+                 timeout: float = DEFAULT_TIMEOUT_S) -> None:
+        self.api_key = api_key
+        self._owns_http = http is None
+        self.http = http or httpx.Client(base_url=base_url, transport=transport,
+                                         timeout=timeout)
+        self.last_response: httpx.Response | None = None
+        self.workspaces = Workspaces(self)
+        self.workflows = Workflows(self)
+        self.runs = Runs(self)
+        self.steps = Steps(self)
+        self.approvals = Approvals(self)
+        self.forms = Forms(self)
+        self.credentials = Credentials(self)
+        self.audit = Audit(self)
+
+    def __enter__(self) -> FlowdeskClient:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self._owns_http:
+            self.http.close()
+
+    def request(self, method: str, path: str, *, json: Any = None,
+                params: Mapping[str, Any] | None = None,
+                headers: Mapping[str, str] | None = None,
+                idempotency_key: str | None = None) -> httpx.Response:
+        """Send one request; raise FlowdeskError on a 4xx/5xx answer."""
+        sent = dict(headers or {})
+        if self.api_key:
+            sent.setdefault("Authorization", f"Bearer {self.api_key}")
+        if idempotency_key:
+            sent["Idempotency-Key"] = idempotency_key
+        response = self.http.request(method, path, json=json, params=_clean(params or {}),
+                                     headers=sent)
+        self.last_response = response
+        if response.status_code >= 400:
+            try:
+                problem = response.json()
+            except ValueError:
+                problem = {"detail": response.text}
+            raise FlowdeskError(response.status_code, problem if isinstance(problem, dict)
+                                else {"detail": str(problem)}, response)
+        return response
+
+    def call(self, model: type[Model], method: str, path: str, **kwargs: Any) -> Model:
+        return model.model_validate(self.request(method, path, **kwargs).json())
+
+    def iterate(self, fetch: Callable[[str | None], Any]) -> Iterator[Any]:
+        """Every item of a list, following next_cursor."""
+        cursor: str | None = None
+        while True:
+            page = fetch(cursor)
+            yield from page.data
+            if not page.has_more or not page.next_cursor:
+                return
+            cursor = page.next_cursor
+
+
+class _Resource:
+    def __init__(self, client: FlowdeskClient) -> None:
+        self.client = client
+
+
+class Workspaces(_Resource):
+    def list(self) -> WorkspacePage:
+        return self.client.call(WorkspacePage, "GET", f"{API}/workspaces")
+
+    def get(self, workspace_id: str) -> WorkspacePublic:
+        return self.client.call(WorkspacePublic, "GET", f"{API}/workspaces/{workspace_id}")
+
+
+class Workflows(_Resource):
+    def list(self, *, limit: int | None = None, cursor: str | None = None,
+             status: str | None = None, search: str | None = None) -> WorkflowPage:
+        return self.client.call(WorkflowPage, "GET", f"{API}/workflows", params={
+            "limit": limit, "cursor": cursor, "status": status, "search": search})
+
+    def iterate(self, **filters: Any) -> Iterator[Any]:
+        return self.client.iterate(lambda cursor: self.list(cursor=cursor, **filters))
+
+    def create(self, title: str, definition: Mapping[str, Any], *, description: str = "",
+               idempotency_key: str | None = None) -> WorkflowPublic:
+        return self.client.call(WorkflowPublic, "POST", f"{API}/workflows", json={
+            "title": title, "description": description, "definition": dict(definition)},
+            idempotency_key=idempotency_key)
+
+    def get(self, workflow_id: str) -> WorkflowPublic:
+        return self.client.call(WorkflowPublic, "GET", f"{API}/workflows/{workflow_id}")
+
+    def update(self, workflow_id: str, *, version: int | None = None,
+               **changes: Any) -> WorkflowPublic:
+        headers = {"If-Match": f'"{version}"'} if version is not None else None
+        return self.client.call(WorkflowPublic, "PATCH", f"{API}/workflows/{workflow_id}",
+                                json=changes, headers=headers)
+
+    def delete(self, workflow_id: str) -> None:
+        self.client.request("DELETE", f"{API}/workflows/{workflow_id}")
+
+    def validate(self, workflow_id: str,
+                 definition: Mapping[str, Any] | None = None) -> ValidationReport:
+        body = {"definition": dict(definition)} if definition is not None else {}
+        return self.client.call(ValidationReport, "POST",
+                                f"{API}/workflows/{workflow_id}/validate", json=body)
+
+    def publish(self, workflow_id: str) -> WorkflowVersionPublic:
+        return self.client.call(WorkflowVersionPublic, "POST",
+                                f"{API}/workflows/{workflow_id}/publish")
+
+    def versions(self, workflow_id: str, *, limit: int | None = None,
+                 cursor: str | None = None) -> WorkflowVersionPage:
+        return self.client.call(WorkflowVersionPage, "GET",
+                                f"{API}/workflows/{workflow_id}/versions",
+                                params={"limit": limit, "cursor": cursor})
+
+    def version(self, workflow_id: str, number: int) -> WorkflowVersionPublic:
+        return self.client.call(WorkflowVersionPublic, "GET",
+                                f"{API}/workflows/{workflow_id}/versions/{number}")
+
+    def runs(self, workflow_id: str, *, limit: int | None = None, cursor: str | None = None,
+             status: str | None = None) -> RunPage:
+        return self.client.call(RunPage, "GET", f"{API}/workflows/{workflow_id}/runs",
+                                params={"limit": limit, "cursor": cursor, "status": status})
+
+
+class Runs(_Resource):
+    def trigger(self, workflow_id: str, input: Mapping[str, Any] | None = None, *,
+                version: int | None = None, wait: float | None = None,
+                idempotency_key: str | None = None) -> RunPublic:
+        """Start a run; `wait` (≤ 30 s) answers once it completes, blocks or flags."""
+        body: dict[str, Any] = {"input": dict(input or {})}
+        if version is not None:
+            body["version"] = version
+        return self.client.call(RunPublic, "POST", f"{API}/workflows/{workflow_id}/runs",
+                                json=body, params={"wait": wait},
+                                idempotency_key=idempotency_key or str(uuid.uuid4()))
+
+    def list(self, *, limit: int | None = None, cursor: str | None = None,
+             status: str | None = None, workflow_id: str | None = None,
+             trigger: str | None = None, search: str | None = None,
+             created_after: str | None = None, created_before: str | None = None) -> RunPage:
+        return self.client.call(RunPage, "GET", f"{API}/runs", params={
+            "limit": limit, "cursor": cursor, "status": status, "workflow_id": workflow_id,
+            "trigger": trigger, "search": search, "created_after": created_after,
+            "created_before": created_before})
+
+    def iterate(self, **filters: Any) -> Iterator[Any]:
+        return self.client.iterate(lambda cursor: self.list(cursor=cursor, **filters))
+
+    def get(self, run_id: str) -> RunPublic:
+        return self.client.call(RunPublic, "GET", f"{API}/runs/{run_id}")
+
+    def cancel(self, run_id: str, reason: str | None = None) -> RunPublic:
+        return self.client.call(RunPublic, "POST", f"{API}/runs/{run_id}/cancel",
+                                json={"reason": reason} if reason else {})
+
+
+class Steps(_Resource):
+    def get(self, step_id: str) -> StepPublic:
+        return self.client.call(StepPublic, "GET", f"{API}/steps/{step_id}")
+
+    def retry(self, step_id: str) -> StepPublic:
+        return self.client.call(StepPublic, "POST", f"{API}/steps/{step_id}/retry")
+
+    def skip(self, step_id: str) -> StepPublic:
+        return self.client.call(StepPublic, "POST", f"{API}/steps/{step_id}/skip")
+
+    def ready(self, step_id: str, payload: Mapping[str, Any] | None = None) -> StepPublic:
+        return self.client.call(StepPublic, "POST", f"{API}/steps/{step_id}/ready",
+                                json={"payload": dict(payload or {})})
+
+
+class Approvals(_Resource):
+    def list(self, *, limit: int | None = None, cursor: str | None = None,
+             status: str | None = None, run_id: str | None = None,
+             workflow_id: str | None = None) -> ApprovalPage:
+        return self.client.call(ApprovalPage, "GET", f"{API}/approvals", params={
+            "limit": limit, "cursor": cursor, "status": status, "run_id": run_id,
+            "workflow_id": workflow_id})
+
+    def iterate(self, **filters: Any) -> Iterator[Any]:
+        return self.client.iterate(lambda cursor: self.list(cursor=cursor, **filters))
+
+    def get(self, approval_id: str) -> ApprovalPublic:
+        return self.client.call(ApprovalPublic, "GET", f"{API}/approvals/{approval_id}")
+
+    def decide(self, approval_id: str, decision: str,
+               comment: str | None = None) -> ApprovalPublic:
+        return self.client.call(ApprovalPublic, "POST", f"{API}/approvals/{approval_id}/decide",
+                                json={"decision": decision, "comment": comment})
+
+
+class Forms(_Resource):
+    def list(self, *, limit: int | None = None, cursor: str | None = None,
+             search: str | None = None) -> FormPage:
+        return self.client.call(FormPage, "GET", f"{API}/forms",
+                                params={"limit": limit, "cursor": cursor, "search": search})
+
+    def create(self, title: str, fields: builtins.list[Mapping[str, Any]],
+               **options: Any) -> FormPublic:
+        return self.client.call(FormPublic, "POST", f"{API}/forms", json={
+            "title": title, "fields": [dict(f) for f in fields], **options})
+
+    def get(self, form_id: str) -> FormPublic:
+        return self.client.call(FormPublic, "GET", f"{API}/forms/{form_id}")
+
+    def update(self, form_id: str, *, version: int | None = None, **changes: Any) -> FormPublic:
+        headers = {"If-Match": f'"{version}"'} if version is not None else None
+        return self.client.call(FormPublic, "PATCH", f"{API}/forms/{form_id}", json=changes,
+                                headers=headers)
+
+    def delete(self, form_id: str) -> None:
+        self.client.request("DELETE", f"{API}/forms/{form_id}")
+
+    def submit(self, form_id: str, data: Mapping[str, Any]) -> SubmissionPublic:
+        return self.client.call(SubmissionPublic, "POST", f"{API}/forms/{form_id}/submissions",
+                                json={"data": dict(data)})
+
+    def submissions(self, form_id: str, *, limit: int | None = None,
+                    cursor: str | None = None) -> SubmissionPage:
+        return self.client.call(SubmissionPage, "GET", f"{API}/forms/{form_id}/submissions",
+                                params={"limit": limit, "cursor": cursor})
+
+
+class Credentials(_Resource):
+    def list(self, *, limit: int | None = None, cursor: str | None = None) -> CredentialPage:
+        return self.client.call(CredentialPage, "GET", f"{API}/credentials",
+                                params={"limit": limit, "cursor": cursor})
+
+    def create(self, name: str, type: str, value: str,
+               config: Mapping[str, str] | None = None) -> CredentialPublic:
+        return self.client.call(CredentialPublic, "POST", f"{API}/credentials", json={
+            "name": name, "type": type, "value": value, "config": dict(config or {})})
+
+    def get(self, credential_id: str) -> CredentialPublic:
+        return self.client.call(CredentialPublic, "GET", f"{API}/credentials/{credential_id}")
+
+    def delete(self, credential_id: str) -> None:
+        self.client.request("DELETE", f"{API}/credentials/{credential_id}")
+
+
+class Audit(_Resource):
+    def list(self, *, limit: int | None = None, cursor: str | None = None,
+             action: str | None = None, resource_id: str | None = None) -> AuditEventPage:
+        return self.client.call(AuditEventPage, "GET", f"{API}/audit-events", params={
+            "limit": limit, "cursor": cursor, "action": action, "resource_id": resource_id})

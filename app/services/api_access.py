@@ -1,0 +1,82 @@
+"""Who is calling the API: the live key behind a secret, with its workspace's limits, and a
+throttled record of when each key was last used."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import update
+from sqlmodel import Session, col
+
+from app.models import Actor, ApiKey, Workspace
+from app.services.api_keys import authenticate
+
+# last_used_at is written at most this often per key, so reads stay reads.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """An authenticated API key, detached from any session."""
+
+    key_id: str
+    prefix: str
+    workspace_id: str
+    scopes: frozenset[str]
+    allowed_ips: tuple[str, ...]
+    read_limit_per_min: int | None
+    write_limit_per_min: int | None
+    last_used_at: datetime | None
+
+    def actor(self, request_id: str | None = None) -> Actor:
+        return Actor(type="api_key", id=self.key_id, label=self.prefix, request_id=request_id)
+
+    def needs_touch(self, now: datetime) -> bool:
+        return self.last_used_at is None or now - self.last_used_at >= LAST_USED_RESOLUTION
+
+    def ip_allowed(self, address: str | None) -> bool:
+        """True without an allow-list; else the peer address must be in one of its networks."""
+        if not self.allowed_ips:
+            return True
+        try:
+            peer = ipaddress.ip_address(address or "")
+        except ValueError:
+            return False
+        for entry in self.allowed_ips:
+            try:
+                if peer in ipaddress.ip_network(entry, strict=False):
+                    return True
+            except ValueError:
+                continue
+        return False
+
+
+def identify_caller(session: Session, *, secret: str, now: datetime) -> Caller:
+    """The caller behind a secret, or Unauthorized (malformed, unknown, revoked, expired)."""
+    key = authenticate(session, secret, now=now)
+    workspace = session.get(Workspace, key.workspace_id)
+    return Caller(
+        key_id=key.id,
+        prefix=key.prefix,
+        workspace_id=key.workspace_id,
+        scopes=frozenset(key.scopes or ()),
+        allowed_ips=tuple(key.allowed_ips or ()),
+        read_limit_per_min=workspace.rate_limit_read_per_min if workspace else None,
+        write_limit_per_min=workspace.rate_limit_write_per_min if workspace else None,
+        last_used_at=key.last_used_at,
+    )
+
+
+def record_key_use(session: Session, *, key_id: str, now: datetime) -> None:
+    """Set last_used_at unless another request did so within the last minute."""
+    stale = now - LAST_USED_RESOLUTION
+    session.execute(
+        update(ApiKey)
+        .where(col(ApiKey.id) == key_id,
+               col(ApiKey.last_used_at).is_(None) | (col(ApiKey.last_used_at) < stale))
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()

@@ -1,0 +1,98 @@
+"""Idempotency keys: the first request with a key claims it by inserting a record (the unique
+constraint on workspace + key decides between concurrent requests, on SQLite and PostgreSQL);
+its successful response is stored and replayed verbatim to any retry within 24 hours."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session
+
+from app.repo import idempotency as records
+
+KEEP_FOR = timedelta(hours=24)
+# A claim older than this without a response belongs to a request whose process died.
+ABANDONED_AFTER = timedelta(minutes=2)
+_CLAIM_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Claimed:
+    record_id: str
+
+
+@dataclass(frozen=True)
+class Replay:
+    status: int
+    body: str
+    headers: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class InFlight:
+    pass
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """The key was used for a different request (another body, path or method)."""
+
+
+ClaimOutcome = Claimed | Replay | InFlight | Mismatch
+
+
+def claim_key(session: Session, *, workspace_id: str, key: str, method: str, path: str,
+              request_hash: str, now: datetime) -> ClaimOutcome:
+    """Claim `key` for this request, or say why not (replay, in flight, mismatch)."""
+    expires_at = now + KEEP_FOR
+    for _ in range(_CLAIM_ATTEMPTS):
+        try:
+            record = records.insert_claim(session, workspace_id=workspace_id, key=key,
+                                          method=method, path=path, request_hash=request_hash,
+                                          now=now, expires_at=expires_at)
+            session.commit()
+            return Claimed(record.id)
+        except IntegrityError:
+            session.rollback()
+        existing = records.find_record(session, workspace_id=workspace_id, key=key)
+        if existing is None:
+            session.rollback()
+            continue  # released between our insert and our read: try to claim it again
+        # Read what we need now: a rollback expires the instance.
+        record_id, stored_hash = existing.id, existing.request_hash
+        status, body = existing.response_status, existing.response_body
+        headers = dict(existing.response_headers or {})
+        if records.take_over(session, record_id=record_id, method=method, path=path,
+                             request_hash=request_hash, now=now, expires_at=expires_at,
+                             abandoned_before=now - ABANDONED_AFTER):
+            session.commit()
+            return Claimed(record_id)
+        session.rollback()
+        if stored_hash != request_hash:
+            return Mismatch()
+        if status is None or body is None:
+            return InFlight()
+        return Replay(status, body, headers)
+    return InFlight()
+
+
+def complete_key(session: Session, *, record_id: str, status: int, body: str,
+                 headers: dict[str, Any]) -> None:
+    records.store_response(session, record_id=record_id, status=status, body=body,
+                           headers=headers)
+    session.commit()
+
+
+def release_key(session: Session, *, record_id: str) -> None:
+    """Forget a claim whose request failed, so a corrected retry may use the key again."""
+    records.delete_record(session, record_id)
+    session.commit()
+
+
+def purge_expired_keys(session: Session, *, now: datetime) -> int:
+    removed = records.delete_expired(session, now=now)
+    session.commit()
+    return removed
