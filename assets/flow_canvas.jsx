@@ -6,7 +6,6 @@ import {
   ReactFlow,
   Background,
   Controls,
-  MiniMap,
   Handle,
   Position,
   MarkerType,
@@ -223,7 +222,6 @@ export function FlowCanvas({
     >
       <Background gap={20} size={1} />
       <Controls showInteractive={false} />
-      <MiniMap pannable zoomable style={{ width: 140, height: 90 }} />
     </ReactFlow>
   );
 }

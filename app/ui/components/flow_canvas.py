@@ -37,11 +37,11 @@ class FlowCanvas(rx.NoSSRComponent):
     on_nodes_removed: rx.EventHandler[passthrough_event_spec(list[str])]
 
 
-def flow_canvas(**props: Any) -> rx.Component:
+def flow_canvas(height: str = CANVAS_HEIGHT, **props: Any) -> rx.Component:
     """The canvas in a box of fixed height (React Flow needs a sized parent)."""
     return rx.box(
         FlowCanvas.create(**props),
-        height=CANVAS_HEIGHT,
+        height=height,
         min_height="420px",
         width="100%",
         border="1px solid var(--gray-a5)",
