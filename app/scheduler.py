@@ -133,6 +133,7 @@ class Background:
         self.dispatcher = Dispatcher.for_settings(self.settings)
         self.jobs["dispatcher"] = WakeableJob(self.scheduler, "dispatcher", self.dispatcher.tick,
                                               poll)
+        self.dispatcher.on_delivery_finished = self.jobs["dispatcher"].wake
         self._unsubscribe.append(wakeup.subscribe(wakeup.EVENTS, self.jobs["dispatcher"].wake))
 
     @staticmethod
@@ -150,6 +151,8 @@ class Background:
             self.listener.stop()
             self.listener = None
         self.executor.stop(wait=True, timeout_s=drain_timeout_s)
+        if getattr(self, "dispatcher", None) is not None:
+            self.dispatcher.stop(wait=True, timeout_s=drain_timeout_s)
         self.http.close()
         log.info("background jobs stopped")
 

@@ -1,0 +1,194 @@
+"""The dispatcher's queries: fan events out into deliveries, claim due ones with a lease,
+and complete an attempt only while the lease is still held.
+
+Claims are one `UPDATE … WHERE id IN (SELECT … FOR UPDATE SKIP LOCKED) RETURNING`, as for
+steps (app/repo/steps.py): on SQLite the write session's BEGIN IMMEDIATE serialises them.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import and_, or_, update
+from sqlmodel import Session, col, func, select
+
+from app.clock import as_utc
+from app.models import DeliveryStatus, Event, Webhook, WebhookAttempt, WebhookDelivery
+from app.repo.webhooks import matches
+
+
+@dataclass(frozen=True)
+class DeliveryClaim:
+    """A delivery this dispatcher holds until `lease_expires_at`; the token proves it."""
+
+    delivery_id: str
+    webhook_id: str
+    event_id: str
+    workspace_id: str
+    attempt: int
+    created_at: datetime
+    token: str
+    lease_expires_at: datetime
+
+
+def has_unfanned_events(session: Session) -> bool:
+    query = select(Event.id).where(col(Event.fanned_out_at).is_(None)).limit(1)
+    return session.exec(query).first() is not None
+
+
+def fan_out_events(session: Session, *, now: datetime, limit: int) -> tuple[int, int]:
+    """Turn up to `limit` new events into deliveries, oldest first; (events, deliveries).
+
+    Each event goes to every active subscription of its workspace that names its type (or
+    `*`) and existed when the event happened. The unique (webhook, event, replay_of) key makes
+    a second fan-out of the same event impossible even if two dispatchers raced.
+    """
+    query = (
+        select(Event)
+        .where(col(Event.fanned_out_at).is_(None))
+        .order_by(col(Event.created_at), col(Event.id))
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    events = session.exec(query).all()
+    if not events:
+        return 0, 0
+    by_workspace: dict[str, list[Webhook]] = defaultdict(list)
+    hooks = select(Webhook).where(
+        col(Webhook.workspace_id).in_({event.workspace_id for event in events}),
+        col(Webhook.active).is_(True),
+    )
+    for webhook in session.exec(hooks).all():
+        by_workspace[webhook.workspace_id].append(webhook)
+    created = 0
+    for event in events:
+        for webhook in by_workspace.get(event.workspace_id, ()):
+            if not matches(webhook.events, event.type):
+                continue
+            if as_utc(webhook.created_at) > as_utc(event.created_at):
+                continue
+            session.add(WebhookDelivery(
+                workspace_id=event.workspace_id, webhook_id=webhook.id, event_id=event.id,
+                event_type=event.type, status=DeliveryStatus.PENDING, next_attempt_at=now,
+                created_at=now))
+            created += 1
+    session.execute(
+        update(Event)
+        .where(col(Event.id).in_([event.id for event in events]))
+        .values(fanned_out_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return len(events), created
+
+
+def _due(now: datetime) -> Any:
+    return or_(
+        and_(
+            col(WebhookDelivery.status) == DeliveryStatus.PENDING,
+            col(WebhookDelivery.next_attempt_at) <= now,
+            col(Webhook.active).is_(True),
+        ),
+        # A dispatcher died mid-attempt: take the delivery over (its webhook may since have
+        # been disabled; the attempt then ends without being sent).
+        and_(
+            col(WebhookDelivery.status) == DeliveryStatus.DELIVERING,
+            col(WebhookDelivery.lease_expires_at) < now,
+        ),
+    )
+
+
+def claim_due_deliveries(
+    session: Session, *, now: datetime, lease_s: float, limit: int
+) -> list[DeliveryClaim]:
+    """Lease up to `limit` due deliveries (pending and due, or an expired lease)."""
+    token = uuid.uuid4().hex
+    expires = now + timedelta(seconds=lease_s)
+    candidates = (
+        select(WebhookDelivery.id)
+        .join(Webhook, col(Webhook.id) == col(WebhookDelivery.webhook_id))
+        .where(_due(now))
+        .order_by(col(WebhookDelivery.next_attempt_at))
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=WebhookDelivery)  # type: ignore[arg-type]
+    )
+    statement = (
+        update(WebhookDelivery)
+        .where(col(WebhookDelivery.id).in_(candidates.scalar_subquery()))
+        .values(
+            status=DeliveryStatus.DELIVERING,
+            lease_token=token,
+            lease_expires_at=expires,
+            attempts=WebhookDelivery.attempts + 1,
+        )
+        .returning(
+            WebhookDelivery.id,
+            WebhookDelivery.webhook_id,
+            WebhookDelivery.event_id,
+            WebhookDelivery.workspace_id,
+            WebhookDelivery.attempts,
+            WebhookDelivery.created_at,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    rows = session.execute(statement).all()
+    return [
+        DeliveryClaim(delivery_id=row[0], webhook_id=row[1], event_id=row[2],
+                      workspace_id=row[3], attempt=row[4], created_at=as_utc(row[5]),
+                      token=token, lease_expires_at=expires)
+        for row in rows
+    ]
+
+
+def finish_delivery(session: Session, claim: DeliveryClaim, *, values: dict[str, Any]) -> bool:
+    """Apply `values` only if the lease is still this claim's; False when it was lost."""
+    statement = (
+        update(WebhookDelivery)
+        .where(
+            col(WebhookDelivery.id) == claim.delivery_id,
+            col(WebhookDelivery.lease_token) == claim.token,
+            col(WebhookDelivery.status) == DeliveryStatus.DELIVERING,
+        )
+        .values(lease_token=None, lease_expires_at=None, **values)
+        .execution_options(synchronize_session=False)
+    )
+    return session.execute(statement).rowcount == 1
+
+
+def add_attempt(
+    session: Session,
+    claim: DeliveryClaim,
+    *,
+    started_at: datetime,
+    status_code: int | None,
+    latency_ms: float | None,
+    error: str | None,
+    response_excerpt: str | None,
+) -> WebhookAttempt:
+    attempt = WebhookAttempt(
+        workspace_id=claim.workspace_id,
+        delivery_id=claim.delivery_id,
+        number=claim.attempt,
+        started_at=started_at,
+        status_code=status_code,
+        latency_ms=latency_ms,
+        error=error[:1000] if error else None,
+        response_excerpt=response_excerpt[:1000] if response_excerpt else None,
+    )
+    session.add(attempt)
+    return attempt
+
+
+def next_due_at(session: Session) -> datetime | None:
+    """When the earliest waiting delivery of an active subscription falls due."""
+    query = (
+        select(func.min(WebhookDelivery.next_attempt_at))
+        .join(Webhook, col(Webhook.id) == col(WebhookDelivery.webhook_id))
+        .where(col(WebhookDelivery.status) == DeliveryStatus.PENDING,
+               col(Webhook.active).is_(True))
+    )
+    found = session.exec(query).first()
+    return as_utc(found) if found is not None else None

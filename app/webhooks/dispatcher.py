@@ -1,0 +1,299 @@
+"""The webhook dispatcher: outbox events → deliveries → signed POSTs, concurrently, with retries.
+
+A tick (1) fans new events out into one delivery per matching subscription, (2) claims due
+deliveries with a lease, and (3) hands them to a thread pool that sends them through the one
+shared httpx client. No database transaction is open during an HTTP call: each attempt is
+read, sent, then recorded in its own transaction, and only while its lease is still held.
+A dispatcher that dies mid-attempt loses nothing: the lease expires and another takes over
+(delivery is at least once; receivers dedupe on `webhook-id`, the event id).
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import threading
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import httpx
+from sqlmodel import Session
+
+from app import crypto
+from app.clock import as_utc, utcnow
+from app.db import read_session, write_session
+from app.models import Actor, DeliveryStatus, Event, Webhook
+from app.repo import audit
+from app.repo import deliveries as deliveries_repo
+from app.repo import webhooks as webhooks_repo
+from app.repo.deliveries import DeliveryClaim
+from app.webhooks.delivery import AttemptResult, DeliveryJob, Verdict, build_body, judge, send
+from app.webhooks.outbound import client_for_settings
+
+if TYPE_CHECKING:
+    from app.settings import Settings
+
+log = logging.getLogger(__name__)
+
+DELIVERY_CONCURRENCY = 16
+CLAIM_BATCH = 32
+FAN_OUT_BATCH = 200
+# A lease outlives the slowest attempt (connect + read timeouts) with room to record it.
+LEASE_MARGIN_S = 10.0
+# run_until_idle(wait_for_retries=True) never sleeps longer than this at once.
+IDLE_WAIT_STEP_S = 0.5
+SYSTEM_ACTOR = Actor.system("webhook dispatcher")
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        http: httpx.Client,
+        clock: Callable[[], datetime] = utcnow,
+        timeout_s: float = 10.0,
+        retry_scale: float = 1.0,
+        max_failures: int = 20,
+        concurrency: int = DELIVERY_CONCURRENCY,
+        claim_batch: int = CLAIM_BATCH,
+        lease_s: float | None = None,
+        owns_http: bool = False,
+    ) -> None:
+        self.http = http
+        self.clock = clock
+        self.timeout_s = timeout_s
+        self.retry_scale = retry_scale
+        self.max_failures = max_failures
+        self.concurrency = concurrency
+        self.claim_batch = claim_batch
+        self.lease_s = lease_s if lease_s is not None else 2 * timeout_s + LEASE_MARGIN_S
+        self._owns_http = owns_http
+        self._pool: concurrent.futures.ThreadPoolExecutor | None = None
+        self._lock = threading.Lock()
+        self._in_flight = 0
+        self._saturated = False
+        self._stopping = False
+        # Called when a slot frees after a tick that found more work than slots.
+        self.on_delivery_finished: Callable[[], None] = lambda: None
+
+    @classmethod
+    def for_settings(cls, settings: Settings, *, http: httpx.Client | None = None,
+                     clock: Callable[[], datetime] = utcnow) -> Dispatcher:
+        """A dispatcher tuned by settings; it builds (and later closes) its client if not given."""
+        owns = http is None
+        client = http or client_for_settings(settings, timeout_s=settings.webhook_timeout_s)
+        return cls(http=client, clock=clock, timeout_s=settings.webhook_timeout_s,
+                   retry_scale=settings.webhook_retry_scale,
+                   max_failures=settings.webhook_max_failures, owns_http=owns)
+
+    # -- scheduling ---------------------------------------------------------------------
+
+    def tick(self) -> int:
+        """Fan out new events, then start as many due deliveries as there are free slots."""
+        self.fan_out()
+        started = 0
+        while not self._stopping:
+            with self._lock:
+                free = self.concurrency - self._in_flight
+            if free <= 0:
+                self._saturated = True
+                break
+            claims = self.claim(min(free, self.claim_batch))
+            if not claims:
+                break
+            for claim in claims:
+                self._submit(claim)
+            started += len(claims)
+        return started
+
+    def fan_out(self) -> int:
+        """Turn every unfanned event into deliveries; returns how many deliveries were made."""
+        made = 0
+        while True:
+            with read_session() as session:
+                if not deliveries_repo.has_unfanned_events(session):
+                    return made
+            with write_session() as session:
+                events, created = deliveries_repo.fan_out_events(
+                    session, now=self.clock(), limit=FAN_OUT_BATCH)
+                session.commit()
+            made += created
+            if events < FAN_OUT_BATCH:
+                return made
+
+    def claim(self, limit: int) -> list[DeliveryClaim]:
+        with write_session() as session:
+            claims = deliveries_repo.claim_due_deliveries(
+                session, now=self.clock(), lease_s=self.lease_s, limit=limit)
+            session.commit()
+        return claims
+
+    def _submit(self, claim: DeliveryClaim) -> None:
+        with self._lock:
+            self._in_flight += 1
+        self._ensure_pool().submit(self._deliver_and_release, claim)
+
+    def _ensure_pool(self) -> concurrent.futures.ThreadPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                self._pool = concurrent.futures.ThreadPoolExecutor(
+                    max_workers=self.concurrency, thread_name_prefix="webhook")
+            return self._pool
+
+    def _deliver_and_release(self, claim: DeliveryClaim) -> None:
+        try:
+            self.deliver(claim)
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+                wake, self._saturated = self._saturated, False
+            if wake:
+                self.on_delivery_finished()
+
+    @property
+    def in_flight(self) -> int:
+        with self._lock:
+            return self._in_flight
+
+    def run_until_idle(self, *, wait_for_retries: bool = False, max_wait_s: float = 30.0) -> int:
+        """Deliver everything due now, concurrently, and return the attempts made (tests, CLI).
+
+        With `wait_for_retries`, also sleep until scheduled retries fall due, until none is
+        left or `max_wait_s` has passed.
+        """
+        deadline = time.monotonic() + max_wait_s
+        attempts = 0
+        while True:
+            self.fan_out()
+            claims = self.claim(self.claim_batch)
+            if claims:
+                list(self._ensure_pool().map(self.deliver, claims))
+                attempts += len(claims)
+                continue
+            if not wait_for_retries or time.monotonic() >= deadline:
+                return attempts
+            with read_session() as session:
+                due = deliveries_repo.next_due_at(session)
+            if due is None:
+                return attempts
+            wait = (due - self.clock()).total_seconds()
+            time.sleep(min(max(wait, 0.0) + 0.01, IDLE_WAIT_STEP_S,
+                           max(deadline - time.monotonic(), 0.0)))
+
+    def stop(self, *, wait: bool = True, timeout_s: float | None = None) -> None:
+        """Claim nothing more; with `wait`, let attempts in flight finish (up to timeout_s)."""
+        self._stopping = True
+        pool = self._pool
+        if pool is not None:
+            if wait and timeout_s is not None:
+                waiter = threading.Thread(target=pool.shutdown, daemon=True)
+                waiter.start()
+                waiter.join(timeout_s)
+            else:
+                pool.shutdown(wait=wait)
+        if self._owns_http:
+            self.http.close()
+
+    # -- one attempt ----------------------------------------------------------------------
+
+    def deliver(self, claim: DeliveryClaim) -> None:
+        """Send one attempt of a claimed delivery and record it; never raises."""
+        try:
+            job = self._load(claim)
+            if job is None:
+                return
+            result = job if isinstance(job, AttemptResult) else send(
+                self.http, job, now=self.clock(), timeout_s=self.timeout_s)
+            now = self.clock()
+            verdict = judge(result, attempt=claim.attempt, first_attempt_at=claim.created_at,
+                            now=now, retry_scale=self.retry_scale)
+            self._record(claim, result, verdict, now)
+        except Exception:
+            log.exception("delivery %s: dispatcher error (the lease will expire and retry)",
+                          claim.delivery_id)
+
+    def _load(self, claim: DeliveryClaim) -> DeliveryJob | AttemptResult | None:
+        """The request to send, a failed result if it cannot be built, or None to skip."""
+        with read_session() as session:
+            webhook = session.get(Webhook, claim.webhook_id)
+            event = session.get(Event, claim.event_id)
+        if webhook is None or event is None:
+            return None  # deleted with its subscription
+        if not webhook.active:
+            self._end_unsent(claim, webhook.disabled_reason or "the subscription is disabled")
+            return None
+        now = self.clock()
+        try:
+            secrets = [crypto.decrypt(webhook.secret_encrypted)]
+            if (webhook.previous_secret_encrypted and webhook.previous_secret_expires_at
+                    and as_utc(webhook.previous_secret_expires_at) > now):
+                secrets.append(crypto.decrypt(webhook.previous_secret_encrypted))
+        except crypto.DecryptionFailed as exc:
+            return AttemptResult(now, error=f"not sent: the signing secret is unreadable ({exc})")
+        return DeliveryJob(url=webhook.url, message_id=event.id,
+                           body=build_body(event.payload, webhook.payload_format),
+                           secrets=secrets)
+
+    def _end_unsent(self, claim: DeliveryClaim, reason: str) -> None:
+        with write_session() as session:
+            if webhooks_repo.lock_webhook(session, claim.webhook_id) is None:
+                return
+            deliveries_repo.finish_delivery(session, claim, values={
+                "status": DeliveryStatus.FAILED, "next_attempt_at": None,
+                "attempts": claim.attempt - 1, "last_error": f"not sent: {reason}"[:1000]})
+            session.commit()
+
+    def _record(self, claim: DeliveryClaim, result: AttemptResult, verdict: Verdict,
+                now: datetime) -> None:
+        """The attempt, the delivery's new state and the subscription's health, atomically."""
+        with write_session() as session:
+            webhook = webhooks_repo.lock_webhook(session, claim.webhook_id)
+            if webhook is None:
+                return
+            failures = 0 if result.succeeded else webhook.consecutive_failures + 1
+            disable = verdict.disable_reason
+            if disable is None and 0 < self.max_failures <= failures:
+                disable = f"disabled after {failures} consecutive failed attempts"
+            status = verdict.status
+            if status == DeliveryStatus.PENDING and (disable or not webhook.active):
+                status = DeliveryStatus.FAILED
+            applied = deliveries_repo.finish_delivery(session, claim, values={
+                "status": status,
+                "next_attempt_at": verdict.next_attempt_at if status == verdict.status else None,
+                "last_status_code": result.status_code,
+                "last_error": result.error[:1000] if result.error else None,
+                "last_latency_ms": result.latency_ms,
+                "delivered_at": now if result.succeeded else None,
+            })
+            if not applied:
+                session.rollback()
+                log.warning("delivery %s: lease lost, attempt %s not recorded",
+                            claim.delivery_id, claim.attempt)
+                return
+            deliveries_repo.add_attempt(
+                session, claim, started_at=result.started_at, status_code=result.status_code,
+                latency_ms=result.latency_ms, error=result.error,
+                response_excerpt=result.response_excerpt)
+            webhook.consecutive_failures = failures
+            if disable and webhook.active:
+                self._disable(session, webhook, disable, now)
+            session.add(webhook)
+            session.commit()
+        if not result.succeeded:
+            log.info("delivery %s attempt %s failed: %s", claim.delivery_id, claim.attempt,
+                     result.error)
+
+    @staticmethod
+    def _disable(session: Session, webhook: Webhook, reason: str, now: datetime) -> None:
+        webhook.active = False
+        webhook.disabled_reason = reason[:500]
+        webhook.version += 1
+        webhook.updated_at = now
+        webhooks_repo.fail_pending_deliveries(
+            session, webhook_id=webhook.id, reason=f"the subscription was disabled ({reason})")
+        audit.record(session, workspace_id=webhook.workspace_id, actor=SYSTEM_ACTOR,
+                     action="webhook.disabled", resource_type="webhook", resource_id=webhook.id,
+                     details={"reason": reason})
+        log.warning("webhook %s disabled: %s", webhook.id, reason)
