@@ -168,14 +168,20 @@ class Executor:
     # -- one step -------------------------------------------------------------------------
 
     def run_claim(self, claim: Claim) -> None:
+        """Run a claimed step, then each successor this worker was handed in its commit."""
+        next_claim: Claim | None = claim
+        while next_claim is not None:
+            next_claim = self._run_one(next_claim)
+
+    def _run_one(self, claim: Claim) -> Claim | None:
         with read_session() as session:
             loaded = steps_repo.load_claimed(session, claim)
             if loaded is None:
-                return
+                return None
             step, run = loaded
             definition = definition_of_version(session, run.workflow_version_id)
         outcome = self._decide(claim, step, run, definition)
-        self._commit(claim, step, definition, outcome)
+        return self._commit(claim, step, definition, outcome)
 
     def _decide(self, claim: Claim, step: StepRun, run: Run, definition: Definition) -> Outcome:
         now = self.clock()
@@ -225,37 +231,55 @@ class Executor:
                                       config=dict(row.config or {}))
 
     def _commit(self, claim: Claim, step: StepRun, definition: Definition,
-                outcome: Outcome) -> None:
+                outcome: Outcome) -> Claim | None:
+        """Commit an outcome under the lease; returns the successor handed to this worker."""
+        handover: Claim | None = None
         with write_session() as session:
             run = runs_repo.lock_run(session, claim.run_id)
             now = self.clock()
             if run is None:
-                return
+                return None
             if run.status not in RunStatus.ACTIVE:
                 applied = steps_repo.finish_claim(session, claim, values={
                     "status": StepStatus.CANCELLED, "finished_at": now, "updated_at": now})
+            elif isinstance(outcome, Complete):
+                applied, handover = self._apply_complete(session, claim, run, step, definition,
+                                                         outcome, now)
             else:
                 applied = self._apply(session, claim, run, step, definition, outcome, now)
             if not applied:
                 session.rollback()
                 log.warning("step %s: lease lost, result of attempt %s discarded",
                             claim.step_id, claim.attempt)
-                return
+                return None
             session.commit()
+        return handover
+
+    def _apply_complete(self, session: Session, claim: Claim, run: Run, step: StepRun,
+                        definition: Definition, outcome: Complete,
+                        now: datetime) -> tuple[bool, Claim | None]:
+        step_input = {**(step.input or {}), **outcome.recorded_input}
+        ok = steps_repo.finish_claim(session, claim, values={
+            "status": StepStatus.DONE, "result": outcome.result, "error": None,
+            "input": step_input, "finished_at": now, "updated_at": now, "next_attempt_at": None})
+        if not ok:
+            return False, None
+        # The successor is leased to this worker in the same commit and run at once: no claim
+        # round trip between the steps of a run (a draining worker leaves it to others).
+        lease = None if self._stopping else steps_repo.Lease(
+            owner=self.owner, token=steps_repo.new_token(),
+            expires_at=now + timedelta(seconds=self.lease_s))
+        successor = record_step_done(session, run=run, step=step, result=outcome.result,
+                                     next_key=outcome.next_step, definition=definition, now=now,
+                                     lease=lease)
+        if successor is None or lease is None:
+            return True, None
+        return True, steps_repo.claim_of(successor, lease)
 
     def _apply(self, session: Session, claim: Claim, run: Run, step: StepRun,
                definition: Definition, outcome: Outcome, now: datetime) -> bool:
         recorded = getattr(outcome, "recorded_input", None) or {}
         step_input = {**(step.input or {}), **recorded}
-        if isinstance(outcome, Complete):
-            ok = steps_repo.finish_claim(session, claim, values={
-                "status": StepStatus.DONE, "result": outcome.result, "error": None,
-                "input": step_input, "finished_at": now, "updated_at": now,
-                "next_attempt_at": None})
-            if ok:
-                record_step_done(session, run=run, step=step, result=outcome.result,
-                                 next_key=outcome.next_step, definition=definition, now=now)
-            return ok
         if isinstance(outcome, Fail):
             return self._apply_failure(session, claim, run, step, outcome, step_input, now)
         if isinstance(outcome, Sleep):

@@ -141,8 +141,10 @@ def record_step_done(
     definition: Definition,
     now: datetime,
     status: str = StepStatus.DONE,
-) -> None:
-    """A step finished (done or skipped): keep its output, then schedule `next_key` or finish."""
+    lease: steps.Lease | None = None,
+) -> StepRun | None:
+    """A step finished (done or skipped): keep its output, then schedule `next_key` (returned;
+    leased to `lease`'s owner when given) or finish the run (None)."""
     outputs = dict(run.outputs or {})
     outputs[step.step_key] = result
     run.outputs = outputs
@@ -152,14 +154,14 @@ def record_step_done(
           step_status=status, kind=step.kind)
     if next_key is None:
         finish_run(session, run=run, status=RunStatus.COMPLETED, now=now)
-        return
-    schedule_step(session, run=run, key=next_key, after=step, previous_key=step.step_key,
-                  definition=definition, now=now)
+        return None
+    return schedule_step(session, run=run, key=next_key, after=step, previous_key=step.step_key,
+                         definition=definition, now=now, lease=lease)
 
 
 def schedule_step(
     session: Session, *, run: Run, key: str, after: StepRun, previous_key: str | None,
-    definition: Definition, now: datetime,
+    definition: Definition, now: datetime, lease: steps.Lease | None = None,
 ) -> StepRun:
     """Add step `key` after `after`, the run's latest step (a run has one open step at a time,
     so the timeline's order is simply the latest step's seq + 1)."""
@@ -178,6 +180,7 @@ def schedule_step(
         max_attempts=max_attempts_of(spec),
         now=now,
         input={"previous": previous_key} if previous_key else {},
+        lease=lease,
     )
 
 

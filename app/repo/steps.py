@@ -21,6 +21,15 @@ from app.models import Run, StepRun, StepStatus
 
 
 @dataclass(frozen=True)
+class Lease:
+    """A lease taken at creation: the creating worker runs the new step itself (hand-over)."""
+
+    owner: str
+    token: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
 class Claim:
     """A step this worker holds until `lease_expires_at`; the token proves it at completion."""
 
@@ -158,7 +167,9 @@ def add_step(
     max_attempts: int,
     now: datetime,
     input: dict[str, Any] | None = None,
+    lease: Lease | None = None,
 ) -> StepRun:
+    """A new pending step, or with `lease` one already running for the lease's owner."""
     step = StepRun(
         workspace_id=workspace_id,
         run_id=run_id,
@@ -172,9 +183,25 @@ def add_step(
         created_at=now,
         updated_at=now,
     )
+    if lease is not None:
+        step.status = StepStatus.RUNNING
+        step.attempt = 1
+        step.started_at = now
+        step.lease_owner = lease.owner
+        step.lease_token = lease.token
+        step.lease_expires_at = lease.expires_at
+    else:
+        wakeup.mark(session, wakeup.STEPS)
     session.add(step)
-    wakeup.mark(session, wakeup.STEPS)
     return step
+
+
+def claim_of(step: StepRun, lease: Lease) -> Claim:
+    """The claim for a step created with a lease (see add_step)."""
+    return Claim(step_id=step.id, run_id=step.run_id, workspace_id=step.workspace_id,
+                 step_key=step.step_key, kind=step.kind, attempt=step.attempt,
+                 max_attempts=step.max_attempts, token=lease.token,
+                 lease_expires_at=lease.expires_at)
 
 
 def get_step(session: Session, step_id: str, *, workspace_id: str | None = None) -> StepRun | None:
