@@ -1,0 +1,26 @@
+"""The workflow definitions the scenarios run: no-op chains and an approval."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def noop_chain(steps: int) -> dict[str, Any]:
+    """`steps` sequential `set` tool steps: nothing but the engine's own work."""
+    keys = [f"s{i}" for i in range(steps)]
+    return {"start": keys[0], "steps": {
+        key: {"kind": "tool", "tool": "set", "args": {"i": i},
+              **({"next": keys[i + 1]} if i + 1 < steps else {"done": True})}
+        for i, key in enumerate(keys)}}
+
+
+AFTER_APPROVAL = "after"
+
+
+def approval_then_step() -> dict[str, Any]:
+    """A human decision, then one `set` step (whose start ends the measured interval)."""
+    return {"start": "decide", "steps": {
+        "decide": {"kind": "approval", "assignees": ["role:approver"],
+                   "instructions": "benchmark", "next": AFTER_APPROVAL},
+        AFTER_APPROVAL: {"kind": "tool", "tool": "set", "args": {"ok": True}, "done": True},
+    }}

@@ -1,0 +1,114 @@
+"""The open-loop load generator: requests leave on a fixed schedule whatever the server does.
+
+Request i is due at `start + i / rate`. Its latency runs from that scheduled time, not from
+the moment a connection became free, so a server that falls behind is charged for the queue
+it causes (no coordinated omission). At most `clients` requests are in flight at once (one
+connection each); the others wait for a free client, and that wait counts too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from bench.http import ConnectionPool, Reply, Request
+
+# After the last request is due, wait this long (at least) for the stragglers.
+DEFAULT_GRACE_S = 15.0
+TIMED_OUT = -1
+FAILED = 0
+
+
+@dataclass(frozen=True)
+class Sample:
+    index: int
+    scheduled_wall: float  # time.time() of the scheduled send
+    latency_s: float  # scheduled send → whole answer read; the deadline for a timed-out one
+    status: int  # HTTP status, FAILED (connection error) or TIMED_OUT
+    body: bytes = b""
+
+    @property
+    def ok(self) -> bool:
+        return 200 <= self.status < 300
+
+
+@dataclass
+class LoadResult:
+    offered_rate: float
+    samples: list[Sample] = field(default_factory=list)
+    window_s: float = 0.0  # first scheduled send → last answer
+
+    @property
+    def ok(self) -> list[Sample]:
+        return [s for s in self.samples if s.ok]
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for s in self.samples if not s.ok)
+
+    @property
+    def achieved_rate(self) -> float:
+        return len(self.ok) / self.window_s if self.window_s > 0 else 0.0
+
+    def latencies(self) -> list[float]:
+        """Every request's latency; a timed-out one counts as the time it was given."""
+        return [s.latency_s for s in self.samples if s.ok or s.status == TIMED_OUT]
+
+
+async def _open_loop(pool: ConnectionPool, make: Callable[[int], Request], rate: float,
+                     count: int, grace_s: float) -> LoadResult:
+    result = LoadResult(offered_rate=rate)
+    samples: list[Sample | None] = [None] * count
+    start = time.perf_counter()
+    wall0 = time.time()
+    last_done = start
+
+    async def one(index: int, due: float) -> None:
+        nonlocal last_done
+        try:
+            reply: Reply = await pool.send(make(index))
+            status, body = reply.status, reply.body
+        except (OSError, asyncio.IncompleteReadError, ValueError):
+            status, body = FAILED, b""
+        done = time.perf_counter()
+        last_done = max(last_done, done)
+        samples[index] = Sample(index, wall0 + (due - start), done - due, status, body)
+
+    tasks = []
+    for index in range(count):
+        due = start + index / rate
+        # sleep(0) when late still yields, so answers are read while the schedule catches up
+        await asyncio.sleep(max(0.0, due - time.perf_counter()))
+        tasks.append(asyncio.create_task(one(index, due)))
+    schedule_end = start + (count - 1) / rate
+    deadline = max(schedule_end + grace_s, schedule_end * 2 - start)
+    pending = {t for t in tasks if not t.done()}
+    if pending:
+        await asyncio.wait(pending, timeout=max(0.0, deadline - time.perf_counter()))
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    for index, sample in enumerate(samples):
+        if sample is None:
+            due = start + index / rate
+            samples[index] = Sample(index, wall0 + (due - start), deadline - due, TIMED_OUT)
+    result.samples = [s for s in samples if s is not None]
+    result.window_s = last_done - start
+    return result
+
+
+def open_loop(port: int, make: Callable[[int], Request], *, rate: float, count: int,
+              clients: int = 50, headers: dict[str, str] | None = None,
+              grace_s: float = DEFAULT_GRACE_S) -> LoadResult:
+    """Send `count` requests to 127.0.0.1:`port` at `rate` per second from `clients` clients."""
+
+    async def main() -> LoadResult:
+        pool = ConnectionPool("127.0.0.1", port, clients, headers or {})
+        try:
+            return await _open_loop(pool, make, rate, count, grace_s)
+        finally:
+            await pool.close()
+
+    return asyncio.run(main())

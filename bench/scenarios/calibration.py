@@ -1,0 +1,117 @@
+"""Calibration: what the machine does without Flowdesk, so results read as a share of it.
+
+- a raw commit loop: one small insert per transaction (sqlite3 in WAL mode with the app's
+  pragmas, BEGIN IMMEDIATE … COMMIT; or psycopg on PostgreSQL);
+- a bare Starlette endpoint served like the app (granian, ASGI, one worker), driven by the
+  same open-loop generator and 50 clients: the ceiling of server + generator on this machine.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+
+from bench.harness import PG_ADMIN_URL, Database, Deployment, deployment, free_port
+from bench.http import Request
+from bench.load import LoadResult, open_loop
+from bench.report import Row, Table, per_s
+from bench.scenarios.common import Options
+from bench.stats import rate, summarize
+from tests.live import LiveProcess, base_env
+
+COMMITS = 5000
+CLIENTS = 50
+SATURATING_RATE = 20_000.0
+SATURATING_S = 3.0
+PACED_S = 10.0
+PACED_RATES = (1000.0, 3000.0)
+READY_TIMEOUT_S = 30.0
+ROW = "insert into t (payload) values (?)"
+
+
+def sqlite_commits(path: Path, count: int) -> list[float]:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("create table t (id integer primary key, payload text)")
+    latencies = []
+    for i in range(count):
+        start = time.perf_counter()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute(ROW, (f"row {i}",))
+        conn.execute("COMMIT")
+        latencies.append(time.perf_counter() - start)
+    conn.close()
+    return latencies
+
+
+def postgres_commits(db: Database, count: int) -> list[float]:
+    url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + db.pg_name
+    latencies = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("create table t (id bigserial primary key, payload text)")
+        for i in range(count):
+            start = time.perf_counter()
+            with conn.transaction():
+                conn.execute("insert into t (payload) values (%s)", (f"row {i}",))
+            latencies.append(time.perf_counter() - start)
+    return latencies
+
+
+def commit_row(table: Table, deploy: Deployment, count: int) -> None:
+    if deploy.kind == "sqlite":
+        latencies = sqlite_commits(deploy.data_dir / "calibration.db", count)
+        label = "sqlite3 commit loop (WAL, synchronous=NORMAL)"
+    else:
+        latencies = postgres_commits(deploy.db, count)
+        label = "psycopg commit loop (one insert per transaction)"
+    table.add(Row(label, latency=summarize(latencies),
+                  value=per_s(rate(len(latencies), sum(latencies)), "commits/s")))
+
+
+def start_bare_app(deploy: Deployment) -> int:
+    port = free_port()
+    server = LiveProcess([sys.executable, "-m", "bench.bare_app", "--port", str(port)],
+                         base_env(deploy.data_dir), deploy.data_dir / "bare_app.log")
+    deploy.processes.append(server)
+    server.start()
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/item", timeout=1)
+            return port
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    raise RuntimeError(f"the bare app did not start: {server.log_text()[-2000:]}")
+
+
+def load_row(table: Table, label: str, load: LoadResult) -> None:
+    table.add(Row(f"{label} at {per_s(load.offered_rate)} offered",
+                  latency=summarize(load.latencies()),
+                  value=f"{per_s(load.achieved_rate)} answered, {load.errors} errors"))
+
+
+def run(options: Options) -> Table:
+    table = Table("0. Calibration: the machine without Flowdesk")
+    get = Request("GET", "/item")
+    post = Request("POST", "/item", b'{"input": {}}')
+    with deployment("calibration", options.kind) as deploy:
+        commit_row(table, deploy, options.n(COMMITS))
+        port = start_bare_app(deploy)
+        for label, request in (("bare Starlette GET", get), ("bare Starlette POST", post)):
+            saturated = open_loop(port, lambda _i, r=request: r, rate=SATURATING_RATE,
+                                  count=int(SATURATING_RATE * options.seconds(SATURATING_S)),
+                                  clients=CLIENTS)
+            load_row(table, f"{label} (saturated)", saturated)
+        for paced_rate in PACED_RATES:
+            paced = open_loop(port, lambda _i: get, rate=paced_rate,
+                              count=int(paced_rate * options.seconds(PACED_S)), clients=CLIENTS)
+            load_row(table, "bare Starlette GET", paced)
+    table.note("Saturated rows offer far more than the server answers: their answered rate is "
+               "the ceiling, their latency mostly the generator's own queue.")
+    return table
