@@ -25,6 +25,14 @@ MAX_COMMENT = 2000
 router = APIRouter(include_in_schema=False)
 _env = Environment(autoescape=True)
 
+
+def _when(value: str) -> str:
+    """'2026-01-31T09:05:00.000Z' → '2026-01-31 09:05 UTC' (the page has no script)."""
+    return f"{value[:10]} {value[11:16]} UTC" if len(value) >= 16 else value
+
+
+_env.filters["when"] = _when
+
 _HEADERS = {
     "Cache-Control": "no-store",
     "Referrer-Policy": "no-referrer",
@@ -63,7 +71,7 @@ _PAGE = _env.from_string("""<!doctype html>
 {% if view %}
  <p><strong>{{ view.workflow_title }}</strong></p>
  {% if view.instructions %}<p>{{ view.instructions }}</p>{% endif %}
- {% if view.due_at %}<p class="muted">Due {{ view.due_at }}</p>{% endif %}
+ {% if view.due_at %}<p class="muted">Due {{ view.due_at | when }}</p>{% endif %}
  {% if view.run_input %}<p class="muted">Run input</p><pre>{{ view.run_input }}</pre>{% endif %}
  {% if view.earlier_outputs %}<p class="muted">Earlier steps</p>
    <pre>{{ view.earlier_outputs }}</pre>{% endif %}

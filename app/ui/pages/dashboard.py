@@ -55,7 +55,7 @@ def _chart() -> rx.Component:
                 rx.recharts.graphing_tooltip(),
                 rx.recharts.legend(),
                 *[rx.recharts.bar(data_key=s, stack_id="runs", fill=f"var(--{STATUS_COLORS[s]}-9)",
-                                  name=s) for s in RunStatus.ALL],
+                                  name=s, is_animation_active=False) for s in RunStatus.ALL],
                 data=DashboardState.per_day,
                 width="100%",
                 height=280,
