@@ -6,6 +6,9 @@ from typing import Any
 
 import pytest
 
+# The API fixtures (a TestClient on a real database, workspaces with keys) of the API tests.
+from tests.integration.api.conftest import acme, api, globex, http  # noqa: F401
+
 
 @pytest.fixture
 def sqlite_world(sqlite_db: str) -> Any:
