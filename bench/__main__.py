@@ -43,7 +43,7 @@ def emit(text: str, out: Path | None) -> None:
 def main(argv: list[str] | None = None) -> int:
     args = parse(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING)
-    names = args.scenarios or list(SCENARIOS)
+    names = [name for name in SCENARIOS if name in args.scenarios] or list(SCENARIOS)
     if args.out is not None:
         args.out.write_text("")
     command = " ".join(["python -m bench", *(sys.argv[1:] if argv is None else argv)])

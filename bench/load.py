@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -47,6 +48,15 @@ class LoadResult:
     @property
     def errors(self) -> int:
         return sum(1 for s in self.samples if not s.ok)
+
+    def error_summary(self) -> str:
+        """`none`, or counts by kind: `12 timed out, 3 x HTTP 500, 1 connection error`."""
+        kinds = Counter(s.status for s in self.samples if not s.ok)
+        if not kinds:
+            return "no errors"
+        names = {TIMED_OUT: "timed out", FAILED: "connection errors"}
+        return ", ".join(f"{n} {names[status]}" if status in names else f"{n} x HTTP {status}"
+                         for status, n in kinds.most_common())
 
     @property
     def achieved_rate(self) -> float:

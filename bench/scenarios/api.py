@@ -40,7 +40,7 @@ def _row(table: Table, label: str, load: LoadResult, target: str = "",
          met: bool | None = None) -> None:
     latency = summarize(load.latencies())
     table.add(Row(f"{label} at {per_s(load.offered_rate)} offered", latency=latency,
-                  value=f"{per_s(load.achieved_rate)} answered, {load.errors} errors",
+                  value=f"{per_s(load.achieved_rate)} answered, {load.error_summary()}",
                   target=target, met=met))
 
 

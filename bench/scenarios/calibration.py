@@ -93,7 +93,7 @@ def start_bare_app(deploy: Deployment) -> int:
 def load_row(table: Table, label: str, load: LoadResult) -> None:
     table.add(Row(f"{label} at {per_s(load.offered_rate)} offered",
                   latency=summarize(load.latencies()),
-                  value=f"{per_s(load.achieved_rate)} answered, {load.errors} errors"))
+                  value=f"{per_s(load.achieved_rate)} answered, {load.error_summary()}"))
 
 
 def run(options: Options) -> Table:

@@ -42,6 +42,6 @@ def run(options: Options) -> Table:
                   target="p50 ≤ 10 ms", met=latency.median <= P50_TARGET_S))
     table.add(Row("POST decide answered", latency=summarize([s.latency_s for s in load.ok])))
     table.add(Row("decisions offered / answered",
-                  value=f"{per_s(RATE)} / {per_s(load.achieved_rate)}, {load.errors} errors"))
+                  value=f"{per_s(RATE)} / {per_s(load.achieved_rate)}, {load.error_summary()}"))
     table.note(f"{count} runs blocked on an approval, decided open loop at {RATE:g}/s.")
     return table

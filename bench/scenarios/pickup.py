@@ -38,7 +38,7 @@ def run(options: Options) -> Table:
     table.add(Row("POST trigger answered (201)", latency=summarize([s.latency_s for s in ok])))
     answered = per_s(load.achieved_rate)
     table.add(Row("triggers offered / answered",
-                  value=f"{per_s(RATE)} / {answered}, {load.errors} errors"))
+                  value=f"{per_s(RATE)} / {answered}, {load.error_summary()}"))
     table.note(f"{count} triggers of a one-step `set` workflow, open loop at {RATE:g}/s; "
                "start time from step_run.started_at (set when the executor claims the step).")
     return table
