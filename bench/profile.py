@@ -63,7 +63,8 @@ def _frames(stack: str) -> list[str]:
 
 
 def summarize(collapsed: str, top: int = TOP) -> str:
-    """Inclusive and self shares of the busiest frames in py-spy's collapsed stacks.
+    """Inclusive and self shares of the busiest frames in py-spy's collapsed stacks, and the
+    project's own functions (app/) by inclusive share.
 
     py-spy leaves out idle threads (blocked on a lock, a socket, a queue), so shares are of
     the time the process's threads spent on the CPU or in a non-idle system call.
@@ -73,10 +74,8 @@ def summarize(collapsed: str, top: int = TOP) -> str:
     total = 0
     for line in collapsed.splitlines():
         stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
-            continue
-        frames = _frames(stack)
-        if not frames:
+        frames = [frame for frame in stack.split(";") if frame and not _plumbing(frame)]
+        if not frames or not count_text.isdigit():
             continue
         count = int(count_text)
         total += count
@@ -85,9 +84,21 @@ def summarize(collapsed: str, top: int = TOP) -> str:
             inclusive[frame] += count
     if total == 0:
         return "no samples\n"
-    lines = [f"{total} busy samples", "", "| inclusive | function |", "| ---: | --- |"]
-    lines += [f"| {100 * n / total:.1f} % | `{frame}` |" for frame, n in inclusive.most_common(
-        top)]
-    lines += ["", "| self | function |", "| ---: | --- |"]
-    lines += [f"| {100 * n / total:.1f} % | `{frame}` |" for frame, n in own.most_common(top)]
-    return "\n".join(lines) + "\n"
+    project = Counter({frame: n for frame, n in inclusive.items() if "(app/" in frame})
+    return "\n".join([f"{total} busy samples", "",
+                      *_table("inclusive", inclusive, total, top),
+                      *_table("self", own, total, top),
+                      *_table("inclusive, app/ only", project, total, top)])
+
+
+def _table(title: str, counts: Counter[str], total: int, top: int) -> list[str]:
+    rows = [f"| {100 * n / total:.1f} % | `{frame}` |" for frame, n in counts.most_common(top)]
+    return [f"| {title} | function |", "| ---: | --- |", *rows, ""]
+
+
+PLUMBING = ("process ", "(threading.py)", "(concurrent/futures/thread.py)")
+
+
+def _plumbing(frame: str) -> bool:
+    """Frames on every stack of a thread: the process and the thread-pool machinery."""
+    return frame.startswith(PLUMBING[0]) or frame.endswith(PLUMBING[1:])
