@@ -14,6 +14,7 @@ from bench.harness import Deployment, deployment, run_id, trigger_request
 from bench.http import Request
 from bench.load import LoadResult, open_loop
 from bench.observe import wait_for_runs
+from bench.procfs import CpuMeter, cores
 from bench.profile import Profile
 from bench.report import Row, Table, per_s
 from bench.scenarios.common import Options
@@ -36,11 +37,12 @@ def _offer(deploy: Deployment, port: int, make: Callable[[int], Request], rate: 
                      clients=CLIENTS, headers=deploy.auth)
 
 
-def _row(table: Table, label: str, load: LoadResult, target: str = "",
+def _row(table: Table, label: str, load: LoadResult, cpu: CpuMeter, target: str = "",
          met: bool | None = None) -> None:
     latency = summarize(load.latencies())
     table.add(Row(f"{label} at {per_s(load.offered_rate)} offered", latency=latency,
-                  value=f"{per_s(load.achieved_rate)} answered, {load.error_summary()}",
+                  value=f"{per_s(load.achieved_rate)} answered, {load.error_summary()}; "
+                        f"app CPU {cores(cpu.cores)}",
                   target=target, met=met))
 
 
@@ -49,13 +51,14 @@ def _phase(table: Table, deploy: Deployment, port: int, pid: int, options: Optio
            met: Callable[[LoadResult], bool]) -> list[LoadResult]:
     seconds = options.seconds(DURATION_S)
     name = f"api-{label.split()[0].lower()}-{options.kind}"
-    with Profile(pid, options.profile_dir, name):
+    with Profile(pid, options.profile_dir, name), CpuMeter(pid) as cpu:
         first = _offer(deploy, port, make, target_rate, seconds)
-    _row(table, label, first, target, met(first))
+    _row(table, label, first, cpu, target, met(first))
     results = [first]
     if first.achieved_rate < KEPT_UP * target_rate:
-        again = _offer(deploy, port, make, SUSTAINED_SHARE * first.achieved_rate, seconds)
-        _row(table, label, again)
+        with CpuMeter(pid) as cpu:
+            again = _offer(deploy, port, make, SUSTAINED_SHARE * first.achieved_rate, seconds)
+        _row(table, label, again, cpu)
         results.append(again)
     return results
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import time
 
 from bench.harness import deployment
+from bench.procfs import PeakSampler
 from bench.report import Row, Table, mib
-from bench.rss import PeakSampler
 from bench.scenarios.common import Options, measure_drain
 from bench.scenarios.throughput import RUNS, STEPS, create_backlog
 

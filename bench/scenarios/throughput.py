@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bench.flows import noop_chain
 from bench.harness import Deployment, deployment
+from bench.procfs import CpuMeter, cores
 from bench.profile import Profile
 from bench.report import Row, Table, ms, per_s
 from bench.scenarios.common import Drain, Options, measure_drain
@@ -38,9 +39,11 @@ def run(options: Options) -> Table:
         app = deploy.app()
         app.start()
         assert app.process is not None
-        with Profile(app.process.pid, options.profile_dir, f"throughput-{options.kind}"):
+        with (Profile(app.process.pid, options.profile_dir, f"throughput-{options.kind}"),
+              CpuMeter(app.process.pid) as cpu):
             drain = measure_drain(deploy, workflow_id, runs)
     drain_rows(table, drain)
+    table.add(Row("app CPU while draining", value=cores(cpu.cores)))
     table.note("The runs are created through the API with the executor off (RUN_SCHEDULER="
                "false), then the app restarts with it on (EXECUTOR_CONCURRENCY and CLAIM_BATCH "
                f"at their defaults) and drains them; per-step cost ≈ {ms(1 / drain.steps_per_s)}.")

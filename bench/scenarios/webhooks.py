@@ -18,6 +18,7 @@ from bench.flows import noop_chain
 from bench.harness import Deployment, deployment, free_port, trigger_request
 from bench.load import open_loop
 from bench.observe import deliveries_succeeded, event_created, wait_until
+from bench.procfs import CpuMeter, cores
 from bench.report import Row, Table, per_s
 from bench.scenarios.common import Options
 from bench.stats import rate, summarize
@@ -75,9 +76,11 @@ def run(options: Options) -> Table:
         deploy.trigger_many(creator, workflow_id, backlog)
         creator.stop()
         app = deploy.started_app(EXECUTOR_CONCURRENCY="0")
+        assert app.process is not None
         engine = deploy.db.engine
-        wait_until(lambda: deliveries_succeeded(engine) >= backlog, DRAIN_TIMEOUT_S,
-                   f"{backlog} deliveries")
+        with CpuMeter(app.process.pid) as cpu:
+            wait_until(lambda: deliveries_succeeded(engine) >= backlog, DRAIN_TIMEOUT_S,
+                       f"{backlog} deliveries")
         time.sleep(1.0)  # the receiver flushes its log
         phase_b = time.time()
         max_rate = rate(backlog - 1, _span(first_bytes(out)))
@@ -92,7 +95,8 @@ def run(options: Options) -> Table:
         paced = {wid: at for wid, at in seen.items() if at >= phase_b}
         created = event_created(engine, list(paced))
     latency = summarize([at - created[wid] for wid, at in paced.items() if wid in created])
-    table.add(Row(f"deliveries/s draining a backlog of {backlog:,}", value=per_s(max_rate),
+    table.add(Row(f"deliveries/s draining a backlog of {backlog:,}",
+                  value=f"{per_s(max_rate)}; app CPU {cores(cpu.cores)}",
                   target="≥ 500/s", met=max_rate >= DELIVERIES_TARGET_PER_S))
     table.add(Row(f"event committed → first byte at the receiver, at {per_s(half)}",
                   latency=latency,
