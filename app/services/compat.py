@@ -135,7 +135,7 @@ def create_and_start(session: Session, *, workspace_id: str, actor: Actor, name:
             "Flow validation error"
         raise ValidationFailed(detail, errors=exc.errors) from None
     run = start_new_run(session, workspace_id=workspace_id, workflow_id=workflow.id,
-                        input=input, actor=actor, trigger=Trigger.API)
+                        input=input, actor=actor, trigger=Trigger.API, free_input=True)
     numbers_repo.add_numbers(session, workspace_id=workspace_id, kind=RUN, ref_ids=[run.id])
     number = numbers_repo.numbers_of(session, [run.id])[run.id]
     session.commit()

@@ -57,8 +57,11 @@ def start_new_run(
     trigger: str = Trigger.API,
     idempotency_key: str | None = None,
     version_number: int | None = None,
+    free_input: bool = False,
 ) -> Run:
-    """Start a run inside the caller's transaction (no commit): forms and schedules compose it."""
+    """Start a run inside the caller's transaction (no commit): forms and schedules compose it.
+    `free_input`: a workflow without an input step takes any input object as it is (seed 004's
+    flows declare no fields; their args read `{{input.key}}`)."""
     if idempotency_key:
         existing = runs_repo.find_by_idempotency_key(
             session, workspace_id=workspace_id, key=idempotency_key
@@ -78,7 +81,10 @@ def start_new_run(
         raise ValidationFailed("The run input is invalid",
                                errors=[FieldError("input", "must be a JSON object")])
     definition = definition_of_version(session, version.id)
-    clean, problems = validate_data(input_fields(definition), input or {})
+    fields = input_fields(definition)
+    clean, problems = validate_data(fields, input or {})
+    if free_input and not fields:
+        clean, problems = dict(input or {}), []
     if problems:
         raise ValidationFailed(
             "The run input does not match the workflow's input fields",

@@ -99,6 +99,18 @@ def http(api: FastAPI) -> Iterator[TestClient]:
         yield client
 
 
+def new_workspace(name: str) -> str:
+    with write_session() as session:
+        return accounts.create_workspace(session, name=name, actor=Actor.system("tests")).id
+
+
+@pytest.fixture
+def world(database: str) -> World:
+    """A workspace and the inline executor; API callers need no users (no password hashing)."""
+    return World(workspace_id=new_workspace("Acme"), admin_id="", approver_id="",
+                 actor=Actor.system("tests"))
+
+
 @pytest.fixture
 def acme(world: World, http: TestClient) -> Tenant:
     key = mint(world.workspace_id)
@@ -107,11 +119,9 @@ def acme(world: World, http: TestClient) -> Tenant:
 
 @pytest.fixture
 def globex(acme: Tenant, http: TestClient) -> Tenant:
-    with write_session() as session:
-        workspace = accounts.create_workspace(session, name="Globex",
-                                              actor=Actor.system("tests"))
-    key = mint(workspace.id)
-    return Tenant(workspace.id, key, http, FlowdeskClient(http=http, api_key=key))
+    workspace_id = new_workspace("Globex")
+    key = mint(workspace_id)
+    return Tenant(workspace_id, key, http, FlowdeskClient(http=http, api_key=key))
 
 
 def assert_problem(response: httpx.Response, status: int, code: str | None = None) -> dict:
