@@ -59,9 +59,10 @@ def verdict(met: bool | None) -> str:
 
 
 def markdown(table: Table) -> str:
-    lines = [f"### {table.title}", "",
-             "| measure | n | median | p99 | max | value | target | |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
+    lines = [f"### {table.title}", ""]
+    if table.rows:
+        lines += ["| measure | n | median | p99 | max | value | target | |",
+                  "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- |"]
     for row in table.rows:
         if row.latency is not None:
             s = row.latency
@@ -70,7 +71,8 @@ def markdown(table: Table) -> str:
             cells = ["", "", "", ""]
         lines.append(f"| {row.measure} | {' | '.join(cells)} | {row.value} | {row.target} | "
                      f"{verdict(row.met)} |")
-    lines.append("")
+    if table.rows:
+        lines.append("")
     lines.extend(f"- {note}" for note in table.notes)
     if table.notes:
         lines.append("")
