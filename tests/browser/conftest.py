@@ -123,9 +123,16 @@ def sign_in(page: Any, base_url: str, email: str, password: str = PASSWORD) -> N
     page.wait_for_selector("[data-testid=user-email]", state="attached", timeout=UI_TIMEOUT_MS)
 
 
+_SESSION_COOKIES: dict[str, list[dict[str, Any]]] = {}
+
+
 @pytest.fixture
 def open_as(demo: Demo, browser: Any) -> Iterator[Callable[..., Any]]:
-    """open_as(email, width=1280) → a signed-in page in its own browser context."""
+    """open_as(email, width=1280) → a signed-in page in its own browser context.
+
+    The first time per user it signs in through the form; later contexts reuse that session
+    cookie (signing out in a tab only drops the tab's cookie, the session stays valid).
+    """
     contexts = []
 
     def opener(email: str | None, width: int = 1280) -> Any:
@@ -133,8 +140,12 @@ def open_as(demo: Demo, browser: Any) -> Iterator[Callable[..., Any]]:
         context.set_default_timeout(UI_TIMEOUT_MS)
         contexts.append(context)
         page = context.new_page()
-        if email:
+        if email and email in _SESSION_COOKIES:
+            context.add_cookies(_SESSION_COOKIES[email])
+        elif email:
             sign_in(page, demo.url, email)
+            _SESSION_COOKIES[email] = [c for c in context.cookies()
+                                       if c["name"] == "flowdesk_session"]
         return page
 
     yield opener
@@ -143,9 +154,11 @@ def open_as(demo: Demo, browser: Any) -> Iterator[Callable[..., Any]]:
 
 
 def settle(page: Any) -> None:
-    """Let live updates and fonts land before a screenshot."""
-    page.wait_for_load_state("networkidle")
-    page.wait_for_timeout(600)
+    """Wait until the page's own loading placeholders are gone, then for layout to settle."""
+    page.wait_for_function(
+        "() => !['Checking your session', 'Loading…'].some(t => document.body.innerText"
+        ".includes(t))")
+    page.wait_for_timeout(300)
 
 
 def shoot(page: Any, name: str) -> Path:
@@ -164,11 +177,13 @@ def no_horizontal_overflow(page: Any) -> None:
 
 
 class FlakyServer:
-    """A loopback HTTP target that fails the first `failures` requests, then answers 200."""
+    """A loopback HTTP target that fails the first `failures` requests, then answers 200;
+    it also records POSTed bodies (a webhook receiver)."""
 
     def __init__(self, failures: int = 1) -> None:
         self.failures = failures
         self.requests = 0
+        self.posts: list[tuple[dict[str, str], bytes]] = []
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -181,6 +196,13 @@ class FlakyServer:
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                server.posts.append((dict(self.headers), self.rfile.read(length)))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
             def log_message(self, *_args: Any) -> None:
                 pass

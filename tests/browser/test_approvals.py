@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import APPROVER, APPROVER2, VIEWER, Demo, shoot
+from tests.browser.conftest import APPROVER, APPROVER2, VIEWER, Demo, settle, shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -21,7 +21,7 @@ def _card(page: Any, run_id: str) -> Any:
 def _open_inbox(page: Any, demo: Demo) -> None:
     page.goto(f"{demo.url}/approvals")
     page.get_by_test_id("tab-pending").wait_for()
-    page.wait_for_load_state("networkidle")
+    settle(page)
 
 
 def test_a_new_approval_appears_live_and_approving_it_completes_the_run(

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import ADMIN, Demo, FlakyServer, shoot
+from tests.browser.conftest import ADMIN, Demo, FlakyServer, settle, shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -63,5 +63,5 @@ def test_retrying_a_flagged_step_from_the_timeline_completes_the_run(
     row.wait_for()
     page.goto(f"{demo.url}/runs?status=FLAGGED")
     page.get_by_test_id("filter-status").wait_for()
-    page.wait_for_load_state("networkidle")
+    settle(page)
     assert page.locator(f"[data-testid=run-row][data-run-id='{run_id}']").count() == 0

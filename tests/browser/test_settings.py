@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import ADMIN, Demo, shoot
+from tests.browser.conftest import ADMIN, Demo, FlakyServer, shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -72,3 +72,29 @@ def test_an_admin_adds_a_member_and_changes_their_role(demo: Demo, open_as: Any)
     page.wait_for_function(
         "() => [...document.querySelectorAll('[data-testid=member-row]')].some("
         "r => r.innerText.includes('newcomer@example.com') && r.innerText.includes('approver'))")
+
+
+def test_a_webhook_subscription_shows_its_secret_once_and_logs_a_test_delivery(
+        demo: Demo, open_as: Any) -> None:
+    from standardwebhooks import Webhook
+
+    page = open_as(ADMIN)
+    page.goto(f"{demo.url}/settings/webhooks")
+    with FlakyServer(failures=0) as receiver:
+        page.get_by_test_id("webhook-url").fill(receiver.url)
+        page.get_by_test_id("create-webhook").click()
+        secret = page.get_by_test_id("webhook-secret").inner_text().strip()
+        assert secret.startswith("whsec_")
+        card = page.locator("[data-testid=webhook-card]", has_text=receiver.url)
+        card.get_by_test_id("send-test").click()
+        row = card.locator("[data-testid=delivery-row]", has_text="webhook.test")
+        row.get_by_text("succeeded").wait_for(timeout=10_000)
+        assert "200" in row.inner_text()
+        shoot(page, "settings-webhook-delivered")
+        headers, body = receiver.posts[-1]
+        lowered = {k.lower(): v for k, v in headers.items()}
+        Webhook(secret).verify(body, {k: lowered[k] for k in (
+            "webhook-id", "webhook-timestamp", "webhook-signature")})
+    page.reload()
+    page.locator("[data-testid=webhook-card]").first.wait_for()
+    assert secret not in page.content()

@@ -30,6 +30,7 @@ def test_a_signed_out_visitor_is_sent_to_sign_in_and_back_after_signing_in(
 
 def test_signing_out_ends_the_session(demo: Demo, open_as: Any) -> None:
     page = open_as(ADMIN)
+    page.goto(f"{demo.url}/")
     page.get_by_test_id("sign-out").first.click()
     page.wait_for_url("**/sign-in**")
     assert not any(c["name"] == "flowdesk_session" and c["value"]

@@ -19,12 +19,12 @@ from app.ui.states.auth import AuthState, call_service
 DEFAULT_SCOPES = ["runs:read", "runs:write", "workflows:read"]
 
 
-def _read(fn: Any, member: Member, **kwargs: Any) -> Any:
+def read_as(fn: Any, member: Member, **kwargs: Any) -> Any:
     with read_session() as session:
         return fn(session, member=member, **kwargs)
 
 
-def _write(fn: Any, member: Member, **kwargs: Any) -> Any:
+def write_as(fn: Any, member: Member, **kwargs: Any) -> Any:
     with write_session() as session:
         return fn(session, member=member, **kwargs)
 
@@ -66,7 +66,7 @@ class ApiKeysState(SettingsState):
         if not self.can_see_settings:
             return
         try:
-            self.keys = await call_service(_read, settings_admin.list_keys, self._member())
+            self.keys = await call_service(read_as, settings_admin.list_keys, self._member())
         except DomainError as exc:
             self.error = str(exc)
         self.loaded = True
@@ -94,7 +94,7 @@ class ApiKeysState(SettingsState):
         try:
             principal = await self._principal()
             _key_id, secret = await call_service(
-                _write, settings_admin.mint_key, principal.member, name=self.name,
+                write_as, settings_admin.mint_key, principal.member, name=self.name,
                 scopes=list(self.scopes), expiry=self.expiry)
         except DomainError as exc:
             self.error = str(exc)
@@ -115,7 +115,7 @@ class ApiKeysState(SettingsState):
         self.row_errors = {}
         try:
             principal = await self._principal()
-            await call_service(_write, settings_admin.revoke_key, principal.member,
+            await call_service(write_as, settings_admin.revoke_key, principal.member,
                                key_id=key_id)
         except DomainError as exc:
             self.row_errors[key_id] = str(exc)
@@ -141,7 +141,7 @@ class CredentialsState(SettingsState):
         if not self.can_see_settings:
             return
         try:
-            self.rows = await call_service(_read, settings_admin.list_credentials,
+            self.rows = await call_service(read_as, settings_admin.list_credentials,
                                            self._member())
         except DomainError as exc:
             self.error = str(exc)
@@ -160,7 +160,7 @@ class CredentialsState(SettingsState):
         try:
             principal = await self._principal()
             row = await call_service(
-                _write, settings_admin.create_credential, principal.member,
+                write_as, settings_admin.create_credential, principal.member,
                 name=str(form.get("name", "")), type=self.cred_type,
                 value=str(form.get("value", "")), header=str(form.get("header", "")))
         except DomainError as exc:
@@ -179,7 +179,7 @@ class CredentialsState(SettingsState):
         self.row_errors = {}
         try:
             principal = await self._principal()
-            await call_service(_write, settings_admin.delete_credential, principal.member,
+            await call_service(write_as, settings_admin.delete_credential, principal.member,
                                credential_id=credential_id)
         except DomainError as exc:
             self.row_errors[credential_id] = str(exc)
@@ -205,7 +205,7 @@ class MembersState(SettingsState):
         if not self.can_manage_members:
             return
         try:
-            self.rows = await call_service(_read, members.list_members, self._member())
+            self.rows = await call_service(read_as, members.list_members, self._member())
         except DomainError as exc:
             self.error = str(exc)
         self.loaded = True
@@ -222,7 +222,7 @@ class MembersState(SettingsState):
         try:
             principal = await self._principal()
             row = await call_service(
-                _write, members.add_member, principal.member, email=str(form.get("email", "")),
+                write_as, members.add_member, principal.member, email=str(form.get("email", "")),
                 role=self.new_role, name=str(form.get("name", "")),
                 password=str(form.get("password", "")))
         except DomainError as exc:
@@ -241,7 +241,7 @@ class MembersState(SettingsState):
         self.notice = ""
         try:
             principal = await self._principal()
-            await call_service(_write, members.change_role, principal.member, user_id=user_id,
+            await call_service(write_as, members.change_role, principal.member, user_id=user_id,
                                role=role)
         except DomainError as exc:
             self.row_errors[user_id] = str(exc)
@@ -253,7 +253,7 @@ class MembersState(SettingsState):
         self.notice = ""
         try:
             principal = await self._principal()
-            await call_service(_write, members.remove_member, principal.member, user_id=user_id)
+            await call_service(write_as, members.remove_member, principal.member, user_id=user_id)
         except DomainError as exc:
             self.row_errors[user_id] = str(exc)
         await self._reload()

@@ -2,20 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import reflex as rx
 
 from app.db import read_session
-from app.services import inbox
-from app.services.permissions import Member
+from app.errors import DomainError
+from app.services import inbox, sessions
+from app.services.sessions import Principal
+from app.ui import routes
 from app.ui.states import live
 from app.ui.states.auth import AuthState, call_service
 
 BADGE_POLL_S = 1.5
 
 
-def _count(member: Member) -> int:
+def _check(token: str) -> tuple[Principal, int]:
+    """The session re-checked (ended elsewhere? role changed?) and the member's badge count."""
     with read_session() as session:
-        return inbox.count_pending_for(session, member=member)
+        principal = sessions.resolve(session, token)
+        return principal, inbox.count_pending_for(session, member=principal.member)
 
 
 class ShellState(AuthState):
@@ -31,8 +37,9 @@ class ShellState(AuthState):
         self.nav_open = False
 
     @rx.event(background=True)
-    async def watch_badge(self) -> None:
-        """Keep the approvals count current while the tab shows any signed-in page."""
+    async def watch_badge(self) -> Any:
+        """Keep the approvals count current while the tab shows any signed-in page; a session
+        ended elsewhere (sign out everywhere, member removed) sends the tab to sign-in."""
         token = self.router.session.client_token
         generation = live.begin(token, "badge")
         try:
@@ -41,10 +48,18 @@ class ShellState(AuthState):
                     async with self:
                         if not self.user_id:
                             return
-                        member = Member(user_id=self.user_id, email=self.email, role=self.role,
-                                        workspace_id=self.workspace_id)
-                    count = await call_service(_count, member)
+                        cookie, workspace_id = self.session_token, self.workspace_id
+                    try:
+                        principal, count = await call_service(_check, cookie)
+                    except DomainError as exc:
+                        async with self:
+                            self._forget()
+                            self.session_notice = str(exc)
+                        yield rx.redirect(routes.SIGN_IN, replace=True)
+                        return
                     async with self:
+                        if principal.workspace_id == workspace_id and principal.role != self.role:
+                            self._apply(principal)  # an admin changed this member's role
                         if self.pending_approvals != count:
                             self.pending_approvals = count
                     await waker.wait(BADGE_POLL_S)
