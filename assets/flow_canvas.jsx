@@ -120,6 +120,7 @@ function StepNode({ data, selected }) {
 }
 
 const NODE_TYPES = { step: StepNode };
+const FIT_VIEW = { padding: 0.15, maxZoom: 1 };
 const DEFAULT_EDGE = {
   markerEnd: { type: MarkerType.ArrowClosed, width: 18, height: 18 },
   labelBgPadding: [6, 3],
@@ -141,11 +142,19 @@ export function FlowCanvas({
 }) {
   const [nodes, setNodes] = useState(nodesIn || []);
   const incoming = useRef("");
+  const flow = useRef(null);
+  const count = useRef((nodesIn || []).length);
   useEffect(() => {
     const text = JSON.stringify(nodesIn || []);
     if (text !== incoming.current) {
       incoming.current = text;
       setNodes(nodesIn || []);
+      const n = (nodesIn || []).length;
+      if (n !== count.current) {
+        // A step was added or removed: keep every step in view (after React Flow measured it).
+        count.current = n;
+        setTimeout(() => flow.current && flow.current.fitView(FIT_VIEW), 60);
+      }
     }
   }, [nodesIn]);
   const edges = (edgesIn || []).map((edge) => ({ ...DEFAULT_EDGE, ...edge }));
@@ -215,8 +224,11 @@ export function FlowCanvas({
       nodesConnectable={!readOnly}
       edgesReconnectable={!readOnly}
       deleteKeyCode={readOnly ? null : ["Backspace", "Delete"]}
+      onInit={(instance) => {
+        flow.current = instance;
+      }}
       fitView
-      fitViewOptions={{ padding: 0.2, maxZoom: 1.1 }}
+      fitViewOptions={FIT_VIEW}
       minZoom={0.2}
       proOptions={{ hideAttribution: true }}
     >

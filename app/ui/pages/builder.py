@@ -109,13 +109,12 @@ def _problems() -> rx.Component:
                               "they are fixed", size="2", weight="medium"),
                       align="center", spacing="2"),
             rx.vstack(
-                rx.foreach(S.problems, lambda p: rx.link(
-                    rx.hstack(rx.code(rx.cond(p["step"] != "", p["step"], "workflow"),
-                                      size="1"),
-                              rx.text(p["where"], ": ", p["message"], size="1"),
-                              spacing="2", align="center"),
-                    on_click=S.select_node(p["step"]), cursor="pointer", underline="none",
-                    color="var(--gray-12)", data_testid="problem-item")),
+                rx.foreach(S.problems, lambda p: rx.hstack(
+                    rx.code(rx.cond(p["step"] != "", p["step"], "workflow"), size="1"),
+                    rx.text(p["where"], ": ", p["message"], size="1"),
+                    spacing="2", align="center", role="button", tab_index=0,
+                    on_click=S.select_node(p["step"]), cursor="pointer",
+                    _hover={"textDecoration": "underline"}, data_testid="problem-item")),
                 spacing="1", max_height="110px", overflow_y="auto", width="100%",
                 padding_top="4px",
             ),

@@ -121,6 +121,11 @@ class BuilderState(BuilderEditing, AuthState):
     @rx.event
     async def load(self) -> None:
         """on_load: the draft named in the URL, its problems, versions and pickers."""
+        if self.loaded and self.dirty and self.wf_id == self._route_id():
+            # Back on the same workflow with edits not saved yet: keep them (a save still
+            # refuses them if the workflow changed meanwhile).
+            self.notice = "Your unsaved changes are still here"
+            return
         self.loaded = False
         self.load_error = self.error = self.notice = self.conflict = self.busy = ""
         self.edit_error = ""
