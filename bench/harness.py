@@ -37,6 +37,7 @@ BENCH_ENV = {
 }
 SETUP_RATE = 1000.0
 SETUP_CLIENTS = 16
+SETUP_GRACE_S = 900.0
 WORKER_START_TIMEOUT_S = 60.0
 
 _next_port = PORTS.start
@@ -169,7 +170,7 @@ class Deployment:
         """Set-up, not a measurement: start `count` runs as fast as the API takes them."""
         result = open_loop(app.port, lambda _i: trigger_request(workflow_id), rate=SETUP_RATE,
                            count=count, clients=SETUP_CLIENTS, headers=self.auth,
-                           grace_s=120.0)
+                           grace_s=SETUP_GRACE_S)
         failed = [s.status for s in result.samples if not s.ok]
         if failed:
             raise RuntimeError(f"{len(failed)} of {count} triggers failed: {failed[:5]}")
