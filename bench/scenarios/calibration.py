@@ -1,7 +1,8 @@
 """Calibration: what the machine does without Flowdesk, so results read as a share of it.
 
 - a raw commit loop: one small insert per transaction (sqlite3 in WAL mode with the app's
-  pragmas, BEGIN IMMEDIATE … COMMIT; or psycopg on PostgreSQL);
+  pragmas, BEGIN IMMEDIATE … COMMIT, from one thread and from 16 contending ones; or psycopg
+  on PostgreSQL);
 - a bare Starlette endpoint served like the app (granian, ASGI, one worker), driven by the
   same open-loop generator and 50 clients: the ceiling of server + generator on this machine.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -32,14 +34,21 @@ PACED_S = 10.0
 PACED_RATES = (1000.0, 3000.0)
 READY_TIMEOUT_S = 30.0
 ROW = "insert into t (payload) values (?)"
+# As many writers as the executor has threads (EXECUTOR_CONCURRENCY's default).
+CONTENDING_THREADS = 16
+BUSY_TIMEOUT_S = 30.0
 
 
-def sqlite_commits(path: Path, count: int) -> list[float]:
-    conn = sqlite3.connect(path, isolation_level=None)
+def _sqlite_connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S,
+                           check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("create table t (id integer primary key, payload text)")
-    latencies = []
+    return conn
+
+
+def _sqlite_loop(path: Path, count: int, latencies: list[float]) -> None:
+    conn = _sqlite_connect(path)
     for i in range(count):
         start = time.perf_counter()
         conn.execute("BEGIN IMMEDIATE")
@@ -47,10 +56,25 @@ def sqlite_commits(path: Path, count: int) -> list[float]:
         conn.execute("COMMIT")
         latencies.append(time.perf_counter() - start)
     conn.close()
-    return latencies
 
 
-def postgres_commits(db: Database, count: int) -> list[float]:
+def sqlite_commits(path: Path, count: int, threads: int = 1) -> tuple[list[float], float]:
+    """Per-commit latencies and the elapsed time of `threads` loops sharing `count` commits."""
+    conn = _sqlite_connect(path)
+    conn.execute("create table if not exists t (id integer primary key, payload text)")
+    conn.close()
+    latencies: list[float] = []
+    loops = [threading.Thread(target=_sqlite_loop, args=(path, count // threads, latencies))
+             for _ in range(threads)]
+    start = time.perf_counter()
+    for loop in loops:
+        loop.start()
+    for loop in loops:
+        loop.join()
+    return latencies, time.perf_counter() - start
+
+
+def postgres_commits(db: Database, count: int) -> tuple[list[float], float]:
     url = PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + db.pg_name
     latencies = []
     with psycopg.connect(url, autocommit=True) as conn:
@@ -60,18 +84,21 @@ def postgres_commits(db: Database, count: int) -> list[float]:
             with conn.transaction():
                 conn.execute("insert into t (payload) values (%s)", (f"row {i}",))
             latencies.append(time.perf_counter() - start)
-    return latencies
+    return latencies, sum(latencies)
 
 
-def commit_row(table: Table, deploy: Deployment, count: int) -> None:
+def commit_rows(table: Table, deploy: Deployment, count: int) -> None:
     if deploy.kind == "sqlite":
-        latencies = sqlite_commits(deploy.data_dir / "calibration.db", count)
-        label = "sqlite3 commit loop (WAL, synchronous=NORMAL)"
+        path = deploy.data_dir / "calibration.db"
+        runs = [("sqlite3 commit loop (WAL, synchronous=NORMAL)", sqlite_commits(path, count)),
+                (f"the same from {CONTENDING_THREADS} threads of one process (busy_timeout)",
+                 sqlite_commits(path, count, CONTENDING_THREADS))]
     else:
-        latencies = postgres_commits(deploy.db, count)
-        label = "psycopg commit loop (one insert per transaction)"
-    table.add(Row(label, latency=summarize(latencies),
-                  value=per_s(rate(len(latencies), sum(latencies)), "commits/s")))
+        runs = [("psycopg commit loop (one insert per transaction)",
+                 postgres_commits(deploy.db, count))]
+    for label, (latencies, elapsed) in runs:
+        table.add(Row(label, latency=summarize(latencies),
+                      value=per_s(rate(len(latencies), elapsed), "commits/s")))
 
 
 def start_bare_app(deploy: Deployment) -> int:
@@ -101,7 +128,7 @@ def run(options: Options) -> Table:
     get = Request("GET", "/item")
     post = Request("POST", "/item", b'{"input": {}}')
     with deployment("calibration", options.kind) as deploy:
-        commit_row(table, deploy, options.n(COMMITS))
+        commit_rows(table, deploy, options.n(COMMITS))
         port = start_bare_app(deploy)
         for label, request in (("bare Starlette GET", get), ("bare Starlette POST", post)):
             saturated = open_loop(port, lambda _i, r=request: r, rate=SATURATING_RATE,
