@@ -26,7 +26,12 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--out", type=Path, help="also write the markdown to this file")
     parser.add_argument("--profile", metavar="DIR",
                         help="record py-spy profiles of the app (throughput, api) into DIR")
+    parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting for every app and worker process (repeatable), "
+                             "e.g. --env EXECUTOR_CONCURRENCY=4")
     args = parser.parse_args(argv)
+    if any("=" not in item for item in args.env):
+        parser.error("--env takes NAME=VALUE")
     unknown = [name for name in args.scenarios if name not in SCENARIOS]
     if unknown:
         parser.error(f"unknown scenario {', '.join(unknown)}; choose from {', '.join(SCENARIOS)}")
@@ -51,7 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     failures = 0
     for kind in DATABASES[args.db]:
         emit(header(describe_database(kind)), args.out)
-        options = Options(kind=kind, quick=args.quick, profile_dir=args.profile)
+        options = Options(kind=kind, quick=args.quick, profile_dir=args.profile,
+                          env=dict(item.split("=", 1) for item in args.env))
         for name in names:
             try:
                 table = SCENARIOS[name](options)

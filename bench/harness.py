@@ -104,9 +104,11 @@ def describe_database(kind: str) -> str:
 class Deployment:
     """One scenario's world: its database, data folder, processes and API key."""
 
-    def __init__(self, scenario: str, kind: str) -> None:
+    def __init__(self, scenario: str, kind: str, env: dict[str, str] | None = None) -> None:
         tag = f"{scenario}-{kind}-{uuid.uuid4().hex[:6]}"
         self.kind = kind
+        # BENCH_ENV, then the command line's --env, then what a scenario sets for one process.
+        self.env = {**BENCH_ENV, **(env or {})}
         self.data_dir = BENCH_ROOT / tag
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.db = Database(kind, self.data_dir, f"bench_{tag.replace('-', '_')}")
@@ -115,7 +117,7 @@ class Deployment:
 
     def open(self) -> None:
         self.db.create()
-        setup = LiveApp(self.data_dir, port=free_port(), database_url=self.db.url, **BENCH_ENV)
+        setup = LiveApp(self.data_dir, port=free_port(), database_url=self.db.url, **self.env)
         setup.migrate_and_seed()
         self.api_key = setup.cli("mint-api-key", "--scopes", "all").stdout.strip().splitlines()[-1]
 
@@ -133,7 +135,7 @@ class Deployment:
     def app(self, **env: str) -> LiveApp:
         """The app (backend only) on a port of the range; not started yet."""
         app = LiveApp(self.data_dir, port=free_port(), database_url=self.db.url,
-                      **{**BENCH_ENV, **env})
+                      **{**self.env, **env})
         self.processes.append(app)
         return app
 
@@ -145,7 +147,7 @@ class Deployment:
     def workers(self, count: int, **env: str) -> list[LiveWorker]:
         """`count` headless workers, started, once each has logged that it runs."""
         workers = [LiveWorker(self.data_dir, database_url=self.db.url, name=f"worker{i}",
-                              **{**BENCH_ENV, **env}) for i in range(count)]
+                              **{**self.env, **env}) for i in range(count)]
         self.processes.extend(workers)
         for worker in workers:
             worker.start()
@@ -187,8 +189,9 @@ def run_id(body: bytes) -> str:
 
 
 @contextlib.contextmanager
-def deployment(scenario: str, kind: str) -> Iterator[Deployment]:
-    deploy = Deployment(scenario, kind)
+def deployment(scenario: str, kind: str,
+               env: dict[str, str] | None = None) -> Iterator[Deployment]:
+    deploy = Deployment(scenario, kind, env)
     try:
         deploy.open()
         yield deploy

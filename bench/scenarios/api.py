@@ -65,7 +65,7 @@ def _phase(table: Table, deploy: Deployment, port: int, pid: int, options: Optio
 
 def run(options: Options) -> Table:
     table = Table(f"4. API: POST trigger and GET run, {CLIENTS} concurrent clients")
-    with deployment("api", options.kind) as deploy:
+    with deployment("api", options.kind, options.env) as deploy:
         app = deploy.started_app()
         assert app.process is not None
         workflow_id = deploy.publish(app, "api", noop_chain(1))

@@ -127,7 +127,7 @@ def run(options: Options) -> Table:
     table = Table("0. Calibration: the machine without Flowdesk")
     get = Request("GET", "/item")
     post = Request("POST", "/item", b'{"input": {}}')
-    with deployment("calibration", options.kind) as deploy:
+    with deployment("calibration", options.kind, options.env) as deploy:
         commit_rows(table, deploy, options.n(COMMITS))
         port = start_bare_app(deploy)
         for label, request in (("bare Starlette GET", get), ("bare Starlette POST", post)):

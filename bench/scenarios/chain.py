@@ -26,7 +26,7 @@ def run(options: Options) -> Table:
     totals: list[float] = []
     per_step: list[float] = []
     gaps: list[float] = []
-    with deployment("chain", options.kind) as deploy:
+    with deployment("chain", options.kind, options.env) as deploy:
         app = deploy.started_app()
         workflow_id = deploy.publish(app, "chain-40", noop_chain(STEPS))
         for done in range(1, repeats + 1):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bench.harness import Deployment
 from bench.observe import step_times, wait_for_runs
@@ -17,6 +17,7 @@ class Options:
     kind: str  # "sqlite" | "postgres"
     quick: bool = False
     profile_dir: str | None = None
+    env: dict[str, str] = field(default_factory=dict)  # for every app and worker process
 
     def n(self, full: int, minimum: int = 1) -> int:
         """A count, shrunk for a smoke run."""

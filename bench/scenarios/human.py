@@ -23,7 +23,7 @@ DECISION = b'{"decision": "approved", "comment": "benchmark"}'
 def run(options: Options) -> Table:
     count = options.n(APPROVALS, minimum=20)
     table = Table("6. Human step: approval decided via API → next step started")
-    with deployment("human", options.kind) as deploy:
+    with deployment("human", options.kind, options.env) as deploy:
         app = deploy.started_app()
         workflow_id = deploy.publish(app, "approval", approval_then_step())
         deploy.trigger_many(app, workflow_id, count)

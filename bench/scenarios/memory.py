@@ -17,7 +17,7 @@ IDLE_S = 10.0
 def run(options: Options) -> Table:
     runs = options.n(RUNS)
     table = Table("8. Memory: peak of the app's process group (reflex CLI, granian, worker)")
-    with deployment("memory", options.kind) as deploy:
+    with deployment("memory", options.kind, options.env) as deploy:
         idle_app = deploy.started_app()
         assert idle_app.process is not None
         with PeakSampler(idle_app.process.pid) as idle:

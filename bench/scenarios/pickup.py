@@ -22,7 +22,7 @@ P99_TARGET_S = 0.025
 def run(options: Options) -> Table:
     count = int(RATE * options.seconds(DURATION_S))
     table = Table("1. Pickup latency: trigger → first step started")
-    with deployment("pickup", options.kind) as deploy:
+    with deployment("pickup", options.kind, options.env) as deploy:
         app = deploy.started_app()
         workflow_id = deploy.publish(app, "pickup", noop_chain(1))
         time.sleep(SETTLE_S)

@@ -20,7 +20,7 @@ SPEED_UP_TARGET = 1.5
 
 
 def drain_with_workers(options: Options, workers: int, runs: int) -> Drain:
-    with deployment(f"scale{workers}", options.kind) as deploy:
+    with deployment(f"scale{workers}", options.kind, options.env) as deploy:
         app = deploy.started_app(RUN_SCHEDULER="false")
         workflow_id = deploy.publish(app, "noop-5", noop_chain(STEPS))
         started = deploy.workers(workers)

@@ -34,7 +34,7 @@ def drain_rows(table: Table, drain: Drain, label: str = "") -> None:
 def run(options: Options) -> Table:
     runs = options.n(RUNS)
     table = Table(f"2. Throughput: {runs:,} runs of a {STEPS}-step no-op workflow")
-    with deployment("throughput", options.kind) as deploy:
+    with deployment("throughput", options.kind, options.env) as deploy:
         workflow_id = create_backlog(deploy, runs)
         app = deploy.app()
         app.start()

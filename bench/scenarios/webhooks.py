@@ -68,7 +68,7 @@ def first_bytes(path: Path) -> dict[str, float]:
 def run(options: Options) -> Table:
     backlog = options.n(BACKLOG)
     table = Table("5. Webhooks: signed deliveries to a loopback receiver")
-    with deployment("webhooks", options.kind) as deploy:
+    with deployment("webhooks", options.kind, options.env) as deploy:
         port, out = start_receiver(deploy)
         creator = deploy.started_app(RUN_SCHEDULER="false")
         subscribe(deploy, creator, f"http://127.0.0.1:{port}/hook")
