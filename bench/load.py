@@ -1,9 +1,11 @@
 """The open-loop load generator: requests leave on a fixed schedule whatever the server does.
 
 Request i is due at `start + i / rate`. Its latency runs from that scheduled time, not from
-the moment a connection became free, so a server that falls behind is charged for the queue
-it causes (no coordinated omission). At most `clients` requests are in flight at once (one
-connection each); the others wait for a free client, and that wait counts too.
+the moment a client became free, so a server that falls behind is charged for the queue it
+causes (no coordinated omission). At most `clients` requests are in flight at once (one
+connection each); a request due while every client is busy waits, and that wait counts too.
+Requests not sent or not answered by the deadline (twice the schedule, at least the grace
+after its end) count as timed out, with the time they were given as their latency.
 """
 
 from __future__ import annotations
@@ -69,41 +71,43 @@ class LoadResult:
 
 async def _open_loop(pool: ConnectionPool, make: Callable[[int], Request], rate: float,
                      count: int, grace_s: float) -> LoadResult:
-    result = LoadResult(offered_rate=rate)
-    samples: list[Sample | None] = [None] * count
+    """`pool.size` clients take the schedule's requests in order (wrk2's model): a client
+    sleeps until its request is due, or sends at once when it is already late."""
     start = time.perf_counter()
     wall0 = time.time()
+    schedule_end = start + (count - 1) / rate
+    deadline = max(schedule_end + grace_s, start + 2 * (schedule_end - start))
+    samples: list[Sample | None] = [None] * count
+    next_index = 0
     last_done = start
 
-    async def one(index: int, due: float) -> None:
-        nonlocal last_done
-        try:
-            reply: Reply = await pool.send(make(index))
-            status, body = reply.status, reply.body
-        except (OSError, asyncio.IncompleteReadError, ValueError):
-            status, body = FAILED, b""
-        done = time.perf_counter()
-        last_done = max(last_done, done)
-        samples[index] = Sample(index, wall0 + (due - start), done - due, status, body)
+    async def client() -> None:
+        nonlocal next_index, last_done
+        while next_index < count:
+            index, next_index = next_index, next_index + 1
+            due = start + index / rate
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            if time.perf_counter() >= deadline:
+                return
+            try:
+                reply: Reply = await pool.send(make(index))
+                status, body = reply.status, reply.body
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                status, body = FAILED, b""
+            done = time.perf_counter()
+            last_done = max(last_done, done)
+            samples[index] = Sample(index, wall0 + (due - start), done - due, status, body)
 
-    tasks = []
-    for index in range(count):
-        due = start + index / rate
-        # sleep(0) when late still yields, so answers are read while the schedule catches up
-        await asyncio.sleep(max(0.0, due - time.perf_counter()))
-        tasks.append(asyncio.create_task(one(index, due)))
-    schedule_end = start + (count - 1) / rate
-    deadline = max(schedule_end + grace_s, schedule_end * 2 - start)
-    pending = {t for t in tasks if not t.done()}
-    if pending:
-        await asyncio.wait(pending, timeout=max(0.0, deadline - time.perf_counter()))
-    for task in tasks:
+    clients = [asyncio.create_task(client()) for _ in range(pool.size)]
+    await asyncio.wait(clients, timeout=max(0.0, deadline - time.perf_counter()))
+    for task in clients:
         task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    await asyncio.gather(*clients, return_exceptions=True)
     for index, sample in enumerate(samples):
         if sample is None:
             due = start + index / rate
             samples[index] = Sample(index, wall0 + (due - start), deadline - due, TIMED_OUT)
+    result = LoadResult(offered_rate=rate)
     result.samples = [s for s in samples if s is not None]
     result.window_s = last_done - start
     return result
