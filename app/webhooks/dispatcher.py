@@ -98,7 +98,8 @@ class Dispatcher:
             with self._lock:
                 free = self.concurrency - self._in_flight
             if free <= 0:
-                self._saturated = True
+                with self._lock:
+                    self._saturated = True
                 break
             claims = self.claim(min(free, self.claim_batch))
             if not claims:

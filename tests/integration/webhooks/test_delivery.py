@@ -242,3 +242,19 @@ def test_the_compat_format_adds_the_public_api_keys(sqlite_world: Any,
         assert payload["orgId"] == sqlite_world.workspace_id
     else:
         assert "runId" not in payload
+
+
+def test_no_transaction_is_held_while_a_receiver_is_slow(sqlite_world: Any) -> None:
+    """On SQLite a held write transaction would block this emit for the whole call."""
+    with serve(Reply(200, delay_s=1.5)) as receiver:
+        hook_id, _ = subscribe(sqlite_world, receiver.url)
+        emit(sqlite_world.workspace_id)
+        hooks = dispatcher()
+        hooks.tick()
+        while not receiver.received:
+            time.sleep(0.01)
+        started = time.monotonic()
+        emit(sqlite_world.workspace_id)
+        assert time.monotonic() - started < 0.5
+        hooks.stop(wait=True, timeout_s=5)
+    assert deliveries(hook_id)[0].status == DeliveryStatus.SUCCEEDED

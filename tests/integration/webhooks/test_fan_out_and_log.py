@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import timedelta
 from typing import Any
 
@@ -209,3 +210,25 @@ def test_the_delivery_log_shows_status_code_latency_and_next_attempt(world: Any)
     assert delivery.next_attempt_at is not None
     assert delivery.next_attempt_at - entry.attempts[0].started_at >= timedelta(seconds=1)
     assert entry.attempts[0].response_excerpt == "maintenance until noon"
+
+
+def test_a_name_that_resolves_to_loopback_is_refused_at_connect_time(
+        sqlite_world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """DNS changed after the subscription was checked: the resolved address is checked again."""
+    real = socket.getaddrinfo
+
+    def rebound(host: str, *args: Any, **kwargs: Any) -> Any:
+        return real("127.0.0.1" if host == "hooks.example.com" else host, *args, **kwargs)
+
+    with serve() as receiver:
+        hook_id, _ = subscribe(sqlite_world, f"http://hooks.example.com:{receiver.port}/in")
+        monkeypatch.setattr(socket, "getaddrinfo", rebound)
+        emit(sqlite_world.workspace_id)
+        dispatcher(allowed=()).run_until_idle()
+        assert receiver.received == []
+        dispatcher().run_until_idle(wait_for_retries=True)  # where loopback is allowed
+    assert len(receiver.received) == 1
+    (delivery,) = deliveries(hook_id)
+    refused, delivered = attempts(delivery.id)
+    assert refused.error is not None and "a name for 127.0.0.1" in refused.error
+    assert delivered.status_code == 200
