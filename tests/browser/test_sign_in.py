@@ -62,3 +62,33 @@ def test_a_signed_in_tab_skips_the_sign_in_page(demo: Demo, open_as: Any) -> Non
     page = open_as(ADMIN)
     page.goto(f"{demo.url}/sign-in")
     page.wait_for_url(lambda url: "/sign-in" not in url)
+
+
+def test_a_member_of_two_workspaces_switches_between_them(demo: Demo, open_as: Any) -> None:
+    from app.db import read_session, write_session
+    from app.models import Actor
+    from app.repo import accounts as accounts_repo
+    from app.services import accounts
+
+    with demo.database():
+        system = Actor.system("browser tests")
+        with write_session() as session:
+            other = accounts.create_workspace(session, name="Zulu team", actor=system)
+        with read_session() as session:
+            admin = accounts_repo.user_by_email(session, ADMIN)
+        assert admin is not None
+        with write_session() as session:
+            accounts.add_member(session, workspace_id=other.id, user_id=admin.id,
+                                role="viewer", actor=system)
+    page = open_as(ADMIN)
+    page.goto(f"{demo.url}/")
+    page.get_by_test_id("workspace-switcher").first.click()
+    page.get_by_role("option", name="Zulu team").click()
+    page.get_by_test_id("user-role").filter(has_text="viewer").first.wait_for()
+    assert page.get_by_test_id("nav-settings").count() == 0  # a viewer there
+    page.get_by_test_id("count-BLOCKED").get_by_text("0", exact=True).wait_for()  # its own runs
+    page.get_by_test_id("oldest-approvals").get_by_text("No approval is waiting.").wait_for()
+    shoot(page, "workspace-switched")
+    page.get_by_test_id("workspace-switcher").first.click()
+    page.get_by_role("option", name="Demo workspace").click()
+    page.get_by_test_id("user-role").filter(has_text="admin").first.wait_for()

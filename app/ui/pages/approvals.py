@@ -96,7 +96,12 @@ def approval_card(item: InboxItem) -> rx.Component:
                     rx.text(item.instructions, size="3", data_testid="approval-instructions")),
             _facts(item),
             json_block(item.run_input, "Run input"),
-            json_block(item.earlier_outputs, "Earlier steps"),
+            rx.cond(item.earlier_outputs != "", rx.el.details(
+                rx.el.summary(rx.text("Earlier steps' outputs", as_="span", size="1",
+                                      color_scheme="gray"), style={"cursor": "pointer"}),
+                json_block(item.earlier_outputs, ""),
+                width="100%",
+            )),
             rx.cond(item.status == "pending",
                     rx.cond(item.can_decide, _decide_controls(item), _view_only()),
                     _decision(item)),

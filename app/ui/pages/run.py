@@ -49,7 +49,8 @@ def _step_times(step: StepView) -> rx.Component:
         rx.text("Start ", time_text(step.started_at), size="1", color_scheme="gray"),
         rx.text("End ", time_text(step.finished_at), size="1", color_scheme="gray"),
         rx.cond(step.duration != "",
-                rx.text("Took ", step.duration, size="1", color_scheme="gray")),
+                rx.text(rx.cond(step.finished_at != "", "Took ", "Elapsed "), step.duration,
+                        size="1", color_scheme="gray")),
         rx.text("Attempt ", step.attempt, "/", step.max_attempts, size="1", color_scheme="gray",
                 data_testid="step-attempt"),
         spacing="3",
@@ -170,9 +171,10 @@ def _cancel_button() -> rx.Component:
         AuthState.can_operate & ~RunState.run.finished & (RunState.run.id != ""),
         rx.alert_dialog.root(
             rx.alert_dialog.trigger(
-                rx.button(rx.icon("circle-stop", size=16), "Cancel run", color_scheme="red",
-                          variant="soft", disabled=RunState.busy != "",
-                          data_testid="cancel-run")),
+                rx.button(rx.cond(RunState.busy == "cancel", rx.spinner(size="2"),
+                                  rx.icon("circle-stop", size=16)),
+                          "Cancel run", color_scheme="red", variant="soft",
+                          disabled=RunState.busy != "", data_testid="cancel-run")),
             rx.alert_dialog.content(
                 rx.alert_dialog.title("Cancel this run?"),
                 rx.alert_dialog.description(

@@ -12,6 +12,7 @@ from app.ui.components.common import (
     error_text,
     loading_block,
     page_header,
+    relative_time,
     status_badge,
     time_text,
 )
@@ -79,17 +80,27 @@ def _filters() -> rx.Component:
     )
 
 
+# Phones show run, status and created; wider screens add step, duration and trigger.
+WIDE_ONLY = rx.breakpoints(initial="none", sm="table-cell")
+
+
 def _row(run: RunRow) -> rx.Component:
     return rx.table.row(
         rx.table.cell(
             rx.link(rx.text(run.workflow_title, weight="medium"), href=routes.RUNS + "/" + run.id),
-            rx.text(run.id, size="1", color_scheme="gray", font_family="monospace"),
+            rx.text(run.id, size="1", color_scheme="gray", font_family="monospace",
+                    display=rx.breakpoints(initial="none", sm="block")),
         ),
         rx.table.cell(rx.box(status_badge(run.status), data_testid="run-row-status")),
-        rx.table.cell(rx.text(run.current_step, size="2")),
-        rx.table.cell(time_text(run.created_at, font_size="14px")),
-        rx.table.cell(rx.text(run.duration, size="2", white_space="nowrap")),
-        rx.table.cell(rx.badge(run.trigger, variant="surface")),
+        rx.table.cell(rx.text(run.current_step, size="2"), display=WIDE_ONLY),
+        rx.table.cell(
+            rx.box(relative_time(run.created_at), display=rx.breakpoints(initial="block",
+                                                                         sm="none")),
+            rx.box(time_text(run.created_at, font_size="13px"),
+                   display=rx.breakpoints(initial="none", sm="block")),
+        ),
+        rx.table.cell(rx.text(run.duration, size="2", white_space="nowrap"), display=WIDE_ONLY),
+        rx.table.cell(rx.badge(run.trigger, variant="surface"), display=WIDE_ONLY),
         data_testid="run-row",
         data_run_id=run.id,
     )
@@ -101,10 +112,10 @@ def _table() -> rx.Component:
             rx.table.header(rx.table.row(
                 rx.table.column_header_cell("Run"),
                 rx.table.column_header_cell("Status"),
-                rx.table.column_header_cell("Step"),
+                rx.table.column_header_cell("Step", display=WIDE_ONLY),
                 rx.table.column_header_cell("Created"),
-                rx.table.column_header_cell("Duration"),
-                rx.table.column_header_cell("Trigger"),
+                rx.table.column_header_cell("Duration", display=WIDE_ONLY),
+                rx.table.column_header_cell("Trigger", display=WIDE_ONLY),
             )),
             rx.table.body(rx.foreach(RunsState.rows, _row)),
             width="100%",

@@ -212,6 +212,12 @@ class AuthState(rx.State):
             return rx.toast.error(str(exc))
         self.session_token = new_token
         self._apply(principal)
+        from app.ui.states.dashboard import DashboardState
+        from app.ui.states.shell import ShellState
+
+        if str(self.router.url.path).rstrip("/") == routes.DASHBOARD.rstrip("/"):
+            # Already on the dashboard: a redirect to the same path would not reload it.
+            return [DashboardState.open_page, ShellState.watch_badge]
         return rx.redirect(routes.DASHBOARD)
 
 
