@@ -66,11 +66,13 @@ def group_cpu_s(pgid: int) -> float:
 
 
 class CpuMeter:
-    """`with CpuMeter(pgid) as cpu:` … `cpu.cores`: the CPU cores the group used on average."""
+    """`with CpuMeter(pgid) as cpu:` … `cpu.cores`: the CPU cores the group used on average,
+    `cpu.cpu_s`: the CPU seconds it used."""
 
     def __init__(self, pgid: int) -> None:
         self.pgid = pgid
         self.cores = float("nan")
+        self.cpu_s = float("nan")
         self._start = (0.0, 0.0)
 
     def __enter__(self) -> CpuMeter:
@@ -80,7 +82,14 @@ class CpuMeter:
     def __exit__(self, _type: type[BaseException] | None, _exc: BaseException | None,
                  _tb: TracebackType | None) -> None:
         cpu, wall = group_cpu_s(self.pgid) - self._start[0], time.monotonic() - self._start[1]
+        self.cpu_s = cpu
         self.cores = cpu / wall if wall > 0 else float("nan")
+
+    def per(self, operations: int) -> str:
+        """CPU time per operation: what bounds a GIL-bound process (≈ 1 core) at 1 / it."""
+        if operations <= 0:
+            return "-"
+        return f"{self.cpu_s / operations * 1000:.2f} ms CPU per"
 
 
 class PeakSampler:

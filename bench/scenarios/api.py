@@ -42,7 +42,7 @@ def _row(table: Table, label: str, load: LoadResult, cpu: CpuMeter, target: str 
     latency = summarize(load.latencies())
     table.add(Row(f"{label} at {per_s(load.offered_rate)} offered", latency=latency,
                   value=f"{per_s(load.achieved_rate)} answered, {load.error_summary()}; "
-                        f"app CPU {cores(cpu.cores)}",
+                        f"app CPU {cores(cpu.cores)}, {cpu.per(len(load.ok))} answer",
                   target=target, met=met))
 
 

@@ -43,7 +43,8 @@ def run(options: Options) -> Table:
               CpuMeter(app.process.pid) as cpu):
             drain = measure_drain(deploy, workflow_id, runs)
     drain_rows(table, drain)
-    table.add(Row("app CPU while draining", value=cores(cpu.cores)))
+    table.add(Row("app CPU while draining", value=f"{cores(cpu.cores)}, {cpu.per(drain.steps)}"
+                                                  " step"))
     table.note("The runs are created through the API with the executor off (RUN_SCHEDULER="
                "false), then the app restarts with it on (EXECUTOR_CONCURRENCY and CLAIM_BATCH "
                f"at their defaults) and drains them; per-step cost ≈ {ms(1 / drain.steps_per_s)}.")
