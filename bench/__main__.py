@@ -25,7 +25,8 @@ def parse(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="every scenario 10x smaller")
     parser.add_argument("--out", type=Path, help="also write the markdown to this file")
     parser.add_argument("--profile", metavar="DIR",
-                        help="record py-spy profiles of the app (throughput, api) into DIR")
+                        help="record py-spy profiles of the app (throughput, api, webhooks) "
+                             "into DIR")
     parser.add_argument("--env", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting for every app and worker process (repeatable), "
                              "e.g. --env EXECUTOR_CONCURRENCY=4")

@@ -19,6 +19,7 @@ from bench.harness import Deployment, deployment, free_port, trigger_request
 from bench.load import open_loop
 from bench.observe import deliveries_succeeded, event_created, wait_until
 from bench.procfs import CpuMeter, cores
+from bench.profile import Profile
 from bench.report import Row, Table, per_s
 from bench.scenarios.common import Options
 from bench.stats import rate, summarize
@@ -78,7 +79,8 @@ def run(options: Options) -> Table:
         app = deploy.started_app(EXECUTOR_CONCURRENCY="0")
         assert app.process is not None
         engine = deploy.db.engine
-        with CpuMeter(app.process.pid) as cpu:
+        with (Profile(app.process.pid, options.profile_dir, f"webhooks-{options.kind}"),
+              CpuMeter(app.process.pid) as cpu):
             wait_until(lambda: deliveries_succeeded(engine) >= backlog, DRAIN_TIMEOUT_S,
                        f"{backlog} deliveries")
         time.sleep(1.0)  # the receiver flushes its log
