@@ -24,42 +24,46 @@ def py_spy() -> str | None:
     return str(beside) if beside.exists() else shutil.which("py-spy")
 
 
+# Two views at once: every thread not idle (waits on the database included), and only the
+# thread holding the GIL (where the CPU goes).
+VIEWS = {"": [], ".gil": ["--gil"]}
+
+
 class Profile:
-    """`with Profile(pid, out_dir, name):` records while the block runs."""
+    """`with Profile(pid, out_dir, name):` records while the block runs; writes
+    `name.txt` / `name.top.md` (threads not idle) and `name.gil.txt` / `name.gil.top.md`."""
 
     def __init__(self, pid: int, out_dir: str | None, name: str) -> None:
         self.pid = pid
-        self.path = Path(out_dir) / f"{name}.txt" if out_dir else None
-        self.process: subprocess.Popen[bytes] | None = None
+        self.paths = ([Path(out_dir) / f"{name}{view}.txt" for view in VIEWS]
+                      if out_dir else [])
+        self.processes: list[subprocess.Popen[bytes]] = []
 
     def __enter__(self) -> Profile:
         binary = py_spy()
-        if self.path is None or binary is None:
+        if binary is None:
             return self
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.process = subprocess.Popen(
-            [binary, "record", "--pid", str(self.pid), "--subprocesses", "--format", "raw",
-             "--rate", str(SAMPLE_RATE_HZ), "--nonblocking", "--nolineno",
-             "--output", str(self.path)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for path, flags in zip(self.paths, VIEWS.values(), strict=False):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.processes.append(subprocess.Popen(
+                [binary, "record", "--pid", str(self.pid), "--subprocesses", "--format", "raw",
+                 "--rate", str(SAMPLE_RATE_HZ), "--nonblocking", "--nolineno", *flags,
+                 "--output", str(path)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         return self
 
     def __exit__(self, _type: type[BaseException] | None, _exc: BaseException | None,
                  _tb: TracebackType | None) -> None:
-        if self.process is None:
-            return
-        self.process.send_signal(signal.SIGINT)
-        try:
-            self.process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-        if self.path is not None and self.path.exists():
-            summary = summarize(self.path.read_text())
-            self.path.with_suffix(".top.md").write_text(summary)
-
-
-def _frames(stack: str) -> list[str]:
-    return [frame for frame in stack.split(";") if frame]
+        for process in self.processes:
+            process.send_signal(signal.SIGINT)
+        for process in self.processes:
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+        for path in self.paths:
+            if path.exists():
+                path.with_suffix(".top.md").write_text(summarize(path.read_text()))
 
 
 def summarize(collapsed: str, top: int = TOP) -> str:
@@ -67,7 +71,8 @@ def summarize(collapsed: str, top: int = TOP) -> str:
     project's own functions (app/) by inclusive share.
 
     py-spy leaves out idle threads (blocked on a lock, a socket, a queue), so shares are of
-    the time the process's threads spent on the CPU or in a non-idle system call.
+    the time the process's threads spent on the CPU or in a non-idle call; with --gil, of
+    the time some thread held the GIL.
     """
     inclusive: Counter[str] = Counter()
     own: Counter[str] = Counter()
