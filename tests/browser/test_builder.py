@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import ADMIN, Demo, settle, shoot
+from tests.browser.conftest import ADMIN, Demo, no_horizontal_overflow, settle, shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -393,3 +393,120 @@ def test_versions_open_read_only_and_restore_as_the_draft(demo: Demo, open_as: A
     page.get_by_text("Version 1 is the draft again").wait_for()
     assert node(page, "bye").count() == 0
     assert page.get_by_test_id("unsaved-badge").count() == 0
+
+
+SEED_FLOW = {"start": {"name": "Greet", "tool": "set", "args": {"x": 1}, "next": "gate"},
+             "gate": {"name": "Wait for ready", "tool": None, "done": True}}
+
+
+def _row_action(page: Any, title: str, action: str) -> None:
+    page.get_by_role("menu").wait_for(state="detached")  # the previous menu has closed
+    row = page.get_by_test_id("workflow-row").filter(
+        has=page.get_by_test_id("workflow-link").get_by_text(title, exact=True))
+    row.get_by_test_id("workflow-actions").click()
+    page.get_by_role("menuitem", name=action).click()
+
+
+def test_the_list_imports_exports_duplicates_and_deletes(demo: Demo, open_as: Any) -> None:
+    page = open_as(ADMIN)
+    page.goto(f"{demo.url}/workflows")
+    page.get_by_test_id("open-import").click()
+    page.locator("input[name=title]").fill("Seed flow")
+    page.get_by_test_id("import-json").fill(json.dumps(SEED_FLOW))
+    page.get_by_test_id("import-submit").click()
+    page.wait_for_url("**/workflows/wf_*")
+    node(page, "gate").wait_for()
+    assert "signal" in node(page, "gate").inner_text()
+
+    page.goto(f"{demo.url}/workflows")
+    page.get_by_test_id("workflow-search").fill("seed flow")
+    with page.expect_download() as download:
+        _row_action(page, "Seed flow", "Export JSON")
+    exported = json.loads(open(download.value.path(), encoding="utf-8").read())
+    assert exported["title"] == "Seed flow"
+    assert exported["definition"]["steps"]["gate"]["kind"] == "signal"
+
+    _row_action(page, "Seed flow", "Duplicate")
+    page.wait_for_url("**/workflows/wf_*")
+    page.locator("[data-testid=workflow-title][value='Copy of Seed flow']").wait_for()
+    page.goto(f"{demo.url}/workflows")
+    page.get_by_test_id("workflow-search").fill("seed flow")
+    page.get_by_test_id("workflow-link").get_by_text("Copy of Seed flow").wait_for()
+    settle(page)
+    shoot(page, "workflows-search")
+    _row_action(page, "Copy of Seed flow", "Delete…")
+    page.get_by_test_id("confirm-delete").click()
+    page.get_by_test_id("workflow-link").get_by_text("Copy of Seed flow").wait_for(
+        state="detached")
+    assert page.get_by_test_id("workflow-link").get_by_text("Seed flow", exact=True).count() == 1
+
+
+def test_links_are_moved_and_removed_steps_deleted_and_json_applied(
+        demo: Demo, open_as: Any) -> None:
+    workflow_id = _workflow(demo, "Greeting edits", GREETING, publish=False)
+    page = open_as(ADMIN)
+    page.goto(f"{demo.url}/workflows/{workflow_id}")
+    select_step(page, "greet")
+    add_step(page, "tool", "tool")  # linked after greet
+    page.get_by_test_id("no-problems").wait_for()
+
+    # Drag the end of hold → greet onto the new tool: greet is left unreachable.
+    anchor = page.get_by_test_id("rf__edge-hold>next").locator(
+        ".react-flow__edgeupdater-target").bounding_box()
+    target = node(page, "tool").locator(".fd-handle-in").bounding_box()
+    page.mouse.move(anchor["x"] + anchor["width"] / 2, anchor["y"] + anchor["height"] / 2)
+    page.mouse.down()
+    page.mouse.move(target["x"] + target["width"] / 2, target["y"] + target["height"] / 2,
+                    steps=12)
+    page.mouse.up()
+    wait_problems(page, "greet", 1)
+
+    # Remove the link from the side panel: the tool is left unreachable too.
+    handle = page.get_by_test_id("handle-hold-next").bounding_box()
+    page.mouse.click(handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] + 14)
+    page.get_by_test_id("remove-link").click()
+    wait_problems(page, "tool", 1)
+    assert page.get_by_test_id("publish").is_disabled()
+
+    select_step(page, "greet")
+    page.get_by_test_id("delete-step").click()
+    node(page, "greet").wait_for(state="detached")
+
+    page.get_by_test_id("tab-json").click()
+    assert '"tool"' in page.get_by_test_id("json-text").input_value()
+    fixed = json.loads(json.dumps(GREETING))
+    fixed["steps"]["ask"]["title"] = "Ask for a name"
+    page.get_by_test_id("json-text").fill(json.dumps(fixed))
+    page.get_by_test_id("apply-json").click()
+    page.get_by_test_id("tab-canvas").click()
+    node(page, "greet").wait_for()
+    assert "Ask for a name" in node(page, "ask").inner_text()
+    page.get_by_test_id("no-problems").wait_for()
+    assert page.get_by_test_id("publish").is_enabled()
+
+
+def test_builder_and_form_pages_fit_a_phone(demo: Demo, open_as: Any) -> None:
+    from app.db import read_session
+    from app.repo.forms import form_by_slug
+
+    with demo.database(), read_session() as session:
+        form = form_by_slug(session, "employee-onboarding")
+        assert form is not None
+        form_id = form.id
+    page = open_as(ADMIN, width=390)
+    for name, path, ready in (
+            ("builder", f"/workflows/{demo.workflow_id}", "node-intake"),
+            ("form-builder", f"/forms/{form_id}", "form-preview"),
+            ("submissions", f"/forms/{form_id}/submissions", "export-csv")):
+        page.goto(f"{demo.url}{path}")
+        page.get_by_test_id(ready).wait_for()
+        settle(page)
+        shoot(page, name)
+        no_horizontal_overflow(page)
+    for width in (390, 1280):
+        visitor = open_as(None, width=width)
+        visitor.goto(f"{demo.url}/f/employee-onboarding")
+        visitor.get_by_test_id("submit").wait_for()
+        settle(visitor)
+        shoot(visitor, "public-form")
+        no_horizontal_overflow(visitor)

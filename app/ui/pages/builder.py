@@ -90,7 +90,7 @@ def _banners() -> rx.Component:
 
 def _palette() -> rx.Component:
     return rx.flex(
-        rx.text("Add step", size="2", weight="medium", color_scheme="gray"),
+        rx.text("Add step", size="2", weight="medium", color_scheme="gray", margin_right="4px"),
         *[rx.tooltip(rx.button(rx.icon(icon, size=14), label, size="1", variant="surface",
                                on_click=S.add_step(kind), disabled=S.read_only,
                                data_testid=f"palette-{kind}"),
@@ -167,7 +167,9 @@ def _side_panel() -> rx.Component:
     return rx.box(
         rx.cond(S.has_selection, step_panel(),
                 rx.cond(S.selected_edge != "", _edge_panel(), _workflow_panel())),
-        width=PANEL_WIDTH, min_width=PANEL_WIDTH, height=CANVAS_HEIGHT, overflow_y="auto",
+        width=rx.breakpoints(initial="100%", md=PANEL_WIDTH),
+        min_width=rx.breakpoints(initial="0", md=PANEL_WIDTH),
+        height=rx.breakpoints(initial="auto", md=CANVAS_HEIGHT), overflow_y="auto",
         padding="12px", border="1px solid var(--gray-a5)", border_radius="var(--radius-3)",
         background="var(--color-panel-solid)",
     )
@@ -176,7 +178,7 @@ def _side_panel() -> rx.Component:
 def _canvas_tab() -> rx.Component:
     return rx.vstack(
         _palette(),
-        rx.hstack(
+        rx.flex(
             rx.box(
                 flow_canvas(
                     nodes=S.nodes, edges=S.edges, read_only=S.read_only,
@@ -186,10 +188,11 @@ def _canvas_tab() -> rx.Component:
                     on_edges_removed=S.edges_removed, on_nodes_removed=S.nodes_removed,
                     height=CANVAS_HEIGHT,
                 ),
-                flex="1", min_width="0",
+                flex="1", min_width="0", width="100%",
             ),
             _side_panel(),
-            spacing="3", width="100%", align="start",
+            direction=rx.breakpoints(initial="column", md="row"), gap="3", width="100%",
+            align="start",
         ),
         _problems(),
         spacing="3", width="100%",
