@@ -18,14 +18,14 @@ from __future__ import annotations
 import importlib
 import re
 
-from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
-from starlette.routing import compile_path
+from starlette.routing import BaseRoute, Match, compile_path
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.deps import CallerMiddleware
 from app.api.docs import install_docs
-from app.api.errors import install_error_handlers, problem_response
+from app.api.errors import install_error_handlers, is_api_path, problem_response
 from app.api.idempotency import IdempotencyMiddleware
 from app.api.limits import RateLimitMiddleware, new_limiter
 from app.api.middleware import (
@@ -38,8 +38,6 @@ from app.settings import get_settings
 
 API_PREFIX = "/api/v1"
 OPENAPI_URL = f"{API_PREFIX}/openapi.json"
-CATCH_ALL = "/api/{path:path}"
-ALL_METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 
 def _core_routers() -> list[APIRouter]:
@@ -86,30 +84,53 @@ def _operation_id(route: APIRoute) -> str:
     return route.name
 
 
+class _UnknownApiRoute(BaseRoute):
+    """Matches every /api/ path no route took (even ones `{path:path}` would miss, such as
+    a path with a newline), so that Reflex's catch-all mount never answers for the API."""
+
+    def __init__(self, endpoint: ASGIApp) -> None:
+        self.endpoint = endpoint
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] == "http" and is_api_path(scope.get("path", "")):
+            return Match.FULL, {}
+        return Match.NONE, {}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.endpoint(scope, receive, send)
+
+
 def _install_unknown_route_problems(api: FastAPI) -> None:
     """Unknown /api/ paths answer a 404 problem, a known path with the wrong method a 405
-    problem with `Allow` (without this, Reflex's catch-all mount would answer them)."""
-
-    table: list[tuple[re.Pattern[str], set[str]]] = []
+    problem with `Allow`."""
+    table: list[tuple[re.Pattern[str], bool, set[str]]] = []
 
     def methods_at(path: str) -> set[str]:
+        """The methods of the routes at `path`; a literal path (/runs/trigger) hides a
+        templated one it also matches (/runs/{run_id}), as the document lists them."""
         if not table:
             for route in iter_route_contexts(api.routes):
-                if route.path and route.methods and route.path != CATCH_ALL:
-                    table.append((compile_path(route.path)[0], set(route.methods)))
-        return {m for regex, methods in table if regex.fullmatch(path) for m in methods}
+                if route.path and route.methods:
+                    table.append((compile_path(route.path)[0], "{" not in route.path,
+                                  set(route.methods)))
+        found = [(literal, methods) for regex, literal, methods in table if regex.match(path)]
+        literal = [methods for is_literal, methods in found if is_literal]
+        return {m for methods in (literal or [m for _, m in found]) for m in methods}
 
-    @api.api_route(CATCH_ALL, methods=ALL_METHODS, include_in_schema=False)
-    async def unknown_api_route(request: Request, path: str) -> JSONResponse:
-        allowed = methods_at(request.url.path)
+    async def unknown_api_route(scope: Scope, receive: Receive, send: Send) -> None:
+        path = scope["path"]
+        allowed = methods_at(path)
         if allowed:
-            return problem_response(
-                status=405, scope=request.scope,
-                detail=f"{request.method} is not allowed here; use "
-                       f"{', '.join(sorted(allowed))}",
+            response = problem_response(
+                status=405, scope=scope,
+                detail=f"{scope['method']} is not allowed here; use {', '.join(sorted(allowed))}",
                 headers={"Allow": ", ".join(sorted(allowed))})
-        return problem_response(status=404, scope=request.scope,
-                                detail=f"There is no API route at /api/{path}")
+        else:
+            response = problem_response(status=404, scope=scope,
+                                        detail=f"There is no API route at {path}")
+        await response(scope, receive, send)
+
+    api.router.routes.append(_UnknownApiRoute(unknown_api_route))
 
 
 def create_api() -> FastAPI:

@@ -9,12 +9,14 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Query
+from pydantic import BeforeValidator
 
 from app.clock import as_utc
 from app.errors import FieldError, ValidationFailed
@@ -104,11 +106,25 @@ def _utc(name: str, value: datetime | None) -> datetime | None:
             name, "is out of the supported date range")]) from None
 
 
+# RFC 3339 exactly (seconds and an offset or Z), not every form a datetime parser accepts
+# (bare dates, Unix numbers): what the schema promises is what the API takes.
+RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})")
+
+
+def _rfc3339(value: Any) -> Any:
+    if isinstance(value, str) and not RFC3339.fullmatch(value):
+        raise ValueError("must be an RFC 3339 date-time such as 2026-04-01T00:00:00Z")
+    return value
+
+
+Rfc3339 = Annotated[datetime, BeforeValidator(_rfc3339)]
+
+
 def created_range(
-    created_after: Annotated[datetime | None, Query(
-        description="Only items created at or after this time (RFC 3339; UTC if no offset).",
+    created_after: Annotated[Rfc3339 | None, Query(
+        description="Only items created at or after this time (RFC 3339).",
         examples=["2026-04-01T00:00:00Z"])] = None,
-    created_before: Annotated[datetime | None, Query(
+    created_before: Annotated[Rfc3339 | None, Query(
         description="Only items created before this time.",
         examples=["2026-05-01T00:00:00Z"])] = None,
 ) -> CreatedRange:

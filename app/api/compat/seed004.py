@@ -63,7 +63,10 @@ def _flow_step(step: StepRun, number: int, spec: object | None) -> FlowStep:
 
 
 @router.post("", name="flow_create_and_start", response_model=FlowStarted,
-             summary="Create a workflow from a flow and start it",
+             summary="Create a workflow from a flow and start it", responses={200: {"links": {
+                 "GetFlow": {"operationId": "flow_get", "parameters": {"id": "$response.body#/id"}},
+                 "CancelFlow": {"operationId": "flow_cancel",
+                                "parameters": {"id": "$response.body#/id"}}}}},
              description="`name` and `flow` are required (400 when missing); an invalid flow "
                          "is 422 (`Flow must have a 'start' key`, unknown tools, …).")
 def create_and_start(body: FlowCreateRequest, caller: Creator,
@@ -83,7 +86,10 @@ def list_flows(caller: Reader, session: WriteSession,
     return [FlowRun.model_validate(_flow_run(run, number)) for run, number in numbered]
 
 
-@router.get("/{id}", name="flow_get", response_model=FlowRunDetail, responses=problems(404),
+@router.get("/{id}", name="flow_get", response_model=FlowRunDetail,
+            responses={**problems(404), 200: {"links": {"ReleaseFirstStep": {
+                "operationId": "flow_step_ready",
+                "parameters": {"step_id": "$response.body#/steps/0/id"}}}}},
             summary="Get a workflow (run) with its steps")
 def get_flow(id: Number, caller: Reader, session: WriteSession) -> FlowRunDetail:
     found = compat.numbered_run(session, workspace_id=caller.workspace_id, number=id)

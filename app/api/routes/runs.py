@@ -44,9 +44,14 @@ Wait = Annotated[float, Query(
     ge=0, le=MAX_WAIT_S, description="Seconds (up to 30) to wait for the run to leave "
     "IN_PROGRESS (complete, block on an approval or signal, or flag) before answering; the "
     "answer shows the run as it is then.")]
+FIRST_STEP = {"step_id": "$response.body#/steps/0/id"}
 RUN_LINKS = {"201": {"links": {
     "GetRun": {"operationId": "get_run", "parameters": {"run_id": "$response.body#/id"}},
     "CancelRun": {"operationId": "cancel_run", "parameters": {"run_id": "$response.body#/id"}},
+    "GetFirstStep": {"operationId": "get_step", "parameters": FIRST_STEP},
+    "SignalFirstStep": {"operationId": "signal_step", "parameters": FIRST_STEP},
+    "RetryFirstStep": {"operationId": "retry_step", "parameters": FIRST_STEP},
+    "SkipFirstStep": {"operationId": "skip_step", "parameters": FIRST_STEP},
 }}}
 CREATED_HEADERS = {"x-response-headers": {"201": ["Location"]}}
 
