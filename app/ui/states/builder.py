@@ -92,8 +92,14 @@ class BuilderState(BuilderEditing, AuthState):
                 or self.description != self.saved_description)
 
     @rx.var
+    def can_edit(self) -> bool:
+        """Builders and admins edit; others see the builder read-only (the service refuses)."""
+        return permissions.can(self.role, permissions.BUILD)
+
+    @rx.var
     def can_publish(self) -> bool:
-        return self.loaded and not self.read_only and not self.problems and self.step_count > 0
+        return (self.loaded and self.can_edit and not self.read_only and not self.problems
+                and self.step_count > 0)
 
     @rx.var
     def shown_json(self) -> str:
