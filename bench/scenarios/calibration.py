@@ -13,6 +13,7 @@ import sqlite3
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -20,7 +21,8 @@ import psycopg
 
 from bench.harness import PG_ADMIN_URL, Database, Deployment, deployment, free_port
 from bench.http import Request
-from bench.load import LoadResult, open_loop
+from bench.load import open_loop
+from bench.procfs import CpuMeter, cores
 from bench.report import Row, Table, per_s
 from bench.scenarios.common import Options
 from bench.stats import rate, summarize
@@ -101,7 +103,13 @@ def commit_rows(table: Table, deploy: Deployment, count: int) -> None:
                       value=per_s(rate(len(latencies), elapsed), "commits/s")))
 
 
-def start_bare_app(deploy: Deployment) -> int:
+@dataclass(frozen=True)
+class BareApp:
+    port: int
+    pgid: int
+
+
+def start_bare_app(deploy: Deployment) -> BareApp:
     port = free_port()
     server = LiveProcess([sys.executable, "-m", "bench.bare_app", "--port", str(port)],
                          base_env(deploy.data_dir), deploy.data_dir / "bare_app.log")
@@ -111,16 +119,22 @@ def start_bare_app(deploy: Deployment) -> int:
     while time.monotonic() < deadline:
         try:
             httpx.get(f"http://127.0.0.1:{port}/item", timeout=1)
-            return port
+            assert server.process is not None
+            return BareApp(port, server.process.pid)
         except httpx.HTTPError:
             time.sleep(0.1)
     raise RuntimeError(f"the bare app did not start: {server.log_text()[-2000:]}")
 
 
-def load_row(table: Table, label: str, load: LoadResult) -> None:
+def load_row(table: Table, label: str, bare: BareApp, request: Request, rate: float,
+             seconds: float) -> None:
+    with CpuMeter(bare.pgid) as cpu:
+        load = open_loop(bare.port, lambda _i: request, rate=rate, count=int(rate * seconds),
+                         clients=CLIENTS)
     table.add(Row(f"{label} at {per_s(load.offered_rate)} offered",
                   latency=summarize(load.latencies()),
-                  value=f"{per_s(load.achieved_rate)} answered, {load.error_summary()}"))
+                  value=f"{per_s(load.achieved_rate)} answered, {load.error_summary()}; "
+                        f"server CPU {cores(cpu.cores)}, {cpu.per(len(load.ok))} answer"))
 
 
 def run(options: Options) -> Table:
@@ -129,16 +143,13 @@ def run(options: Options) -> Table:
     post = Request("POST", "/item", b'{"input": {}}')
     with deployment("calibration", options.kind, options.env) as deploy:
         commit_rows(table, deploy, options.n(COMMITS))
-        port = start_bare_app(deploy)
+        bare = start_bare_app(deploy)
         for label, request in (("bare Starlette GET", get), ("bare Starlette POST", post)):
-            saturated = open_loop(port, lambda _i, r=request: r, rate=SATURATING_RATE,
-                                  count=int(SATURATING_RATE * options.seconds(SATURATING_S)),
-                                  clients=CLIENTS)
-            load_row(table, f"{label} (saturated)", saturated)
+            load_row(table, f"{label} (saturated)", bare, request, SATURATING_RATE,
+                     options.seconds(SATURATING_S))
         for paced_rate in PACED_RATES:
-            paced = open_loop(port, lambda _i: get, rate=paced_rate,
-                              count=int(paced_rate * options.seconds(PACED_S)), clients=CLIENTS)
-            load_row(table, "bare Starlette GET", paced)
+            load_row(table, "bare Starlette GET", bare, get, paced_rate,
+                     options.seconds(PACED_S))
     table.note("Saturated rows offer far more than the server answers: their answered rate is "
                "the ceiling, their latency mostly the generator's own queue.")
     return table
