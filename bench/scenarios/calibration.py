@@ -151,5 +151,6 @@ def run(options: Options) -> Table:
             load_row(table, "bare Starlette GET", bare, get, paced_rate,
                      options.seconds(PACED_S))
     table.note("Saturated rows offer far more than the server answers: their answered rate is "
-               "the ceiling, their latency mostly the generator's own queue.")
+               "the ceiling of server + generator on this machine, their latency the queue the "
+               "schedule builds up.")
     return table
