@@ -35,7 +35,7 @@ ONBOARDING: dict[str, Any] = {
             "title": "Prepare accounts",
             "tool": "set",
             "args": {"username": "{{ input.Email.split('@')[0] }}",
-                     "position": "{{ input.Position or 'Unassigned' }}"},
+                     "position": "{{ input.get('Position') or 'Unassigned' }}"},
             "next": "manager",
         },
         "manager": {
