@@ -99,7 +99,8 @@ def _user_box() -> rx.Component:
         rx.hstack(
             rx.icon("circle-user", size=20),
             rx.vstack(
-                rx.text(AuthState.email, size="2", truncate=True, max_width="160px",
+                rx.text(AuthState.email, size="2", title=AuthState.email, max_width="160px",
+                        white_space="nowrap", overflow="hidden", text_overflow="ellipsis",
                         data_testid="user-email"),
                 rx.badge(AuthState.role, variant="surface", size="1", data_testid="user-role"),
                 spacing="1",
