@@ -16,6 +16,7 @@ from app.db import read_session, write_session
 from app.errors import DomainError, Unauthorized
 from app.services import permissions, sessions
 from app.services.sessions import Principal
+from app.settings import get_settings
 from app.ui import routes
 
 T = TypeVar("T")
@@ -35,7 +36,8 @@ class AuthState(rx.State):
     """Who is signed in, in which workspace, with which role (primitives only)."""
 
     session_token: str = rx.Cookie(
-        "", name=sessions.COOKIE_NAME, max_age=sessions.SESSION_MAX_AGE_S, same_site="lax"
+        "", name=sessions.COOKIE_NAME, max_age=sessions.SESSION_MAX_AGE_S, same_site="lax",
+        secure=get_settings().public_url.startswith("https://") or None,
     )
     user_id: str = ""
     email: str = ""
