@@ -40,7 +40,8 @@ def _row(row: rx.Var) -> rx.Component:
                                       size="2"),
                               rx.text("none", size="2", color_scheme="gray"))),
         rx.table.cell(rx.vstack(
-            rx.link(row["submissions"], " submissions",
+            rx.link(row["submissions"],
+                    rx.cond(row["submissions"].to(int) == 1, " submission", " submissions"),
                     href=routes.FORMS + "/" + form_id + "/submissions", size="2",
                     data_testid="submissions-link"),
             rx.text("last ", relative_time(row["last_submission_at"].to(str)), size="1",

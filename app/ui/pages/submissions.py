@@ -52,7 +52,8 @@ def _filters() -> rx.Component:
 
 def _pager() -> rx.Component:
     return rx.hstack(
-        rx.text(S.total, " submissions · page ", S.page_number, size="2", color_scheme="gray"),
+        rx.text(S.total, rx.cond(S.total == 1, " submission", " submissions"), " · page ",
+                S.page_number, size="2", color_scheme="gray"),
         rx.spacer(),
         rx.button(rx.icon("chevron-left", size=14), "Newer", size="1", variant="soft",
                   on_click=S.prev_page, disabled=S.page_number <= 1, data_testid="prev-page"),

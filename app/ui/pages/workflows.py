@@ -23,7 +23,8 @@ def _runs(row: rx.Var) -> rx.Component:
     return rx.cond(
         row["run_count"].to(int) > 0,
         rx.vstack(
-            rx.link(rx.text(row["run_count"], " runs", size="2"),
+            rx.link(rx.text(row["run_count"],
+                            rx.cond(row["run_count"].to(int) == 1, " run", " runs"), size="2"),
                     href=routes.RUNS + "?workflow_id=" + row["id"].to(str)),
             rx.flex(rx.foreach(row["runs"].to(list[dict]), lambda r: rx.badge(
                 r["status"].to(str), " ", r["count"], variant="soft", size="1",
