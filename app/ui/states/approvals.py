@@ -96,7 +96,7 @@ class ApprovalsState(AuthState):
         token = self.router.session.client_token
         generation = live.begin(token, WATCH)
         try:
-            async with live.Waker() as waker:
+            async with live.Waker(live.APPROVAL_TOPICS) as waker:
                 while live.is_current(token, WATCH, generation):
                     async with self:
                         if not self.user_id:

@@ -47,7 +47,7 @@ class DashboardState(AuthState):
         token = self.router.session.client_token
         generation = live.begin(token, WATCH)
         try:
-            async with live.Waker() as waker:
+            async with live.Waker(min_gap_s=REFRESH_S) as waker:
                 while live.is_current(token, WATCH, generation):
                     await waker.wait(REFRESH_S)
                     async with self:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from collections.abc import Iterable
 from types import TracebackType
 
@@ -16,7 +17,11 @@ from app import wakeup
 
 # Commits that change runs, steps and approvals mark these topics (repo/steps, repo/events).
 RUN_TOPICS = (wakeup.STEPS, wakeup.EVENTS, wakeup.APPROVALS)
+APPROVAL_TOPICS = (wakeup.APPROVALS,)
 POLL_S = 1.0  # the safety net (other processes' commits do not wake us)
+# Under a busy executor commits arrive many times a second: a watcher reloads at most this
+# often, so open tabs never turn the commit rate into a query rate.
+MIN_GAP_S = 0.3
 
 _counter = itertools.count(1)
 _current: dict[tuple[str, str], int] = {}
@@ -41,10 +46,12 @@ def end(token: str, name: str, generation: int) -> None:
 class Waker:
     """Sleep until a commit in this process marks one of the topics, or the poll interval."""
 
-    def __init__(self, topics: Iterable[str] = RUN_TOPICS) -> None:
+    def __init__(self, topics: Iterable[str] = RUN_TOPICS, min_gap_s: float = MIN_GAP_S) -> None:
         self._topics = tuple(topics)
         self._event = asyncio.Event()
         self._unsubscribe: list = []
+        self._min_gap_s = min_gap_s
+        self._last = 0.0
 
     def _poke(self, loop: asyncio.AbstractEventLoop) -> None:
         loop.call_soon_threadsafe(self._event.set)
@@ -64,4 +71,8 @@ class Waker:
             await asyncio.wait_for(self._event.wait(), timeout_s)
         except TimeoutError:
             pass
+        since = time.monotonic() - self._last
+        if since < self._min_gap_s:
+            await asyncio.sleep(self._min_gap_s - since)
         self._event.clear()
+        self._last = time.monotonic()

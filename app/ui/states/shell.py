@@ -43,7 +43,7 @@ class ShellState(AuthState):
         token = self.router.session.client_token
         generation = live.begin(token, "badge")
         try:
-            async with live.Waker() as waker:
+            async with live.Waker(live.APPROVAL_TOPICS) as waker:
                 while live.is_current(token, "badge", generation):
                     async with self:
                         if not self.user_id:
