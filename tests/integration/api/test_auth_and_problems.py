@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -231,3 +232,28 @@ def test_mutations_are_audited_as_the_api_key(acme: Tenant) -> None:
     assert row.actor_type == "api_key"
     assert row.actor_label == acme.key[:12]
     assert row.request_id == "req-audit-1"
+
+
+def _operations(api: FastAPI) -> list[tuple[str, str, list[str]]]:
+    found = []
+    for path, item in api.openapi()["paths"].items():
+        for method, operation in item.items():
+            if "x-required-scopes" in operation:
+                found.append((method.upper(), path, operation["x-required-scopes"]))
+    return found
+
+
+def test_every_operation_refuses_a_missing_key_and_names_a_missing_scope(
+        acme: Tenant, api: FastAPI) -> None:
+    operations = _operations(api)
+    assert len(operations) >= 40
+    for method, template, scopes in operations:
+        path = re.sub(r"\{[^}]+\}", "1", template)
+        assert_problem(acme.http.request(method, path), 401)
+        unrelated = "audit:read" if "audit:read" not in scopes else "runs:read"
+        if not scopes:
+            continue
+        key = mint(acme.workspace_id, scopes=[unrelated])
+        body = assert_problem(acme.request(method, path, key=key), 403, "FORBIDDEN")
+        assert body["missing_scope"] == scopes[0], (method, template)
+        assert scopes[0] in body["detail"]

@@ -9,16 +9,19 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from app.api.main import create_api
+
+@pytest.fixture
+def database(sqlite_db: str) -> str:
+    """Nothing here depends on the database engine: SQLite only keeps the suite fast."""
+    return sqlite_db
 
 
-@pytest.fixture(scope="module")
-def client() -> Any:
-    with TestClient(create_api()) as client:
-        yield client
+@pytest.fixture
+def client(http: TestClient) -> TestClient:
+    return http
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def schema(client: TestClient) -> dict[str, Any]:
     response = client.get("/api/v1/openapi.json")
     assert response.status_code == 200
