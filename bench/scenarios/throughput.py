@@ -47,5 +47,6 @@ def run(options: Options) -> Table:
                                                   " step"))
     table.note("The runs are created through the API with the executor off (RUN_SCHEDULER="
                "false), then the app restarts with it on (EXECUTOR_CONCURRENCY and CLAIM_BATCH "
-               f"at their defaults) and drains them; per-step cost ≈ {ms(1 / drain.steps_per_s)}.")
+               f"at their defaults) and drains them: {ms(1 / drain.steps_per_s)} of wall time per "
+               "step.")
     return table
