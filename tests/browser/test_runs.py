@@ -65,3 +65,17 @@ def test_retrying_a_flagged_step_from_the_timeline_completes_the_run(
     page.get_by_test_id("filter-status").wait_for()
     settle(page)
     assert page.locator(f"[data-testid=run-row][data-run-id='{run_id}']").count() == 0
+
+
+def test_cancelling_a_blocked_run_from_the_timeline(demo: Demo, open_as: Any) -> None:
+    run_id = demo.trigger(demo.workflow_id, {"Full Name": "Cancel Me", "Email": "c@example.com",
+                                             "Position": "Temp"})
+    page = open_as(ADMIN)
+    page.goto(f"{demo.url}/runs/{run_id}")
+    page.locator("[data-testid=run-status]", has_text="BLOCKED").wait_for(timeout=10_000)
+    page.get_by_test_id("cancel-run").click()
+    page.get_by_test_id("confirm-cancel").click()
+    page.locator("[data-testid=run-status]", has_text="CANCELLED").wait_for()
+    assert page.get_by_test_id("cancel-run").count() == 0
+    manager = page.locator("[data-testid=step-card][data-step-key=manager]")
+    assert manager.get_attribute("data-status") == "cancelled"

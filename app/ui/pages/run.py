@@ -70,7 +70,8 @@ def _approval(step: StepView) -> rx.Component:
                         rx.link("open the inbox", href=routes.APPROVALS), size="2"),
                 rx.flex(
                     status_badge(step.approval_status),
-                    rx.text("by ", step.approval_by, size="2", weight="medium"),
+                    rx.cond(step.approval_by != "",
+                            rx.text("by ", step.approval_by, size="2", weight="medium")),
                     rx.text("at ", time_text(step.approval_at), size="2"),
                     rx.cond(step.approval_comment != "",
                             rx.text("“", step.approval_comment, "”", size="2",
