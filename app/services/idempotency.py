@@ -1,6 +1,9 @@
 """Idempotency keys: the first request with a key claims it by inserting a record (the unique
 constraint on workspace + key decides between concurrent requests, on SQLite and PostgreSQL);
-its successful response is stored and replayed verbatim to any retry within 24 hours."""
+its successful response is stored and replayed verbatim to any retry within 24 hours.
+
+Stored responses are encrypted at rest: some of them carry a secret shown once (a webhook's
+signing secret, say), which must not sit in the database in plain text."""
 
 from __future__ import annotations
 
@@ -11,6 +14,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 
+from app import crypto
 from app.repo import idempotency as records
 
 KEEP_FOR = timedelta(hours=24)
@@ -75,14 +79,14 @@ def claim_key(session: Session, *, workspace_id: str, key: str, method: str, pat
             return Mismatch()
         if status is None or body is None:
             return InFlight()
-        return Replay(status, body, headers)
+        return Replay(status, crypto.decrypt(body), headers)
     return InFlight()
 
 
 def complete_key(session: Session, *, record_id: str, status: int, body: str,
                  headers: dict[str, Any]) -> None:
-    records.store_response(session, record_id=record_id, status=status, body=body,
-                           headers=headers)
+    records.store_response(session, record_id=record_id, status=status,
+                           body=crypto.encrypt(body), headers=headers)
     session.commit()
 
 
