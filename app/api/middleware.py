@@ -16,6 +16,7 @@ from urllib.parse import unquote
 
 from sqlalchemy.exc import OperationalError
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import domain_problem, internal_problem, is_api_path, problem_response
@@ -26,6 +27,7 @@ log = logging.getLogger("app.api")
 
 REQUEST_ID_HEADER = "X-Request-Id"
 _REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,80}")
+DB_RETRY_AFTER_S = 5
 METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
@@ -58,11 +60,11 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
-        except Exception:
-            log.exception("request %s failed", request_id)
+        except Exception as exc:
             if started:
+                log.exception("request %s failed after responding", request_id)
                 raise
-            await internal_problem(scope)(scope, receive, send_with_id)
+            await problem_for(exc, scope)(scope, receive, send_with_id)
 
 
 class ServerErrorMiddleware:
@@ -89,16 +91,22 @@ class ServerErrorMiddleware:
         except Exception as exc:
             if started:
                 raise
-            if isinstance(exc, OperationalError):
-                log.warning("database unavailable during %s: %s", scope["path"], exc)
-                response = domain_problem(Unavailable(
-                    "The database is unavailable or busy; retry shortly"), scope)
-            elif isinstance(exc, DomainError):
-                response = domain_problem(exc, scope)
-            else:
-                log.exception("unhandled error in %s %s", scope["method"], scope["path"])
-                response = internal_problem(scope)
-            await response(scope, receive, send)
+            await problem_for(exc, scope)(scope, receive, send)
+
+
+def problem_for(exc: Exception, scope: Scope) -> Response:
+    """The problem answer for an exception that escaped a route or a middleware: 503 when the
+    database is unreachable or stays locked, the domain error's own status, else 500."""
+    if isinstance(exc, OperationalError):
+        log.warning("database unavailable during %s: %s", scope["path"],
+                    str(exc).splitlines()[0][:300])
+        unavailable = Unavailable("The database is unavailable or busy; retry shortly",
+                                  extra={"retry_after": DB_RETRY_AFTER_S})
+        return domain_problem(unavailable, scope)
+    if isinstance(exc, DomainError):
+        return domain_problem(exc, scope)
+    log.exception("unhandled error in %s %s", scope["method"], scope["path"])
+    return internal_problem(scope)
 
 
 # ---------------------------------------------------------------- body guard
