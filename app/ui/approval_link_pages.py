@@ -87,8 +87,8 @@ _PAGE = _env.from_string("""<!doctype html>
    </div>
   </form>
  {% elif view.state == "decided" %}
-  <p class="muted">{{ view.status | capitalize }} by {{ view.decided_by }} at {{ view.decided_at }}
-   {% if view.comment %}: “{{ view.comment }}”{% endif %}</p>
+  <p class="muted">{{ view.status | capitalize }} by {{ view.decided_by }} on
+   {{ view.decided_at | when }}{% if view.comment %}: “{{ view.comment }}”{% endif %}</p>
  {% endif %}
 {% endif %}
 </main></body></html>""")

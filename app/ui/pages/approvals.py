@@ -74,8 +74,10 @@ def _decide_controls(item: InboxItem) -> rx.Component:
 
 
 def _view_only() -> rx.Component:
-    return rx.text(rx.icon("eye", size=14), " View only: only an assigned approver or an admin "
-                   "can decide this.", size="1", color_scheme="gray", data_testid="view-only")
+    return rx.hstack(rx.icon("eye", size=14, color="var(--gray-10)"),
+                     rx.text("View only: only an assigned approver or an admin can decide this.",
+                             size="1", color_scheme="gray"),
+                     align="center", spacing="1", data_testid="view-only")
 
 
 def approval_card(item: InboxItem) -> rx.Component:
