@@ -8,6 +8,7 @@ data folder and port; stop it with `stop()` (SIGTERM) or crash it with `kill()` 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -25,6 +26,16 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def copy_project(destination: Path) -> Path:
+    """A copy of the project's source (no venv, build or data), to run a second app with a
+    frontend build of its own beside the first."""
+    ignore = shutil.ignore_patterns(".venv", ".web", ".data", ".git", "test-artifacts",
+                                    "node_modules", "__pycache__", ".pytest_cache",
+                                    ".ruff_cache", ".states", "*.egg-info")
+    shutil.copytree(PROJECT_ROOT, destination, ignore=ignore)
+    return destination
 
 
 def base_env(data_dir: Path, database_url: str | None = None, **extra: str) -> dict[str, str]:
@@ -49,15 +60,17 @@ def base_env(data_dir: Path, database_url: str | None = None, **extra: str) -> d
 class LiveProcess:
     """A subprocess in its own process group, logging to a file in its data folder."""
 
-    def __init__(self, args: list[str], env: dict[str, str], log_path: Path) -> None:
+    def __init__(self, args: list[str], env: dict[str, str], log_path: Path,
+                 cwd: Path = PROJECT_ROOT) -> None:
         self.args = args
         self.env = env
         self.log_path = log_path
+        self.cwd = cwd
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         log = self.log_path.open("ab")
-        self.process = subprocess.Popen(self.args, cwd=PROJECT_ROOT, env=self.env, stdout=log,
+        self.process = subprocess.Popen(self.args, cwd=self.cwd, env=self.env, stdout=log,
                                         stderr=subprocess.STDOUT, start_new_session=True)
 
     def alive(self) -> bool:
@@ -91,7 +104,8 @@ class LiveProcess:
 
 class LiveApp(LiveProcess):
     def __init__(self, data_dir: Path, *, port: int | None = None, frontend: bool = False,
-                 database_url: str | None = None, **env: str) -> None:
+                 database_url: str | None = None, cwd: Path = PROJECT_ROOT,
+                 **env: str) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
         self.data_dir = data_dir
@@ -102,7 +116,8 @@ class LiveApp(LiveProcess):
         else:
             args.append("--backend-only")
         extra = {"PORT": str(self.port), "PUBLIC_URL": f"http://127.0.0.1:{self.port}", **env}
-        super().__init__(args, base_env(data_dir, database_url, **extra), data_dir / "app.log")
+        super().__init__(args, base_env(data_dir, database_url, **extra), data_dir / "app.log",
+                         cwd=cwd)
 
     @property
     def url(self) -> str:
