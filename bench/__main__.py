@@ -10,7 +10,7 @@ import traceback
 from pathlib import Path
 
 from bench.harness import describe_database
-from bench.machine import header
+from bench.machine import header, load_average
 from bench.report import Table, markdown
 from bench.scenarios import SCENARIOS, Options
 
@@ -47,6 +47,7 @@ def emit(text: str, out: Path | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    load_at_start = load_average()
     args = parse(sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.WARNING)
     names = [name for name in SCENARIOS if name in args.scenarios] or list(SCENARIOS)
@@ -56,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
     emit(f"# Flowdesk benchmarks\n\n`{command}`\n", args.out)
     failures = 0
     for kind in DATABASES[args.db]:
-        emit(header(describe_database(kind)), args.out)
+        emit(header(describe_database(kind), load_at_start), args.out)
         options = Options(kind=kind, quick=args.quick, profile_dir=args.profile,
                           env=dict(item.split("=", 1) for item in args.env))
         for name in names:

@@ -47,9 +47,10 @@ def git_commit() -> str:
         return "unknown"
 
 
-def header(database: str) -> str:
-    """A markdown header naming the machine and the database."""
-    one, five, fifteen = load_average()
+def header(database: str, load_at_start: tuple[float, float, float]) -> str:
+    """A markdown header naming the machine and the database; `load_at_start` is the load
+    average when the command started (later ones include the benchmark's own work)."""
+    one, five, fifteen = load_at_start
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     return "\n".join([
         f"## Database: {database}",
@@ -57,7 +58,8 @@ def header(database: str) -> str:
         f"- machine: {os.cpu_count()} cores ({cpu_model()}), {memory_gib():.1f} GiB memory, "
         f"{platform.system()} {platform.release()}",
         f"- Python {platform.python_version()}, SQLite library {sqlite3.sqlite_version}",
-        f"- load average at start: {one:.2f} / {five:.2f} / {fifteen:.2f} (1 / 5 / 15 min)"
+        f"- load average when the command started: {one:.2f} / {five:.2f} / {fifteen:.2f} "
+        "(1 / 5 / 15 min)"
         + ("  **machine busy: numbers not representative**" if one >= 0.5 else ""),
         f"- code: {git_commit()}; {now}",
         "",
