@@ -14,8 +14,9 @@ import random
 import socket
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 from sqlmodel import Session
@@ -30,7 +31,9 @@ from app.engine.progress import (
     block_run,
     definition_of_version,
     flag_run,
+    max_attempts_of,
     record_step_done,
+    run_event_data,
     start_run,
 )
 from app.engine.retry import backoff_delay_s
@@ -45,14 +48,25 @@ from app.engine.steps.base import (
     WaitForChild,
     WaitForSignal,
 )
-from app.models import Approval, Run, RunStatus, StepRun, StepStatus, Trigger
+from app.models import Approval, RunStatus, StepStatus, Trigger, new_id
 from app.repo import credentials as credentials_repo
+from app.repo import events
 from app.repo import runs as runs_repo
 from app.repo import steps as steps_repo
 from app.repo import workflows as workflows_repo
-from app.repo.steps import Claim
+from app.repo.steps import Claim, RunView, StepView
 
 log = logging.getLogger(__name__)
+_FALL_BACK = object()
+
+
+class Work(NamedTuple):
+    """A claimed step with what running it needs."""
+
+    claim: Claim
+    step: StepView
+    run: RunView
+    definition: Definition
 
 # A step whose lease expired this many times beyond its retry budget fails instead of looping
 # forever on a poison input that kills its worker.
@@ -169,21 +183,30 @@ class Executor:
 
     def run_claim(self, claim: Claim) -> None:
         """Run a claimed step, then each successor this worker was handed in its commit."""
-        next_claim: Claim | None = claim
-        while next_claim is not None:
-            next_claim = self._run_one(next_claim)
+        work = self._load(claim)
+        while work is not None:
+            work = self._run_one(work)
 
-    def _run_one(self, claim: Claim) -> Claim | None:
+    def _load(self, claim: Claim) -> Work | None:
         with read_session() as session:
             loaded = steps_repo.load_claimed(session, claim)
             if loaded is None:
                 return None
             step, run = loaded
-            definition = definition_of_version(session, run.workflow_version_id)
-        outcome = self._decide(claim, step, run, definition)
-        return self._commit(claim, step, definition, outcome)
+            return Work(claim, step, run, definition_of_version(session, run.workflow_version_id))
 
-    def _decide(self, claim: Claim, step: StepRun, run: Run, definition: Definition) -> Outcome:
+    def _run_one(self, work: Work) -> Work | None:
+        outcome = self._decide(work.claim, work.step, work.run, work.definition)
+        if isinstance(outcome, Complete) and not self._stopping and (
+                outcome.next_step is not None or work.run.parent_step_id is None):
+            handed = self._continue(work, outcome)
+            if handed is not _FALL_BACK:
+                return handed  # type: ignore[return-value]
+        successor = self._commit(work.claim, work.step, work.definition, outcome)
+        return self._load(successor) if successor is not None else None
+
+    def _decide(self, claim: Claim, step: StepView, run: RunView,
+                definition: Definition) -> Outcome:
         now = self.clock()
         if run.status not in RunStatus.ACTIVE:
             return Fail("run is no longer active", retryable=False)
@@ -230,7 +253,71 @@ class Executor:
                                       value=crypto.decrypt(row.value_encrypted),
                                       config=dict(row.config or {}))
 
-    def _commit(self, claim: Claim, step: StepRun, definition: Definition,
+    def _continue(self, work: Work, outcome: Complete) -> Work | object | None:
+        """The hot path, in prebuilt Core statements: mark the step done and record its output,
+        emit run.step_completed, then lease the next step to this worker (carrying the run's
+        data forward in memory: nothing is read again) or complete the run; one commit.
+        Answers _FALL_BACK when the run is no longer IN_PROGRESS (the general path handles
+        that, a cancelled run say)."""
+        claim, step, run, definition = work
+        next_key = outcome.next_step
+        now = self.clock()
+        outputs = {**(run.outputs or {}), step.step_key: outcome.result}
+        with write_session() as session:
+            if not steps_repo.mark_done(session, claim, result=outcome.result,
+                                        input={**(step.input or {}), **outcome.recorded_input},
+                                        now=now):
+                session.rollback()
+                log.warning("step %s: lease lost, result of attempt %s discarded",
+                            claim.step_id, claim.attempt)
+                return None
+            if next_key is None:
+                moved = runs_repo.complete_in_progress(session, run_id=run.id, outputs=outputs,
+                                                       now=now)
+            else:
+                moved = runs_repo.advance_in_progress(session, run_id=run.id, outputs=outputs,
+                                                      current_step=next_key, now=now)
+            if not moved:
+                session.rollback()
+                return _FALL_BACK
+            self._emit(session, run, "run.step_completed", step_key=step.step_key,
+                       step_id=step.id, step_status=StepStatus.DONE, kind=step.kind)
+            if next_key is None:
+                done = replace(run, status=RunStatus.COMPLETED, outputs=outputs,
+                               steps_completed=run.steps_completed + 1)
+                self._emit(session, done, "run.completed", outputs=outputs,
+                           duration_ms=int((now - run.created_at).total_seconds() * 1000),
+                           steps_completed=done.steps_completed)
+                session.commit()
+                return None
+            successor = self._lease_successor(session, work, next_key, now)
+            session.commit()
+        advanced = replace(run, outputs=outputs, current_step=next_key,
+                           steps_completed=run.steps_completed + 1)
+        return Work(successor[0], successor[1], advanced, definition)
+
+    def _lease_successor(self, session: Session, work: Work, next_key: str,
+                         now: datetime) -> tuple[Claim, steps_repo.StepView]:
+        step, run, spec = work.step, work.run, work.definition.steps[next_key]
+        lease = steps_repo.Lease(owner=self.owner, token=steps_repo.new_token(),
+                                 expires_at=now + timedelta(seconds=self.lease_s))
+        successor = steps_repo.StepView(
+            id=new_id("stp"), run_id=run.id, workspace_id=run.workspace_id, step_key=next_key,
+            kind=spec.kind, seq=step.seq + 1, status=StepStatus.RUNNING, attempt=1,
+            max_attempts=max_attempts_of(spec), input={"previous": step.step_key},
+            started_at=now)
+        steps_repo.insert_leased_step(
+            session, step_id=successor.id, workspace_id=run.workspace_id, run_id=run.id,
+            step_key=next_key, kind=spec.kind, seq=successor.seq,
+            max_attempts=successor.max_attempts, input=successor.input, lease=lease, now=now)
+        return steps_repo.claim_of(successor, lease), successor
+
+    @staticmethod
+    def _emit(session: Session, run: Any, type: str, **data: Any) -> None:
+        events.emit_core(session, type=type, workspace_id=run.workspace_id, run_id=run.id,
+                         workflow_id=run.workflow_id, data=run_event_data(run, **data))
+
+    def _commit(self, claim: Claim, step: StepView, definition: Definition,
                 outcome: Outcome) -> Claim | None:
         """Commit an outcome under the lease; returns the successor handed to this worker."""
         handover: Claim | None = None
@@ -255,7 +342,7 @@ class Executor:
             session.commit()
         return handover
 
-    def _apply_complete(self, session: Session, claim: Claim, run: Run, step: StepRun,
+    def _apply_complete(self, session: Session, claim: Claim, run: RunView, step: StepView,
                         definition: Definition, outcome: Complete,
                         now: datetime) -> tuple[bool, Claim | None]:
         step_input = {**(step.input or {}), **outcome.recorded_input}
@@ -276,7 +363,7 @@ class Executor:
             return True, None
         return True, steps_repo.claim_of(successor, lease)
 
-    def _apply(self, session: Session, claim: Claim, run: Run, step: StepRun,
+    def _apply(self, session: Session, claim: Claim, run: RunView, step: StepView,
                definition: Definition, outcome: Outcome, now: datetime) -> bool:
         recorded = getattr(outcome, "recorded_input", None) or {}
         step_input = {**(step.input or {}), **recorded}
@@ -307,7 +394,7 @@ class Executor:
         session.add(run)
         return True
 
-    def _apply_failure(self, session: Session, claim: Claim, run: Run, step: StepRun,
+    def _apply_failure(self, session: Session, claim: Claim, run: RunView, step: StepView,
                        outcome: Fail, step_input: dict[str, Any], now: datetime) -> bool:
         if outcome.retryable and claim.attempt < claim.max_attempts:
             spec = definition_of_version(session, run.workflow_version_id).steps[step.step_key]
@@ -328,7 +415,7 @@ class Executor:
             session.add(run)
         return ok
 
-    def _apply_child(self, session: Session, claim: Claim, run: Run, step: StepRun,
+    def _apply_child(self, session: Session, claim: Claim, run: RunView, step: StepView,
                      outcome: WaitForChild, step_input: dict[str, Any], now: datetime) -> bool:
         workflow = workflows_repo.get_workflow(session, outcome.workflow_id,
                                                workspace_id=run.workspace_id)

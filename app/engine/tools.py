@@ -43,14 +43,18 @@ class Tool:
     name: str
     function: ToolFunction
     description: str
+    # An inline tool is instant and cannot block (set, log): it runs on the step's own thread,
+    # without the timeout's hand-off to the tool pool.
+    inline: bool = False
 
 
 TOOLS: dict[str, Tool] = {}
 
 
-def register(name: str, *, description: str = "") -> Callable[[ToolFunction], ToolFunction]:
+def register(name: str, *, description: str = "",
+             inline: bool = False) -> Callable[[ToolFunction], ToolFunction]:
     def decorate(function: ToolFunction) -> ToolFunction:
-        TOOLS[name] = Tool(name=name, function=function, description=description)
+        TOOLS[name] = Tool(name=name, function=function, description=description, inline=inline)
         return function
 
     return decorate
@@ -65,12 +69,12 @@ def load_tool_modules(modules: Iterable[str]) -> None:
         importlib.import_module(module)
 
 
-@register("set", description="Return its arguments as the step's output.")
+@register("set", description="Return its arguments as the step's output.", inline=True)
 def _set(args: dict[str, Any], _call: ToolCall) -> Any:
     return args
 
 
-@register("log", description="Write `message` to the server log and return it.")
+@register("log", description="Write `message` to the server log and return it.", inline=True)
 def _log(args: dict[str, Any], call: ToolCall) -> Any:
     message = str(args.get("message", ""))
     log.info("run %s step %s: %s", call.run_id, call.step_key, message)
@@ -89,13 +93,14 @@ def _sleep(args: dict[str, Any], _call: ToolCall) -> Any:
     return {"slept_s": seconds}
 
 
-@register("fail", description="Fail with `message` (for testing retries and FLAGGED runs).")
+@register("fail", description="Fail with `message` (for testing retries and FLAGGED runs).",
+          inline=True)
 def _fail(args: dict[str, Any], _call: ToolCall) -> Any:
     raise ToolError(str(args.get("message", "failed on purpose")),
                     retryable=bool(args.get("retryable", True)))
 
 
-@register("echo", description="Return the arguments and the run's input.")
+@register("echo", description="Return the arguments and the run's input.", inline=True)
 def _echo(args: dict[str, Any], call: ToolCall) -> Any:
     return {"args": args, "input": dict(call.input)}
 

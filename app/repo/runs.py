@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func
+from sqlalchemy import bindparam, func, update
 from sqlmodel import Session, col, select
 
 from app.models import Run, RunStatus
@@ -17,6 +18,40 @@ def get_run(session: Session, run_id: str, *, workspace_id: str | None = None) -
     if run is None or (workspace_id is not None and run.workspace_id != workspace_id):
         return None
     return run
+
+
+_ADVANCE = (
+    update(Run)
+    .where(col(Run.id) == bindparam("b_id"), col(Run.status) == RunStatus.IN_PROGRESS)
+    .values(outputs=bindparam("b_outputs"), steps_completed=Run.steps_completed + 1,
+            current_step=bindparam("b_current"), error=None, updated_at=bindparam("b_now"))
+)
+
+
+_COMPLETE = (
+    update(Run)
+    .where(col(Run.id) == bindparam("b_id"), col(Run.status) == RunStatus.IN_PROGRESS)
+    .values(status=RunStatus.COMPLETED, outputs=bindparam("b_outputs"),
+            steps_completed=Run.steps_completed + 1, error=None,
+            completed_at=bindparam("b_now"), updated_at=bindparam("b_now"))
+)
+
+
+def complete_in_progress(session: Session, *, run_id: str, outputs: dict[str, Any],
+                         now: datetime) -> bool:
+    """Record the last step's output and complete a run still IN_PROGRESS (else False)."""
+    outcome = session.connection().execute(_COMPLETE, {
+        "b_id": run_id, "b_outputs": outputs, "b_now": now})
+    return outcome.rowcount == 1
+
+
+def advance_in_progress(session: Session, *, run_id: str, outputs: dict[str, Any],
+                        current_step: str, now: datetime) -> bool:
+    """Record a step's output and the next current step of a run that is still IN_PROGRESS
+    (False when it is not: cancelled meanwhile, say). One prebuilt Core statement."""
+    outcome = session.connection().execute(_ADVANCE, {
+        "b_id": run_id, "b_outputs": outputs, "b_current": current_step, "b_now": now})
+    return outcome.rowcount == 1
 
 
 def lock_run(session: Session, run_id: str) -> Run | None:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, or_, update
+from sqlalchemy import and_, bindparam, case, insert, or_, update
 from sqlmodel import Session, col, select
 
 from app import wakeup
@@ -112,6 +112,42 @@ def claim_ready_steps(
     ]
 
 
+# The executor's hot path (a step done, its successor leased to the same worker): prebuilt
+# statements with bound parameters, compiled once and cached by SQLAlchemy.
+_MARK_DONE = (
+    update(StepRun)
+    .where(col(StepRun.id) == bindparam("b_id"), col(StepRun.lease_token) == bindparam("b_token"),
+           col(StepRun.status) == StepStatus.RUNNING)
+    .values(status=StepStatus.DONE, result=bindparam("b_result"), error=None,
+            input=bindparam("b_input"), finished_at=bindparam("b_now"),
+            updated_at=bindparam("b_now"), next_attempt_at=None, lease_owner=None,
+            lease_token=None, lease_expires_at=None)
+)
+_INSERT = insert(StepRun)
+
+
+def mark_done(session: Session, claim: Claim, *, result: Any, input: dict[str, Any],
+              now: datetime) -> bool:
+    """finish_claim() for the common case of a step done; False when the lease was lost."""
+    outcome = session.connection().execute(_MARK_DONE, {
+        "b_id": claim.step_id, "b_token": claim.token, "b_result": result, "b_input": input,
+        "b_now": now})
+    return outcome.rowcount == 1
+
+
+def insert_leased_step(session: Session, *, step_id: str, workspace_id: str, run_id: str,
+                       step_key: str, kind: str, seq: int, max_attempts: int,
+                       input: dict[str, Any], lease: Lease, now: datetime) -> None:
+    """A new step already running for `lease`'s owner (add_step with a lease, in Core)."""
+    session.connection().execute(_INSERT, {
+        "id": step_id, "workspace_id": workspace_id, "run_id": run_id, "step_key": step_key,
+        "kind": kind, "seq": seq, "status": StepStatus.RUNNING, "attempt": 1,
+        "max_attempts": max_attempts, "input": input, "result": None, "error": None,
+        "lease_owner": lease.owner, "lease_token": lease.token,
+        "lease_expires_at": lease.expires_at, "next_attempt_at": now, "created_at": now,
+        "started_at": now, "finished_at": None, "updated_at": now})
+
+
 def finish_claim(session: Session, claim: Claim, *, values: dict[str, Any]) -> bool:
     """Apply `values` only if this worker still holds the lease; False when it was lost."""
     statement = (
@@ -131,29 +167,66 @@ _STEP_COLUMNS = ("id", "run_id", "workspace_id", "step_key", "kind", "seq", "sta
                  "max_attempts", "input", "started_at")
 _RUN_COLUMNS = ("id", "workspace_id", "workflow_id", "workflow_version_id", "version_number",
                 "workflow_title", "status", "input", "outputs", "trigger", "created_at",
-                "deadline_at", "parent_step_id")
+                "deadline_at", "parent_step_id", "steps_completed", "current_step")
 
 
-def load_claimed(session: Session, claim: Claim) -> tuple[StepRun, Run] | None:
+_LOAD_CLAIMED = (
+    select(*[getattr(StepRun, name) for name in _STEP_COLUMNS],  # type: ignore[call-overload]
+           *[getattr(Run, name) for name in _RUN_COLUMNS])
+    .join(Run, col(Run.id) == col(StepRun.run_id))
+    .where(col(StepRun.id) == bindparam("b_id"))
+)
+
+
+@dataclass(frozen=True, slots=True)
+class StepView:
+    """What the executor reads of a claimed step (plain data: no ORM state to build)."""
+
+    id: str
+    run_id: str
+    workspace_id: str
+    step_key: str
+    kind: str
+    seq: int
+    status: str
+    attempt: int
+    max_attempts: int
+    input: dict[str, Any]
+    started_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class RunView:
+    """What the executor reads of a claimed step's run."""
+
+    id: str
+    workspace_id: str
+    workflow_id: str
+    workflow_version_id: str
+    version_number: int
+    workflow_title: str
+    status: str
+    input: dict[str, Any]
+    outputs: dict[str, Any]
+    trigger: str
+    created_at: datetime
+    deadline_at: datetime | None
+    parent_step_id: str | None
+    steps_completed: int
+    current_step: str | None
+
+
+def load_claimed(session: Session, claim: Claim) -> tuple[StepView, RunView] | None:
     """The claimed step and its run in one query, as detached objects (read-only use).
 
     A Core select: the executor's hot path does not need ORM identity or change tracking.
     """
-    step_cols = [getattr(StepRun, name) for name in _STEP_COLUMNS]
-    run_cols = [getattr(Run, name) for name in _RUN_COLUMNS]
-    query = (
-        select(*step_cols, *run_cols)  # type: ignore[call-overload]
-        .join(Run, col(Run.id) == col(StepRun.run_id))
-        .where(col(StepRun.id) == claim.step_id)
-    )
-    row = session.connection().execute(query).first()
+    row = session.connection().execute(_LOAD_CLAIMED, {"b_id": claim.step_id}).first()
     if row is None:
         return None
     values = tuple(row)
     split = len(_STEP_COLUMNS)
-    step = StepRun.model_construct(**dict(zip(_STEP_COLUMNS, values[:split], strict=True)))
-    run = Run.model_construct(**dict(zip(_RUN_COLUMNS, values[split:], strict=True)))
-    return step, run
+    return StepView(*values[:split]), RunView(*values[split:])
 
 
 def add_step(
@@ -196,7 +269,7 @@ def add_step(
     return step
 
 
-def claim_of(step: StepRun, lease: Lease) -> Claim:
+def claim_of(step: StepRun | StepView, lease: Lease) -> Claim:
     """The claim for a step created with a lease (see add_step)."""
     return Claim(step_id=step.id, run_id=step.run_id, workspace_id=step.workspace_id,
                  step_key=step.step_key, kind=step.kind, attempt=step.attempt,

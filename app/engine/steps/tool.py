@@ -30,9 +30,11 @@ def execute(step: Any, ctx: StepContext) -> Outcome:
         input=ctx.run_input,
     )
     recorded = {"tool": step.tool, "args": args}
-    future = _POOL.submit(tool.function, args, call)
     try:
-        result = future.result(timeout=step.timeout_s)
+        if tool.inline:
+            result = tool.function(args, call)
+        else:
+            result = _POOL.submit(tool.function, args, call).result(timeout=step.timeout_s)
     except concurrent.futures.TimeoutError:
         return Fail(f"tool '{step.tool}' timed out after {step.timeout_s:g} s",
                     recorded_input=recorded)
