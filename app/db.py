@@ -97,10 +97,18 @@ def dispose_engines() -> None:
         _ENGINES.clear()
 
 
+# SQLite allows one writer at a time, and its busy handler makes the others sleep and poll:
+# with many threads the waits grow into a convoy. Writers of this process queue on a lock
+# instead (re-entrant, so a nested session behaves as before: SQLite's own busy timeout).
+_SQLITE_WRITERS = threading.RLock()
+
+
 @contextlib.contextmanager
 def write_session() -> Iterator[Session]:
     """A session for a use case that writes; the caller (a service) commits."""
-    with Session(get_engine(write=True), expire_on_commit=False) as session:
+    engine = get_engine(write=True)
+    queue = _SQLITE_WRITERS if engine.dialect.name == "sqlite" else contextlib.nullcontext()
+    with queue, Session(engine, expire_on_commit=False) as session:
         yield session
 
 
