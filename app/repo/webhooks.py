@@ -41,6 +41,17 @@ def lock_webhook(session: Session, webhook_id: str) -> Webhook | None:
     return session.exec(query).first()
 
 
+def reset_failures(session: Session, webhook_id: str) -> None:
+    """A success clears the consecutive-failure count; rows already at zero are not touched
+    (so not locked)."""
+    session.execute(
+        update(Webhook)
+        .where(col(Webhook.id) == webhook_id, col(Webhook.consecutive_failures) != 0)
+        .values(consecutive_failures=0)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def list_webhooks(
     session: Session,
     *,

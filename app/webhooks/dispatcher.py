@@ -249,6 +249,9 @@ class Dispatcher:
     def _record(self, claim: DeliveryClaim, result: AttemptResult, verdict: Verdict,
                 now: datetime) -> None:
         """The attempt, the delivery's new state and the subscription's health, atomically."""
+        if result.succeeded and verdict.disable_reason is None:
+            self._record_success(claim, result, verdict, now)
+            return
         with write_session() as session:
             webhook = webhooks_repo.lock_webhook(session, claim.webhook_id)
             if webhook is None:
@@ -285,6 +288,29 @@ class Dispatcher:
         if not result.succeeded:
             log.info("delivery %s attempt %s failed: %s", claim.delivery_id, claim.attempt,
                      result.error)
+
+    @staticmethod
+    def _record_success(claim: DeliveryClaim, result: AttemptResult, verdict: Verdict,
+                        now: datetime) -> None:
+        """The common case without locking the subscription row (deliveries to one endpoint
+        would queue on it): its failure count is reset only when it is not zero, taking the
+        row first as every writer does (see webhooks_repo.lock_webhook)."""
+        with write_session() as session:
+            webhooks_repo.reset_failures(session, claim.webhook_id)
+            applied = deliveries_repo.finish_delivery(session, claim, values={
+                "status": verdict.status, "next_attempt_at": None,
+                "last_status_code": result.status_code, "last_error": None,
+                "last_latency_ms": result.latency_ms, "delivered_at": now})
+            if not applied:
+                session.rollback()
+                log.warning("delivery %s: lease lost, attempt %s not recorded",
+                            claim.delivery_id, claim.attempt)
+                return
+            deliveries_repo.add_attempt(
+                session, claim, started_at=result.started_at, status_code=result.status_code,
+                latency_ms=result.latency_ms, error=None,
+                response_excerpt=result.response_excerpt)
+            session.commit()
 
     @staticmethod
     def _disable(session: Session, webhook: Webhook, reason: str, now: datetime) -> None:
