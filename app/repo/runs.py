@@ -104,11 +104,16 @@ def list_runs(
     return session.exec(query).all()
 
 
-def count_in_progress(session: Session, *, workspace_id: str) -> int:
-    query = select(func.count()).select_from(Run).where(
-        Run.workspace_id == workspace_id, Run.status == RunStatus.IN_PROGRESS
+def has_in_progress(session: Session, *, workspace_id: str, at_least: int) -> bool:
+    """Whether the workspace has `at_least` runs IN_PROGRESS (reads at most that many index
+    entries)."""
+    query = (
+        select(Run.id)
+        .where(Run.workspace_id == workspace_id, Run.status == RunStatus.IN_PROGRESS)
+        .offset(max(at_least - 1, 0))
+        .limit(1)
     )
-    return int(session.exec(query).one())
+    return session.exec(query).first() is not None
 
 
 def counts_by_status(session: Session, *, workspace_id: str) -> dict[str, int]:

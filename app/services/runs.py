@@ -38,12 +38,13 @@ def _check_concurrency(session: Session, workspace_id: str) -> None:
     workspace = session.get(Workspace, workspace_id)
     own = workspace.max_concurrent_runs if workspace else None
     cap = own or get_settings().max_concurrent_runs
-    running = runs_repo.count_in_progress(session, workspace_id=workspace_id)
-    if running >= cap:
+    # Asks only whether `cap` runs exist (stops after cap rows), not how many: counting every
+    # run in progress on each trigger would cost as much as the trigger itself.
+    if runs_repo.has_in_progress(session, workspace_id=workspace_id, at_least=cap):
         raise ConcurrencyLimited(
-            f"This workspace already has {running} runs in progress (limit {cap}); "
+            f"This workspace already has {cap} runs in progress, its limit; "
             "try again when some finish",
-            extra={"limit": cap, "in_progress": running},
+            extra={"limit": cap, "in_progress": cap},
         )
 
 
