@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col
 
-from app.models import Actor, ApiKey, Workspace
+from app.models import Actor, ApiKey
 from app.services.api_keys import authenticate
 
 # last_used_at is written at most this often per key, so reads stay reads.
@@ -55,16 +55,15 @@ class Caller:
 
 def identify_caller(session: Session, *, secret: str, now: datetime) -> Caller:
     """The caller behind a secret, or Unauthorized (malformed, unknown, revoked, expired)."""
-    key = authenticate(session, secret, now=now)
-    workspace = session.get(Workspace, key.workspace_id)
+    key, read_limit, write_limit = authenticate(session, secret, now=now)
     return Caller(
         key_id=key.id,
         prefix=key.prefix,
         workspace_id=key.workspace_id,
         scopes=frozenset(key.scopes or ()),
         allowed_ips=tuple(key.allowed_ips or ()),
-        read_limit_per_min=workspace.rate_limit_read_per_min if workspace else None,
-        write_limit_per_min=workspace.rate_limit_write_per_min if workspace else None,
+        read_limit_per_min=read_limit,
+        write_limit_per_min=write_limit,
         last_used_at=key.last_used_at,
     )
 

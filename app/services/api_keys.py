@@ -9,12 +9,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from app.clock import utcnow
 from app.crypto import sha256_hex
 from app.errors import FieldError, Unauthorized, ValidationFailed, not_found
-from app.models import SCOPES, Actor, ApiKey
+from app.models import SCOPES, Actor, ApiKey, Workspace
 from app.repo import audit
 
 KEY_PREFIX = "fdk_"
@@ -79,19 +80,29 @@ def mint_api_key(session: Session, *, workspace_id: str, actor: Actor, name: str
     return MintedKey(key=key, secret=secret)
 
 
-def authenticate(session: Session, secret: str, *, now: datetime | None = None) -> ApiKey:
-    """The live key for a secret, or Unauthorized (malformed, unknown, revoked or expired)."""
+_KEY_AND_WORKSPACE = (
+    select(ApiKey, Workspace.rate_limit_read_per_min, Workspace.rate_limit_write_per_min)
+    .join(Workspace, col(Workspace.id) == col(ApiKey.workspace_id))
+    .where(col(ApiKey.secret_hash) == bindparam("b_hash"))
+)
+
+
+def authenticate(session: Session, secret: str, *,
+                 now: datetime | None = None) -> tuple[ApiKey, int | None, int | None]:
+    """The live key for a secret with its workspace's rate-limit overrides (read, write), in
+    one query; or Unauthorized (malformed, unknown, revoked or expired)."""
     if not secret or not well_formed(secret):
         raise Unauthorized("The API key is missing or malformed")
-    key = session.exec(select(ApiKey).where(ApiKey.secret_hash == sha256_hex(secret))).first()
+    row = session.execute(_KEY_AND_WORKSPACE, {"b_hash": sha256_hex(secret)}).first()
     now = now or utcnow()
-    if key is None:
+    if row is None:
         raise Unauthorized("The API key is not valid")
+    key, read_limit, write_limit = row
     if key.revoked_at is not None:
         raise Unauthorized("The API key was revoked")
     if key.expires_at is not None and key.expires_at <= now:
         raise Unauthorized("The API key has expired")
-    return key
+    return key, read_limit, write_limit
 
 
 def revoke_api_key(session: Session, *, workspace_id: str, key_id: str, actor: Actor) -> ApiKey:
