@@ -18,12 +18,6 @@ from app.settings import reset_settings
 from tests.integration.api.conftest import QUICK, Tenant, assert_problem, mint
 
 
-@pytest.fixture
-def database(sqlite_db: str) -> str:
-    """Nothing here depends on the database engine: SQLite only keeps the suite fast."""
-    return sqlite_db
-
-
 def test_a_request_without_a_key_is_401_with_a_bearer_challenge(acme: Tenant) -> None:
     response = acme.http.get("/api/v1/workflows")
     body = assert_problem(response, 401, "UNAUTHORIZED")

@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.integration.api.conftest import JANE, ONBOARDING, Tenant, assert_problem, mint
 
 FIELDS = [{"name": "Full Name", "type": "text", "required": True},
           {"name": "Email", "type": "email", "required": True}]
-
-
-@pytest.fixture
-def database(sqlite_db: str) -> str:
-    """Nothing here depends on the database engine: SQLite only keeps the suite fast."""
-    return sqlite_db
 
 
 def test_a_form_is_created_read_updated_and_deleted(acme: Tenant) -> None:

@@ -11,12 +11,6 @@ from fastapi.testclient import TestClient
 
 
 @pytest.fixture
-def database(sqlite_db: str) -> str:
-    """Nothing here depends on the database engine: SQLite only keeps the suite fast."""
-    return sqlite_db
-
-
-@pytest.fixture
 def client(http: TestClient) -> TestClient:
     return http
 

@@ -17,12 +17,6 @@ LIMIT_HEADERS = ("x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-rese
 
 
 @pytest.fixture
-def database(sqlite_db: str) -> str:
-    """Nothing here depends on the database engine: SQLite only keeps the suite fast."""
-    return sqlite_db
-
-
-@pytest.fixture
 def low_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RATE_LIMIT_READ_PER_MIN", "3")
     monkeypatch.setenv("RATE_LIMIT_WRITE_PER_MIN", "2")

@@ -24,13 +24,6 @@ from tests.integration.api.conftest import (
 )
 
 
-@pytest.fixture
-def database(sqlite_db: str) -> str:
-    """SQLite only keeps the suite fast; runs on PostgreSQL are covered by the
-    idempotency, cross-workspace and seed 000/004 modules."""
-    return sqlite_db
-
-
 @contextmanager
 def executor_running(tenant: Tenant) -> Iterator[None]:
     """The executor in a background thread, as the app's scheduler would run it."""

@@ -9,12 +9,6 @@ from app.engine.tools import known_tools
 from tests.integration.api.conftest import ONBOARDING, QUICK, Tenant, assert_problem, mint
 
 
-@pytest.fixture
-def database(sqlite_db: str) -> str:
-    """Nothing here depends on the database engine: SQLite only keeps the suite fast."""
-    return sqlite_db
-
-
 def test_create_answers_201_with_location_etag_and_the_definition(acme: Tenant) -> None:
     response = acme.post("/api/v1/workflows", json={
         "title": "Onboarding", "description": "New hires", "definition": ONBOARDING})
