@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,8 @@ from sqlmodel import Session, create_engine
 from app.settings import get_settings
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 
@@ -40,15 +43,90 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
+    if not immediate:
+        @event.listens_for(engine, "begin")
+        def _on_begin(connection):  # type: ignore[no-untyped-def]
+            connection.exec_driver_sql("BEGIN")
+
+        return engine
+
     # A write transaction takes the write lock up front: a deferred one that later upgrades
     # fails at once with SQLITE_BUSY in WAL mode instead of waiting for busy_timeout.
-    begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+    turns = WriterTurns(timeout_s=SQLITE_BUSY_TIMEOUT_MS / 1000)
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection):  # type: ignore[no-untyped-def]
-        connection.exec_driver_sql(begin)
+    def _on_begin_immediate(connection):  # type: ignore[no-untyped-def]
+        raw = connection.connection.dbapi_connection
+        turns.acquire(raw)
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            turns.release(raw)
+            raise
 
+    dialect = engine.dialect
+    plain_commit, plain_rollback = dialect.do_commit, dialect.do_rollback
+
+    def do_commit(dbapi_connection):  # type: ignore[no-untyped-def]
+        try:
+            plain_commit(dbapi_connection)
+        finally:
+            turns.release(dbapi_connection)
+
+    def do_rollback(dbapi_connection):  # type: ignore[no-untyped-def]
+        try:
+            plain_rollback(dbapi_connection)
+        finally:
+            turns.release(dbapi_connection)
+
+    # Released right after COMMIT/ROLLBACK returns (a release before it would send the next
+    # writer into SQLite's sleep-and-poll); the pool's events are the safety net for a
+    # connection that leaves without either.
+    dialect.do_commit = do_commit  # type: ignore[method-assign]
+    dialect.do_rollback = do_rollback  # type: ignore[method-assign]
+    for name in ("checkin", "invalidate", "soft_invalidate", "close", "close_detached"):
+        event.listen(engine, name, lambda dbapi_connection, *_: turns.release(dbapi_connection))
     return engine
+
+
+class WriterTurns:
+    """SQLite allows one writer at a time, and its busy handler makes the others sleep and
+    poll: with many threads the waits grow into a convoy. Writers of one engine take turns
+    here instead, from BEGIN IMMEDIATE to COMMIT or ROLLBACK.
+
+    A turn belongs to a connection, not a thread: FastAPI may end a dependency's transaction
+    on another thread than the one that began it. A thread that begins a second write
+    transaction while its first is open goes straight to SQLite (whose busy timeout decides,
+    as without this queue), and a turn never waits longer than that timeout.
+    """
+
+    def __init__(self, *, timeout_s: float) -> None:
+        self.timeout_s = timeout_s
+        self._free = threading.Condition()
+        self._holder: int | None = None
+        self._holder_thread: int | None = None
+
+    def acquire(self, dbapi_connection: object) -> None:
+        me = threading.get_ident()
+        with self._free:
+            if self._holder is not None and self._holder_thread == me:
+                return  # nested in this thread: waiting here would wait on ourselves
+            if not self._free.wait_for(lambda: self._holder is None, timeout=self.timeout_s):
+                log.warning("SQLite writer turn not free after %.0f s; going to SQLite's own "
+                            "busy handler", self.timeout_s)
+                return
+            self._holder, self._holder_thread = _raw_id(dbapi_connection), me
+
+    def release(self, dbapi_connection: object) -> None:
+        with self._free:
+            if self._holder is not None and self._holder == _raw_id(dbapi_connection):
+                self._holder = self._holder_thread = None
+                self._free.notify()
+
+
+def _raw_id(dbapi_connection: object) -> int:
+    # The pool hands its reset a proxy ("fairy") of the DBAPI connection, the dialect the raw one.
+    return id(getattr(dbapi_connection, "dbapi_connection", None) or dbapi_connection)
 
 
 def _server_engine(url: str) -> Engine:
@@ -97,18 +175,10 @@ def dispose_engines() -> None:
         _ENGINES.clear()
 
 
-# SQLite allows one writer at a time, and its busy handler makes the others sleep and poll:
-# with many threads the waits grow into a convoy. Writers of this process queue on a lock
-# instead (re-entrant, so a nested session behaves as before: SQLite's own busy timeout).
-_SQLITE_WRITERS = threading.RLock()
-
-
 @contextlib.contextmanager
 def write_session() -> Iterator[Session]:
     """A session for a use case that writes; the caller (a service) commits."""
-    engine = get_engine(write=True)
-    queue = _SQLITE_WRITERS if engine.dialect.name == "sqlite" else contextlib.nullcontext()
-    with queue, Session(engine, expire_on_commit=False) as session:
+    with Session(get_engine(write=True), expire_on_commit=False) as session:
         yield session
 
 

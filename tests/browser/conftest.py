@@ -85,7 +85,9 @@ class Demo:
             reset_settings()
 
 
-@pytest.fixture(scope="session")
+# Package scope: the app and Playwright stop when the browser tests end, so later tests run
+# without a Playwright event loop left running in the main thread.
+@pytest.fixture(scope="package")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     app = LiveApp(tmp_path_factory.mktemp("browser-app"), frontend=True)
     seeded = app.cli("seed-demo", "--password", PASSWORD).stdout
@@ -102,7 +104,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
         app.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
