@@ -133,15 +133,22 @@ class Dispatcher:
 
     def _submit(self, claim: DeliveryClaim) -> None:
         with self._lock:
+            if self._stopping:
+                # stop() came between the claim and here: the lease runs out and the delivery
+                # is claimed again (by this process after a restart, or by another).
+                return
             self._in_flight += 1
-        self._ensure_pool().submit(self._deliver_and_release, claim)
+            self._pool_locked().submit(self._deliver_and_release, claim)
 
     def _ensure_pool(self) -> concurrent.futures.ThreadPoolExecutor:
         with self._lock:
-            if self._pool is None:
-                self._pool = concurrent.futures.ThreadPoolExecutor(
-                    max_workers=self.concurrency, thread_name_prefix="webhook")
-            return self._pool
+            return self._pool_locked()
+
+    def _pool_locked(self) -> concurrent.futures.ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = concurrent.futures.ThreadPoolExecutor(
+                max_workers=self.concurrency, thread_name_prefix="webhook")
+        return self._pool
 
     def _deliver_and_release(self, claim: DeliveryClaim) -> None:
         try:
@@ -185,8 +192,9 @@ class Dispatcher:
 
     def stop(self, *, wait: bool = True, timeout_s: float | None = None) -> None:
         """Claim nothing more; with `wait`, let attempts in flight finish (up to timeout_s)."""
-        self._stopping = True
-        pool = self._pool
+        with self._lock:  # no submit slips in between this and the pool's shutdown
+            self._stopping = True
+            pool = self._pool
         if pool is not None:
             if wait and timeout_s is not None:
                 waiter = threading.Thread(target=pool.shutdown, daemon=True)

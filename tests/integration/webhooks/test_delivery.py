@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import time
+from datetime import timedelta
 from typing import Any
 
 import pytest
 
+from app.clock import utcnow
 from app.models import DeliveryStatus, RunStatus
 from app.webhooks.retry import RETRY_LADDER_S
 from tests.integration.test_engine_flows import JANE, ONBOARDING, decide
@@ -258,3 +260,26 @@ def test_no_transaction_is_held_while_a_receiver_is_slow(sqlite_world: Any) -> N
         assert time.monotonic() - started < 0.5
         hooks.stop(wait=True, timeout_s=5)
     assert deliveries(hook_id)[0].status == DeliveryStatus.SUCCEEDED
+
+
+def test_a_tick_racing_the_stop_submits_nothing_and_raises_nothing(sqlite_world: Any) -> None:
+    with serve(Reply(200)) as receiver:
+        subscribe(sqlite_world, receiver.url)
+        emit(sqlite_world.workspace_id)
+        stopping = dispatcher()
+        real_claim = stopping.claim
+
+        def claim_then_stop(limit: int) -> Any:
+            claims = real_claim(limit)
+            stopping.stop()  # the app shuts down while this tick holds its claims
+            return claims
+
+        stopping.claim = claim_then_stop  # type: ignore[method-assign]
+        assert stopping.tick() == 1
+        assert stopping.in_flight == 0
+        assert receiver.received == []
+        # Once the claim's lease has run out, the next dispatcher delivers the event.
+        after_lease = dispatcher(clock=lambda: utcnow() + timedelta(seconds=stopping.lease_s + 1))
+        after_lease.run_until_idle()
+        after_lease.stop()
+    assert len(receiver.received) == 1
