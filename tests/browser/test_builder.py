@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -79,10 +80,25 @@ def type_into(page: Any, test_id: str, text: str) -> None:
     field.press("Tab")  # blur: the debounced input sends its value now
 
 
+def settled_box(locator: Any, timeout_s: float = 5.0) -> dict[str, float]:
+    """The element's box once the canvas stops moving: adding a step re-fits the view with an
+    animation, and a box read during it sends the drag to where the element was."""
+    deadline = time.monotonic() + timeout_s
+    last = locator.bounding_box()
+    while time.monotonic() < deadline:
+        time.sleep(0.1)
+        box = locator.bounding_box()
+        if box == last and box is not None:
+            return box
+        last = box
+    assert last is not None
+    return last
+
+
 def drag_link(page: Any, source: str, port: str, target: str) -> None:
     """Drag from a step's port handle onto the target step's input handle."""
-    start = page.get_by_test_id(f"handle-{source}-{port}").bounding_box()
-    end = node(page, target).locator(".fd-handle-in").bounding_box()
+    start = settled_box(page.get_by_test_id(f"handle-{source}-{port}"))
+    end = settled_box(node(page, target).locator(".fd-handle-in"))
     page.mouse.move(start["x"] + start["width"] / 2, start["y"] + start["height"] / 2)
     page.mouse.down()
     page.mouse.move(end["x"] + end["width"] / 2, end["y"] + end["height"] / 2, steps=12)
@@ -161,7 +177,7 @@ def _build_workflow(page: Any, demo: Demo, receiver_url: str) -> str:
     page.get_by_test_id("no-problems").wait_for()
 
     # move a node: its position is part of the draft
-    box = node(page, "tool_2").bounding_box()
+    box = settled_box(node(page, "tool_2"))
     page.mouse.move(box["x"] + 60, box["y"] + 12)
     page.mouse.down()
     page.mouse.move(box["x"] + 140, box["y"] + 52, steps=8)
@@ -451,9 +467,9 @@ def test_links_are_moved_and_removed_steps_deleted_and_json_applied(
     page.get_by_test_id("no-problems").wait_for()
 
     # Drag the end of hold → greet onto the new tool: greet is left unreachable.
-    anchor = page.get_by_test_id("rf__edge-hold>next").locator(
-        ".react-flow__edgeupdater-target").bounding_box()
-    target = node(page, "tool").locator(".fd-handle-in").bounding_box()
+    anchor = settled_box(page.get_by_test_id("rf__edge-hold>next").locator(
+        ".react-flow__edgeupdater-target"))
+    target = settled_box(node(page, "tool").locator(".fd-handle-in"))
     page.mouse.move(anchor["x"] + anchor["width"] / 2, anchor["y"] + anchor["height"] / 2)
     page.mouse.down()
     page.mouse.move(target["x"] + target["width"] / 2, target["y"] + target["height"] / 2,
@@ -462,7 +478,7 @@ def test_links_are_moved_and_removed_steps_deleted_and_json_applied(
     wait_problems(page, "greet", 1)
 
     # Remove the link from the side panel: the tool is left unreachable too.
-    handle = page.get_by_test_id("handle-hold-next").bounding_box()
+    handle = settled_box(page.get_by_test_id("handle-hold-next"))
     page.mouse.click(handle["x"] + handle["width"] / 2, handle["y"] + handle["height"] + 14)
     page.get_by_test_id("remove-link").click()
     wait_problems(page, "tool", 1)
