@@ -175,15 +175,25 @@ def dispose_engines() -> None:
         _ENGINES.clear()
 
 
+def write_session_unopened() -> Session:
+    """A write session for a caller that closes it itself (the API's route dependency)."""
+    return Session(get_engine(write=True), expire_on_commit=False)
+
+
+def read_session_unopened() -> Session:
+    """A read session for a caller that closes it itself (the API's route dependency)."""
+    return Session(get_engine(write=False), expire_on_commit=False)
+
+
 @contextlib.contextmanager
 def write_session() -> Iterator[Session]:
     """A session for a use case that writes; the caller (a service) commits."""
-    with Session(get_engine(write=True), expire_on_commit=False) as session:
+    with write_session_unopened() as session:
         yield session
 
 
 @contextlib.contextmanager
 def read_session() -> Iterator[Session]:
     """A session for reads only; never blocks writers on SQLite."""
-    with Session(get_engine(write=False), expire_on_commit=False) as session:
+    with read_session_unopened() as session:
         yield session

@@ -8,10 +8,11 @@ missing scope (the problem names it).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Header, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
@@ -22,7 +23,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.api.errors import is_api_path
 from app.api.middleware import state_of
 from app.clock import utcnow
-from app.db import read_session, write_session
+from app.db import read_session, read_session_unopened, write_session, write_session_unopened
 from app.errors import DomainError, Forbidden, Unauthorized
 from app.models import Actor
 from app.services.api_access import Caller, identify_caller, record_key_use
@@ -105,8 +106,6 @@ class Principal:
 
 def _authorize(request: Request, scopes: tuple[str, ...]) -> Principal:
     outcome = caller_outcome(request.scope)
-    if outcome is None:  # the middleware did not run (the API used without create_api)
-        outcome = resolve_caller(request.headers)
     if isinstance(outcome, DomainError):
         raise outcome
     caller = outcome
@@ -128,11 +127,16 @@ def _authorize(request: Request, scopes: tuple[str, ...]) -> Principal:
 def require(*scopes: str) -> Callable[..., Principal]:
     """A dependency admitting keys that hold every scope given (none: any live key)."""
 
-    def dependency(
+    # async: it does no I/O once CallerMiddleware has resolved the key, and a sync dependency
+    # would cost every request a hop to the thread pool.
+    async def dependency(
         request: Request,
         _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
         _api_key: Annotated[str | None, Security(API_KEY_HEADER)] = None,
     ) -> Principal:
+        if caller_outcome(request.scope) is None:  # the API used without create_api
+            state_of(request.scope)[CALLER_STATE] = await run_in_threadpool(
+                resolve_caller, request.headers)
         return _authorize(request, scopes)
 
     dependency.required_scopes = scopes  # type: ignore[attr-defined]  # read by openapi.py
@@ -143,14 +147,36 @@ def required_scopes(call: Any) -> tuple[str, ...] | None:
     return getattr(call, "required_scopes", None)
 
 
-def _read_db() -> Iterator[Session]:
-    with read_session() as session:
-        yield session
+# A route's session opens on the event loop (no I/O: the first query takes a connection, in
+# the route's thread) and is closed by the route's own thread when it returns (see
+# app/api/routing.py); closing it here again is then a no-op. Only a coroutine route's session
+# still holds a connection at this point.
+_CLOSERS = anyio.CapacityLimiter(64)
 
 
-def _write_db() -> Iterator[Session]:
-    with write_session() as session:
+async def _closed(session: Session) -> None:
+    if not session.in_transaction() or session.get_bind().dialect.name == "sqlite":
+        session.close()  # nothing to roll back, or a local rollback that never waits
+    else:
+        # A server round trip: off the loop, on threads of its own, never queued behind
+        # routes that may be waiting for the connection this returns.
+        await anyio.to_thread.run_sync(session.close, limiter=_CLOSERS)
+
+
+async def _read_db() -> AsyncIterator[Session]:
+    session = read_session_unopened()
+    try:
         yield session
+    finally:
+        await _closed(session)
+
+
+async def _write_db() -> AsyncIterator[Session]:
+    session = write_session_unopened()
+    try:
+        yield session
+    finally:
+        await _closed(session)
 
 
 ReadSession = Annotated[Session, Depends(_read_db)]
@@ -159,7 +185,7 @@ WriteSession = Annotated[Session, Depends(_write_db)]
 IF_MATCH_PATTERN = r'^\s*(\*|(W/)?"?[0-9]{1,9}"?)\s*$'
 
 
-def if_match_version(
+async def if_match_version(
     if_match: Annotated[str | None, Header(
         alias="If-Match", pattern=IF_MATCH_PATTERN,
         description="The version you read (the ETag). A stale version is refused with 409 "

@@ -48,5 +48,5 @@ def install_docs(api: FastAPI, *, openapi_url: str) -> None:
     api.mount(ASSETS_PATH, StaticFiles(directory=ASSETS_DIR), name="api-docs-assets")
 
     @api.get(DOCS_PATH, include_in_schema=False)
-    def api_docs() -> HTMLResponse:
+    async def api_docs() -> HTMLResponse:
         return HTMLResponse(page)

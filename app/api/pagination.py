@@ -63,7 +63,7 @@ class PageRequest:
         return self.limit + 1
 
 
-def page_request(
+async def page_request(
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT, description="Items per page.")]
     = DEFAULT_LIMIT,
     cursor: Annotated[str | None, Query(
@@ -120,7 +120,7 @@ def _rfc3339(value: Any) -> Any:
 Rfc3339 = Annotated[datetime, BeforeValidator(_rfc3339)]
 
 
-def created_range(
+async def created_range(
     created_after: Annotated[Rfc3339 | None, Query(
         description="Only items created at or after this time (RFC 3339).",
         examples=["2026-04-01T00:00:00Z"])] = None,

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, status
+from fastapi import Depends, Query, status
 
 from app.api.deps import Principal, ReadSession, WriteSession, require
 from app.api.openapi import problems
+from app.api.routing import api_router
 from app.api.schemas.webhooks import (
     PublicWebhook,
     PublicWebhookCreate,
@@ -24,7 +25,7 @@ from app.models import Webhook
 from app.models.event import PayloadFormat
 from app.services import compat, webhooks
 
-router = APIRouter(prefix="/api/public/webhooks", tags=["compat: seed 000"])
+router = api_router(prefix="/api/public/webhooks", tags=["compat: seed 000"])
 
 Manager = Annotated[Principal, Depends(require("webhooks:write"))]
 # That product listed every webhook at once; a workspace has far fewer than this.

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from app.api.deps import Principal, ReadSession, WriteSession, require
 from app.api.openapi import problems
+from app.api.routing import api_router
 from app.api.schemas.compat import (
     PublicRun,
     PublicTriggerRequest,
@@ -24,7 +25,7 @@ from app.repo import runs as runs_repo
 from app.repo import workflows as workflows_repo
 from app.services import compat
 
-router = APIRouter(prefix="/api/public", tags=["compat: seed 000"])
+router = api_router(prefix="/api/public", tags=["compat: seed 000"])
 
 Reader = Annotated[Principal, Depends(require("runs:read"))]
 Runner = Annotated[Principal, Depends(require("runs:write"))]

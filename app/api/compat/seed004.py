@@ -7,10 +7,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import Depends, Path, Query
 
 from app.api.deps import Principal, WriteSession, require
 from app.api.openapi import problems
+from app.api.routing import api_router
 from app.api.schemas.compat import (
     FlowCancelled,
     FlowCreateRequest,
@@ -25,7 +26,7 @@ from app.engine.definition import SEED_BRANCH_SUFFIX
 from app.models import Run, RunStatus, StepRun, StepStatus
 from app.services import compat, runs
 
-router = APIRouter(prefix="/api/workflow", tags=["compat: seed 004"])
+router = api_router(prefix="/api/workflow", tags=["compat: seed 004"])
 
 Reader = Annotated[Principal, Depends(require("runs:read"))]
 Runner = Annotated[Principal, Depends(require("runs:write"))]

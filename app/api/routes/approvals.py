@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from app.api.deps import Principal, ReadSession, WriteSession, require
 from app.api.openapi import problems
 from app.api.pagination import Created, Paging, page_of
+from app.api.routing import api_router
 from app.api.schemas.approvals import ApprovalDecision, ApprovalPage, ApprovalPublic
 from app.errors import not_found
 from app.repo import approvals as approvals_repo
 from app.services import approvals
 
-router = APIRouter(prefix="/api/v1/approvals", tags=["approvals"])
+router = api_router(prefix="/api/v1/approvals", tags=["approvals"])
 
 Reader = Annotated[Principal, Depends(require("runs:read"))]
 Decider = Annotated[Principal, Depends(require("approvals:write"))]

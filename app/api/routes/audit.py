@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import Depends, Query
 
 from app.api.deps import Principal, ReadSession, require
 from app.api.pagination import Created, Paging, page_of
+from app.api.routing import api_router
 from app.api.schemas.audit import AuditEventPage, AuditEventPublic
 from app.repo import audit
 
-router = APIRouter(prefix="/api/v1/audit-events", tags=["audit"])
+router = api_router(prefix="/api/v1/audit-events", tags=["audit"])
 
 Auditor = Annotated[Principal, Depends(require("audit:read"))]
 

@@ -5,17 +5,18 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import Depends, Query, Response, status
 
 from app.api.deps import Principal, ReadSession, WriteSession, require
 from app.api.openapi import problems
 from app.api.pagination import Paging, page_of
+from app.api.routing import api_router
 from app.api.schemas.credentials import CredentialCreate, CredentialPage, CredentialPublic
 from app.errors import not_found
 from app.repo import credentials as credentials_repo
 from app.services import credentials
 
-router = APIRouter(prefix="/api/v1/credentials", tags=["credentials"])
+router = api_router(prefix="/api/v1/credentials", tags=["credentials"])
 
 Manager = Annotated[Principal, Depends(require("credentials:write"))]
 

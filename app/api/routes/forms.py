@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import Depends, Query, Response, status
 
 from app.api.deps import IfMatch, Principal, ReadSession, WriteSession, etag, require
 from app.api.openapi import problems
 from app.api.pagination import Created, Paging, page_of
+from app.api.routing import api_router
 from app.api.schemas.forms import (
     FormCreate,
     FormPage,
@@ -24,7 +25,7 @@ from app.repo import forms as forms_repo
 from app.services import forms
 from app.settings import get_settings
 
-router = APIRouter(prefix="/api/v1/forms", tags=["forms"])
+router = api_router(prefix="/api/v1/forms", tags=["forms"])
 
 Reader = Annotated[Principal, Depends(require("forms:read"))]
 Writer = Annotated[Principal, Depends(require("forms:write"))]

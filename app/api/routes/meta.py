@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
 from pydantic import BaseModel
 
-router = APIRouter(prefix="/api/v1", tags=["meta"])
+from app.api.routing import api_router
+
+router = api_router(prefix="/api/v1", tags=["meta"])
 
 
 class Health(BaseModel):

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import Depends, Query, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import Principal, ReadSession, WriteSession, require
 from app.api.openapi import problems
 from app.api.pagination import Created, Paging, page_of
+from app.api.routing import api_router
 from app.api.schemas.runs import (
     RunCancel,
     RunCreate,
@@ -27,7 +28,7 @@ from app.repo import runs as runs_repo
 from app.repo import steps as steps_repo
 from app.services import runs, workflows
 
-router = APIRouter(prefix="/api/v1", tags=["runs"])
+router = api_router(prefix="/api/v1", tags=["runs"])
 
 Reader = Annotated[Principal, Depends(require("runs:read"))]
 Runner = Annotated[Principal, Depends(require("runs:write"))]

@@ -5,16 +5,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from app.api.deps import Principal, ReadSession, WriteSession, require
 from app.api.openapi import problems
+from app.api.routing import api_router
 from app.api.schemas.runs import StepPublic, StepSignal
 from app.errors import not_found
 from app.repo import steps as steps_repo
 from app.services import runs
 
-router = APIRouter(prefix="/api/v1/steps", tags=["steps"])
+router = api_router(prefix="/api/v1/steps", tags=["steps"])
 
 Reader = Annotated[Principal, Depends(require("runs:read"))]
 Runner = Annotated[Principal, Depends(require("runs:write"))]

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Response, status
+from fastapi import Depends, Query, Response, status
 
 from app.api.compat.public_webhooks import router as compat_router
 from app.api.deps import IfMatch, Principal, ReadSession, WriteSession, etag, require
 from app.api.openapi import problems
 from app.api.pagination import Paging, page_of
+from app.api.routing import api_router
 from app.api.schemas.webhooks import (
     AttemptPublic,
     DeliveryPage,
@@ -28,7 +29,7 @@ from app.services.webhooks import DeliveryLog
 
 __all__ = ["compat_router", "router"]
 
-router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+router = api_router(prefix="/api/v1/webhooks", tags=["webhooks"])
 
 Manager = Annotated[Principal, Depends(require("webhooks:write"))]
 StatusFilter = Annotated[str | None, Query(pattern="^(pending|delivering|succeeded|failed)$",

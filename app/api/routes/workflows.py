@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response, status
+from fastapi import Depends, Path, Query, Response, status
 
 from app.api.deps import IfMatch, Principal, ReadSession, WriteSession, etag, require
 from app.api.openapi import problems
 from app.api.pagination import Created, Paging, page_of
+from app.api.routing import api_router
 from app.api.schemas.common import FieldProblem
 from app.api.schemas.workflows import (
     ValidationReport,
@@ -26,7 +27,7 @@ from app.errors import not_found
 from app.repo import workflows as workflows_repo
 from app.services import workflows
 
-router = APIRouter(prefix="/api/v1/workflows", tags=["workflows"])
+router = api_router(prefix="/api/v1/workflows", tags=["workflows"])
 
 Reader = Annotated[Principal, Depends(require("workflows:read"))]
 Writer = Annotated[Principal, Depends(require("workflows:write"))]

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import Depends
 
 from app.api.deps import Principal, ReadSession, require
 from app.api.openapi import problems
 from app.api.pagination import Paging
+from app.api.routing import api_router
 from app.api.schemas.workspaces import WorkspacePage, WorkspacePublic
 from app.errors import not_found
 from app.repo import accounts
 
-router = APIRouter(prefix="/api/v1/workspaces", tags=["workspaces"])
+router = api_router(prefix="/api/v1/workspaces", tags=["workspaces"])
 
 AnyKey = Annotated[Principal, Depends(require())]
 
