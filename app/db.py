@@ -102,26 +102,26 @@ class WriterTurns:
 
     def __init__(self, *, timeout_s: float) -> None:
         self.timeout_s = timeout_s
-        self._free = threading.Condition()
+        # A plain lock, not an RLock: any thread may release it.
+        self._lock = threading.Lock()
         self._holder: int | None = None
         self._holder_thread: int | None = None
 
     def acquire(self, dbapi_connection: object) -> None:
         me = threading.get_ident()
-        with self._free:
-            if self._holder is not None and self._holder_thread == me:
-                return  # nested in this thread: waiting here would wait on ourselves
-            if not self._free.wait_for(lambda: self._holder is None, timeout=self.timeout_s):
-                log.warning("SQLite writer turn not free after %.0f s; going to SQLite's own "
-                            "busy handler", self.timeout_s)
-                return
-            self._holder, self._holder_thread = _raw_id(dbapi_connection), me
+        if self._holder_thread == me:
+            return  # nested in this thread: waiting here would wait on ourselves
+        if not self._lock.acquire(timeout=self.timeout_s):
+            log.warning("SQLite writer turn not free after %.0f s; going to SQLite's own busy "
+                        "handler", self.timeout_s)
+            return
+        self._holder, self._holder_thread = _raw_id(dbapi_connection), me
 
     def release(self, dbapi_connection: object) -> None:
-        with self._free:
-            if self._holder is not None and self._holder == _raw_id(dbapi_connection):
-                self._holder = self._holder_thread = None
-                self._free.notify()
+        # Only the holder's connection matches, and it is used by one thread at a time.
+        if self._holder is not None and self._holder == _raw_id(dbapi_connection):
+            self._holder = self._holder_thread = None
+            self._lock.release()
 
 
 def _raw_id(dbapi_connection: object) -> int:
