@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import reflex as rx
 
 from app.api.main import create_api
+from app.api.routing import limit_worker_threads
 from app.settings import get_settings
 from app.ui.approval_link_pages import router as approval_link_router
 from app.ui.pages import register_all
@@ -23,6 +24,7 @@ async def background_jobs() -> AsyncIterator[None]:
     from app.migrations import upgrade_to_head
     from app.scheduler import start_background, stop_background
 
+    limit_worker_threads(get_settings().api_threads)
     await asyncio.to_thread(upgrade_to_head)
     if get_settings().run_scheduler:
         await asyncio.to_thread(start_background)

@@ -88,6 +88,8 @@ class Settings:
     # database pool
     db_pool_size: int
     db_max_overflow: int
+    # worker threads running API routes' blocking work, per process
+    api_threads: int
     demo_password: str = field(repr=False, default="")
 
     @property
@@ -129,6 +131,9 @@ def load_settings() -> Settings:
         max_concurrent_runs=_env_int("MAX_CONCURRENT_RUNS", 1000),
         db_pool_size=_env_int("DB_POOL_SIZE", 10),
         db_max_overflow=_env_int("DB_MAX_OVERFLOW", 20),
+        # Few threads contend less for the GIL; SQLite writes are serialised anyway, while a
+        # server database's round trips overlap better with more.
+        api_threads=_env_int("API_THREADS", 8 if database_url.startswith("sqlite") else 16),
         demo_password=_env("DEMO_PASSWORD", "") or "",
     )
 

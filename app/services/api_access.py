@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col
 
+from app.clock import as_utc
 from app.models import Actor, ApiKey
 from app.services.api_keys import authenticate
 
@@ -55,16 +56,16 @@ class Caller:
 
 def identify_caller(session: Session, *, secret: str, now: datetime) -> Caller:
     """The caller behind a secret, or Unauthorized (malformed, unknown, revoked, expired)."""
-    key, read_limit, write_limit = authenticate(session, secret, now=now)
+    key = authenticate(session, secret, now=now)
     return Caller(
         key_id=key.id,
         prefix=key.prefix,
         workspace_id=key.workspace_id,
         scopes=frozenset(key.scopes or ()),
         allowed_ips=tuple(key.allowed_ips or ()),
-        read_limit_per_min=read_limit,
-        write_limit_per_min=write_limit,
-        last_used_at=key.last_used_at,
+        read_limit_per_min=key.rate_limit_read_per_min,
+        write_limit_per_min=key.rate_limit_write_per_min,
+        last_used_at=as_utc(key.last_used_at) if key.last_used_at else None,
     )
 
 

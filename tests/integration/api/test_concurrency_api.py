@@ -56,3 +56,15 @@ def test_every_route_runs_as_a_coroutine(api: FastAPI) -> None:
     assert len(api_routes) > 50
     sync = [route.path for route in api_routes if not inspect.iscoroutinefunction(route.endpoint)]
     assert sync == []
+
+
+def test_the_worker_thread_limit_applies_to_the_running_loop() -> None:
+    import anyio.to_thread
+
+    from app.api.routing import limit_worker_threads
+
+    async def limit_seen() -> float:
+        limit_worker_threads(3)
+        return anyio.to_thread.current_default_thread_limiter().total_tokens
+
+    assert asyncio.run(limit_seen()) == 3
