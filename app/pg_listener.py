@@ -49,8 +49,8 @@ class PgListener:
                         wakeup.notify(topic)
                     while not self._stop.is_set():
                         for note in conn.notifies(timeout=WAIT_S):
-                            if note.payload in wakeup.TOPICS:
-                                wakeup.notify(note.payload)
+                            for topic in wakeup.topics_from_others(note.payload):
+                                wakeup.notify(topic)
             except psycopg.Error as exc:
                 log.warning("wake-up listener lost its connection (%s); retrying in %.0f s",
                             exc.__class__.__name__, delay)

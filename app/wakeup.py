@@ -8,8 +8,10 @@ processes PostgreSQL's LISTEN/NOTIFY carries the same topics.
 from __future__ import annotations
 
 import logging
+import os
 import threading
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterable
 
 from sqlalchemy import event, text
 from sqlmodel import Session
@@ -53,6 +55,26 @@ def notify(topic: str) -> None:
             log.exception("wake-up listener for %s failed", topic)
 
 
+# Names this process in its NOTIFY payloads, so that its own listener skips what the commit
+# already woke in-process. A forked worker process gets a token of its own.
+_sender = uuid.uuid4().hex
+os.register_at_fork(after_in_child=lambda: globals().update(_sender=uuid.uuid4().hex))
+
+
+def notify_payload(topics: Iterable[str]) -> str:
+    """`<sender>:<topic>,<topic>`: every topic of a commit in one notification."""
+    return f"{_sender}:{','.join(sorted(topics))}"
+
+
+def topics_from_others(payload: str) -> list[str]:
+    """The known topics of another process's notification (none of this process's own); a
+    bare topic, as older versions sent, counts as another's."""
+    sender, _, named = payload.rpartition(":")
+    if sender == _sender:
+        return []
+    return [topic for topic in named.split(",") if topic in TOPICS]
+
+
 @event.listens_for(Session, "before_commit")
 def _before_commit(session: Session) -> None:
     # On PostgreSQL the wake-up also crosses processes: NOTIFY is delivered at commit, and
@@ -60,9 +82,8 @@ def _before_commit(session: Session) -> None:
     topics = session.info.get("wake")
     bind = session.get_bind()
     if topics and bind.dialect.name == "postgresql":
-        for topic in sorted(topics):
-            session.execute(text("SELECT pg_notify(:channel, :topic)"),
-                            {"channel": PG_CHANNEL, "topic": topic})
+        session.execute(text("SELECT pg_notify(:channel, :payload)"),
+                        {"channel": PG_CHANNEL, "payload": notify_payload(topics)})
 
 
 @event.listens_for(Session, "after_commit")

@@ -12,7 +12,6 @@ from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-import anyio
 from fastapi import Depends, Header, Request, Security
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
@@ -148,27 +147,15 @@ def required_scopes(call: Any) -> tuple[str, ...] | None:
 
 
 # A route's session opens on the event loop (no I/O: the first query takes a connection, in
-# the route's thread) and is closed by the route's own thread when it returns (see
-# app/api/routing.py); closing it here again is then a no-op. Only a coroutine route's session
-# still holds a connection at this point.
-_CLOSERS = anyio.CapacityLimiter(64)
-
-
-async def _closed(session: Session) -> None:
-    if not session.in_transaction() or session.get_bind().dialect.name == "sqlite":
-        session.close()  # nothing to roll back, or a local rollback that never waits
-    else:
-        # A server round trip: off the loop, on threads of its own, never queued behind
-        # routes that may be waiting for the connection this returns.
-        await anyio.to_thread.run_sync(session.close, limiter=_CLOSERS)
-
-
+# the route's thread), and the route's own thread closes it when the route returns (see
+# app/api/routing.py), so the close here finds nothing to do. Coroutine routes do not take
+# a session: their queries would block the event loop.
 async def _read_db() -> AsyncIterator[Session]:
     session = read_session_unopened()
     try:
         yield session
     finally:
-        await _closed(session)
+        session.close()
 
 
 async def _write_db() -> AsyncIterator[Session]:
@@ -176,7 +163,7 @@ async def _write_db() -> AsyncIterator[Session]:
     try:
         yield session
     finally:
-        await _closed(session)
+        session.close()
 
 
 ReadSession = Annotated[Session, Depends(_read_db)]

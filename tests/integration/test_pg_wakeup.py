@@ -34,7 +34,31 @@ def test_a_commit_that_emits_events_notifies_other_connections(pg: str, pg_world
         session.commit()
     payloads = [n.payload for n in listener.notifies(timeout=2, stop_after=1)]
     listener.close()
-    assert payloads == [wakeup.EVENTS]
+    assert len(payloads) == 1
+    sender, _, topics = payloads[0].rpartition(":")
+    assert sender and topics == wakeup.EVENTS
+
+
+def test_one_commit_sends_one_notification_naming_all_its_topics(pg: str) -> None:
+    from sqlmodel import Session
+
+    listener = psycopg.connect(pg.replace("+psycopg", ""), autocommit=True)
+    listener.execute(f"LISTEN {wakeup.PG_CHANNEL}")
+    with write_session() as session:
+        assert isinstance(session, Session)
+        wakeup.mark(session, wakeup.STEPS)
+        wakeup.mark(session, wakeup.EVENTS)
+        session.commit()
+    payloads = [n.payload for n in listener.notifies(timeout=1, stop_after=2)]
+    listener.close()
+    assert [p.rpartition(":")[2] for p in payloads] == ["events,steps"]
+
+
+def test_a_process_skips_its_own_notifications_but_not_others() -> None:
+    own = wakeup.notify_payload([wakeup.STEPS, wakeup.EVENTS])
+    assert wakeup.topics_from_others(own) == []
+    assert wakeup.topics_from_others("another-process:steps,events,bogus") == ["steps", "events"]
+    assert wakeup.topics_from_others(wakeup.APPROVALS) == [wakeup.APPROVALS]  # older senders
 
 
 def test_listener_wakes_local_subscribers_when_another_process_notifies(pg: str) -> None:
