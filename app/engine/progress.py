@@ -29,6 +29,7 @@ from app.models import (
 from app.repo import approvals as approvals_repo
 from app.repo import events, steps, workflows
 from app.repo import runs as runs_repo
+from app.repo.workflows import VersionRef
 
 _DEFINITIONS: OrderedDict[str, Definition] = OrderedDict()
 _DEFINITIONS_MAX = 512
@@ -84,7 +85,7 @@ def start_run(
     session: Session,
     *,
     workflow: Workflow,
-    version: WorkflowVersion,
+    version: WorkflowVersion | VersionRef,
     definition: Definition,
     input: dict[str, Any],
     trigger: str,

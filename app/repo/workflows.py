@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import NamedTuple
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -68,6 +69,23 @@ def get_version_by_number(
         WorkflowVersion.workflow_id == workflow_id, WorkflowVersion.number == number
     )
     return session.exec(query).first()
+
+
+class VersionRef(NamedTuple):
+    """What a run pins of a published version (its definition is parsed once per process)."""
+
+    id: str
+    number: int
+    title: str
+
+
+def version_ref(session: Session, workflow_id: str, number: int) -> VersionRef | None:
+    """A version's id, number and title, without reading its definition."""
+    query = select(WorkflowVersion.id, WorkflowVersion.number, WorkflowVersion.title).where(
+        WorkflowVersion.workflow_id == workflow_id, WorkflowVersion.number == number
+    )
+    row = session.exec(query).first()
+    return VersionRef(*row) if row is not None else None
 
 
 def latest_version(session: Session, workflow_id: str) -> WorkflowVersion | None:

@@ -75,7 +75,7 @@ def start_new_run(
     number = version_number or workflow.published_number
     if number is None:
         raise Conflict(f"workflow '{workflow_id}' has no published version; publish it first")
-    version = workflows.get_version_by_number(session, workflow.id, number)
+    version = workflows.version_ref(session, workflow.id, number)
     if version is None:
         raise not_found("workflow version", f"{workflow_id}@{number}")
     if input is not None and not isinstance(input, dict):

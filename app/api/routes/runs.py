@@ -61,12 +61,14 @@ def run_detail(session: Any, run: Run) -> RunPublic:
     return RunPublic.of(run, steps_repo.steps_of_run(session, run.id))
 
 
-def _trigger(caller: Principal, workflow_id: str, body: WorkflowRunCreate) -> str:
+def _trigger(caller: Principal, workflow_id: str, body: WorkflowRunCreate) -> RunPublic:
+    """Start the run and read it back as it is once committed, in one worker thread."""
     with write_session() as session:
         run = runs.trigger_run(session, workspace_id=caller.workspace_id,
                                workflow_id=workflow_id, input=body.input, actor=caller.actor,
                                version_number=body.version)
-        return run.id
+    with read_session() as session:
+        return run_detail(session, run)
 
 
 def _load(caller: Principal, run_id: str) -> RunPublic:
@@ -79,10 +81,12 @@ def _load(caller: Principal, run_id: str) -> RunPublic:
 
 async def _start(caller: Principal, workflow_id: str, body: WorkflowRunCreate, wait: float,
                  response: Response) -> RunPublic:
-    run_id = await run_in_threadpool(_trigger, caller, workflow_id, body)
-    await wait_until_settled(run_id, wait)
-    response.headers["Location"] = f"{router.prefix}/runs/{run_id}"
-    return await run_in_threadpool(_load, caller, run_id)
+    started = await run_in_threadpool(_trigger, caller, workflow_id, body)
+    response.headers["Location"] = f"{router.prefix}/runs/{started.id}"
+    if wait <= 0:
+        return started
+    await wait_until_settled(started.id, wait)
+    return await run_in_threadpool(_load, caller, started.id)
 
 
 @router.post("/workflows/{workflow_id}/runs", name="trigger_workflow_run",
