@@ -46,3 +46,9 @@ def first_workspace(session: Session) -> Workspace | None:
 
 def get_workspace(session: Session, workspace_id: str) -> Workspace | None:
     return session.get(Workspace, workspace_id)
+
+
+def own_run_cap(session: Session, workspace_id: str) -> int | None:
+    """The workspace's own cap on runs in progress (None: the settings' default applies)."""
+    query = select(Workspace.max_concurrent_runs).where(Workspace.id == workspace_id)
+    return session.exec(query).first()

@@ -19,7 +19,8 @@ from app.engine.progress import (
     start_run,
 )
 from app.errors import ConcurrencyLimited, Conflict, FieldError, ValidationFailed, not_found
-from app.models import Actor, Run, RunStatus, StepRun, StepStatus, Trigger, Workspace
+from app.models import Actor, Run, RunStatus, StepRun, StepStatus, Trigger
+from app.repo import accounts as accounts_repo
 from app.repo import audit, steps, workflows
 from app.repo import runs as runs_repo
 from app.settings import get_settings
@@ -35,8 +36,7 @@ def _locked_run(session: Session, *, workspace_id: str, run_id: str) -> Run:
 
 
 def _check_concurrency(session: Session, workspace_id: str) -> None:
-    workspace = session.get(Workspace, workspace_id)
-    own = workspace.max_concurrent_runs if workspace else None
+    own = accounts_repo.own_run_cap(session, workspace_id)
     cap = own or get_settings().max_concurrent_runs
     # Asks only whether `cap` runs exist (stops after cap rows), not how many: counting every
     # run in progress on each trigger would cost as much as the trigger itself.
