@@ -15,7 +15,6 @@ Request path through the layers (outermost first):
 
 from __future__ import annotations
 
-import importlib
 import re
 
 from fastapi import APIRouter, FastAPI
@@ -40,8 +39,8 @@ API_PREFIX = "/api/v1"
 OPENAPI_URL = f"{API_PREFIX}/openapi.json"
 
 
-def _core_routers() -> list[APIRouter]:
-    from app.api.compat import seed000, seed004
+def _routers() -> list[APIRouter]:
+    from app.api.compat import public_webhooks, seed000, seed004
     from app.api.routes import (
         approvals,
         audit,
@@ -50,34 +49,16 @@ def _core_routers() -> list[APIRouter]:
         meta,
         runs,
         steps,
+        webhooks,
         workflows,
         workspaces,
     )
 
     return [meta.router, workspaces.router, workflows.router, runs.router, steps.router,
             approvals.router, forms.router, credentials.router, audit.router,
-            seed000.router, seed004.router]
+            seed000.router, seed004.router, webhooks.router, public_webhooks.router]
 
 
-# ---------------------------------------------------------------- webhooks plug in here
-# Issue 4 owns app/api/routes/webhooks.py. It exposes `router` (/api/v1/webhooks…) and, for
-# seed 000's /api/public/webhooks, `compat_router`; both are included here once the module
-# exists, with the same dependencies (app.api.deps.require("webhooks:write"), sessions,
-# pagination) and the same problem+json, limits and idempotency as every other route.
-WEBHOOK_ROUTES = "app.api.routes.webhooks"
-
-
-def _webhook_routers() -> list[APIRouter]:
-    try:
-        webhooks = importlib.import_module(WEBHOOK_ROUTES)
-    except ModuleNotFoundError as exc:
-        if exc.name != WEBHOOK_ROUTES:
-            raise
-        return []
-    return [router for router in (getattr(webhooks, "router", None),
-                                  getattr(webhooks, "compat_router", None))
-            if router is not None]
-# ---------------------------------------------------------------- end of webhooks
 
 
 def _operation_id(route: APIRoute) -> str:
@@ -138,7 +119,7 @@ def create_api() -> FastAPI:
     api = FastAPI(title="Flowdesk API", version="1.0.0", openapi_url=OPENAPI_URL,
                   docs_url=None, redoc_url=None,
                   generate_unique_id_function=_operation_id)
-    for router in [*_core_routers(), *_webhook_routers()]:
+    for router in _routers():
         api.include_router(router)
     install_docs(api, openapi_url=OPENAPI_URL)
     _install_unknown_route_problems(api)

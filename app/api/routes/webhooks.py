@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Response, status
 
-from app.api.compat.public_webhooks import router as compat_router
 from app.api.deps import IfMatch, Principal, ReadSession, WriteSession, etag, require
 from app.api.openapi import problems
 from app.api.pagination import Paging, page_of
@@ -26,8 +25,6 @@ from app.api.schemas.webhooks import (
 )
 from app.services import webhooks
 from app.services.webhooks import DeliveryLog
-
-__all__ = ["compat_router", "router"]
 
 router = api_router(prefix="/api/v1/webhooks", tags=["webhooks"])
 
