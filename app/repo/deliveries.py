@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, update
+from sqlalchemy import and_, bindparam, insert, or_, update
 from sqlmodel import Session, col, func, select
 
 from app.clock import as_utc
-from app.models import DeliveryStatus, Event, Webhook, WebhookAttempt, WebhookDelivery
+from app.models import DeliveryStatus, Event, Webhook, WebhookAttempt, WebhookDelivery, new_id
 from app.repo.webhooks import matches
 
 
@@ -169,19 +169,69 @@ def add_attempt(
     latency_ms: float | None,
     error: str | None,
     response_excerpt: str | None,
-) -> WebhookAttempt:
-    attempt = WebhookAttempt(
-        workspace_id=claim.workspace_id,
-        delivery_id=claim.delivery_id,
-        number=claim.attempt,
-        started_at=started_at,
-        status_code=status_code,
-        latency_ms=latency_ms,
-        error=error[:1000] if error else None,
-        response_excerpt=response_excerpt[:1000] if response_excerpt else None,
-    )
-    session.add(attempt)
-    return attempt
+) -> None:
+    """The attempt's row, with a prebuilt Core statement (no ORM object)."""
+    session.connection().execute(_INSERT_ATTEMPT, {
+        "id": new_id("att"), "workspace_id": claim.workspace_id,
+        "delivery_id": claim.delivery_id, "number": claim.attempt, "started_at": started_at,
+        "status_code": status_code, "latency_ms": latency_ms,
+        "error": error[:1000] if error else None,
+        "response_excerpt": response_excerpt[:1000] if response_excerpt else None})
+
+
+# The common case of an attempt that succeeded: prebuilt statements with bound parameters,
+# compiled once and cached by SQLAlchemy (as the executor's hot path, app/repo/steps.py).
+_FINISH_SUCCESS = (
+    update(WebhookDelivery)
+    .where(col(WebhookDelivery.id) == bindparam("b_id"),
+           col(WebhookDelivery.lease_token) == bindparam("b_token"),
+           col(WebhookDelivery.status) == DeliveryStatus.DELIVERING)
+    .values(status=DeliveryStatus.SUCCEEDED, next_attempt_at=None, lease_token=None,
+            lease_expires_at=None, last_status_code=bindparam("b_code"), last_error=None,
+            last_latency_ms=bindparam("b_latency"), delivered_at=bindparam("b_now"))
+)
+_INSERT_ATTEMPT = insert(WebhookAttempt)
+
+
+def finish_succeeded(session: Session, claim: DeliveryClaim, *, status_code: int | None,
+                     latency_ms: float | None, now: datetime) -> bool:
+    """finish_delivery() for an attempt that succeeded; False when the lease was lost."""
+    outcome = session.connection().execute(_FINISH_SUCCESS, {
+        "b_id": claim.delivery_id, "b_token": claim.token, "b_code": status_code,
+        "b_latency": latency_ms, "b_now": now})
+    return outcome.rowcount == 1
+
+
+@dataclass(frozen=True)
+class DeliverySource:
+    """What an attempt is built from: the subscription's sending columns and the event's
+    payload, read in one statement."""
+
+    url: str
+    active: bool
+    disabled_reason: str | None
+    payload_format: str
+    secret_encrypted: str
+    previous_secret_encrypted: str | None
+    previous_secret_expires_at: datetime | None
+    payload: dict[str, Any]
+
+
+_SOURCE = (
+    select(Webhook.url, Webhook.active, Webhook.disabled_reason, Webhook.payload_format,
+           Webhook.secret_encrypted, Webhook.previous_secret_encrypted,
+           Webhook.previous_secret_expires_at, Event.payload)
+    .select_from(Webhook)
+    .join(Event, col(Event.id) == bindparam("b_event"))
+    .where(col(Webhook.id) == bindparam("b_webhook"))
+)
+
+
+def delivery_source(session: Session, claim: DeliveryClaim) -> DeliverySource | None:
+    """None when the subscription or the event is gone."""
+    row = session.connection().execute(
+        _SOURCE, {"b_webhook": claim.webhook_id, "b_event": claim.event_id}).first()
+    return None if row is None else DeliverySource(*row)
 
 
 def next_due_at(session: Session) -> datetime | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, update
+from sqlalchemy import bindparam, delete, update
 from sqlmodel import Session, col, select
 
 from app import wakeup
@@ -41,15 +41,17 @@ def lock_webhook(session: Session, webhook_id: str) -> Webhook | None:
     return session.exec(query).first()
 
 
+_RESET_FAILURES = (
+    update(Webhook)
+    .where(col(Webhook.id) == bindparam("b_id"), col(Webhook.consecutive_failures) != 0)
+    .values(consecutive_failures=0)
+)
+
+
 def reset_failures(session: Session, webhook_id: str) -> None:
     """A success clears the consecutive-failure count; rows already at zero are not touched
-    (so not locked)."""
-    session.execute(
-        update(Webhook)
-        .where(col(Webhook.id) == webhook_id, col(Webhook.consecutive_failures) != 0)
-        .values(consecutive_failures=0)
-        .execution_options(synchronize_session=False)
-    )
+    (so not locked). A prebuilt Core statement: it runs once per delivery."""
+    session.connection().execute(_RESET_FAILURES, {"b_id": webhook_id})
 
 
 def list_webhooks(

@@ -24,7 +24,7 @@ from sqlmodel import Session
 from app import crypto
 from app.clock import as_utc, utcnow
 from app.db import read_session, write_session
-from app.models import Actor, DeliveryStatus, Event, Webhook
+from app.models import Actor, DeliveryStatus, Webhook
 from app.repo import audit
 from app.repo import deliveries as deliveries_repo
 from app.repo import webhooks as webhooks_repo
@@ -226,23 +226,22 @@ class Dispatcher:
     def _load(self, claim: DeliveryClaim) -> DeliveryJob | AttemptResult | None:
         """The request to send, a failed result if it cannot be built, or None to skip."""
         with read_session() as session:
-            webhook = session.get(Webhook, claim.webhook_id)
-            event = session.get(Event, claim.event_id)
-        if webhook is None or event is None:
+            source = deliveries_repo.delivery_source(session, claim)
+        if source is None:
             return None  # deleted with its subscription
-        if not webhook.active:
-            self._end_unsent(claim, webhook.disabled_reason or "the subscription is disabled")
+        if not source.active:
+            self._end_unsent(claim, source.disabled_reason or "the subscription is disabled")
             return None
         now = self.clock()
         try:
-            secrets = [crypto.decrypt(webhook.secret_encrypted)]
-            if (webhook.previous_secret_encrypted and webhook.previous_secret_expires_at
-                    and as_utc(webhook.previous_secret_expires_at) > now):
-                secrets.append(crypto.decrypt(webhook.previous_secret_encrypted))
+            secrets = [crypto.decrypt(source.secret_encrypted)]
+            if (source.previous_secret_encrypted and source.previous_secret_expires_at
+                    and as_utc(source.previous_secret_expires_at) > now):
+                secrets.append(crypto.decrypt(source.previous_secret_encrypted))
         except crypto.DecryptionFailed as exc:
             return AttemptResult(now, error=f"not sent: the signing secret is unreadable ({exc})")
-        return DeliveryJob(url=webhook.url, message_id=event.id,
-                           body=build_body(event.payload, webhook.payload_format),
+        return DeliveryJob(url=source.url, message_id=claim.event_id,
+                           body=build_body(source.payload, source.payload_format),
                            secrets=secrets)
 
     def _end_unsent(self, claim: DeliveryClaim, reason: str) -> None:
@@ -258,7 +257,7 @@ class Dispatcher:
                 now: datetime) -> None:
         """The attempt, the delivery's new state and the subscription's health, atomically."""
         if result.succeeded and verdict.disable_reason is None:
-            self._record_success(claim, result, verdict, now)
+            self._record_success(claim, result, now)
             return
         with write_session() as session:
             webhook = webhooks_repo.lock_webhook(session, claim.webhook_id)
@@ -298,18 +297,14 @@ class Dispatcher:
                      result.error)
 
     @staticmethod
-    def _record_success(claim: DeliveryClaim, result: AttemptResult, verdict: Verdict,
-                        now: datetime) -> None:
+    def _record_success(claim: DeliveryClaim, result: AttemptResult, now: datetime) -> None:
         """The common case without locking the subscription row (deliveries to one endpoint
         would queue on it): its failure count is reset only when it is not zero, taking the
         row first as every writer does (see webhooks_repo.lock_webhook)."""
         with write_session() as session:
             webhooks_repo.reset_failures(session, claim.webhook_id)
-            applied = deliveries_repo.finish_delivery(session, claim, values={
-                "status": verdict.status, "next_attempt_at": None,
-                "last_status_code": result.status_code, "last_error": None,
-                "last_latency_ms": result.latency_ms, "delivered_at": now})
-            if not applied:
+            if not deliveries_repo.finish_succeeded(session, claim, status_code=result.status_code,
+                                                    latency_ms=result.latency_ms, now=now):
                 session.rollback()
                 log.warning("delivery %s: lease lost, attempt %s not recorded",
                             claim.delivery_id, claim.attempt)
