@@ -29,7 +29,7 @@ from app.models import (
 from app.repo import approvals as approvals_repo
 from app.repo import events, steps, workflows
 from app.repo import runs as runs_repo
-from app.repo.workflows import VersionRef
+from app.repo.workflows import VersionRef, WorkflowRef
 
 _DEFINITIONS: OrderedDict[str, Definition] = OrderedDict()
 _DEFINITIONS_MAX = 512
@@ -84,7 +84,7 @@ def _emit(session: Session, run: Run, type: str, **data: Any) -> None:
 def start_run(
     session: Session,
     *,
-    workflow: Workflow,
+    workflow: Workflow | WorkflowRef,
     version: WorkflowVersion | VersionRef,
     definition: Definition,
     input: dict[str, Any],
@@ -116,8 +116,9 @@ def start_run(
         deadline_at=deadline,
     )
     session.add(run)
+    session.flush()  # the run row exists before the Core inserts that name it
     first = definition.steps[definition.start]
-    steps.add_step(
+    steps.insert_pending_step(
         session,
         workspace_id=run.workspace_id,
         run_id=run.id,
@@ -127,8 +128,10 @@ def start_run(
         max_attempts=max_attempts_of(first),
         now=now,
     )
-    _emit(session, run, "run.started", trigger=trigger, input_fields=[f.name for f in
-                                                                      input_fields(definition)])
+    events.emit_core(session, type="run.started", workspace_id=run.workspace_id,
+                     run_id=run.id, workflow_id=run.workflow_id,
+                     data=run_event_data(run, trigger=trigger, input_fields=[
+                         f.name for f in input_fields(definition)]))
     return run
 
 

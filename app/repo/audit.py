@@ -6,10 +6,19 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
 from sqlmodel import Session, col, select
 
 from app.clock import utcnow
-from app.models import Actor, AuditLog
+from app.models import Actor, AuditLog, new_id
+
+
+def _values(workspace_id: str, actor: Actor, action: str, resource_type: str,
+            resource_id: str | None, details: dict[str, Any] | None) -> dict[str, Any]:
+    return {"workspace_id": workspace_id, "actor_type": actor.type, "actor_id": actor.id,
+            "actor_label": actor.display, "action": action, "resource_type": resource_type,
+            "resource_id": resource_id, "details": details or {},
+            "request_id": actor.request_id, "created_at": utcnow()}
 
 
 def record(
@@ -22,20 +31,29 @@ def record(
     resource_id: str | None,
     details: dict[str, Any] | None = None,
 ) -> AuditLog:
-    row = AuditLog(
-        workspace_id=workspace_id,
-        actor_type=actor.type,
-        actor_id=actor.id,
-        actor_label=actor.display,
-        action=action,
-        resource_type=resource_type,
-        resource_id=resource_id,
-        details=details or {},
-        request_id=actor.request_id,
-        created_at=utcnow(),
-    )
+    row = AuditLog(**_values(workspace_id, actor, action, resource_type, resource_id, details))
     session.add(row)
     return row
+
+
+_INSERT = insert(AuditLog)
+
+
+def record_now(
+    session: Session,
+    *,
+    workspace_id: str,
+    actor: Actor,
+    action: str,
+    resource_type: str,
+    resource_id: str | None,
+    details: dict[str, Any] | None = None,
+) -> None:
+    """record() as a prebuilt Core insert, executed at once (the trigger's hot path). Only
+    for rows whose workspace is already in the database: no ORM flush orders it."""
+    session.connection().execute(_INSERT, {
+        "id": new_id("aud"),
+        **_values(workspace_id, actor, action, resource_type, resource_id, details)})
 
 
 def list_entries(

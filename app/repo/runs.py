@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, update
+from sqlalchemy import Row, bindparam, func, update
 from sqlmodel import Session, col, select
 
 from app.models import Run, RunStatus
@@ -18,6 +18,16 @@ def get_run(session: Session, run_id: str, *, workspace_id: str | None = None) -
     if run is None or (workspace_id is not None and run.workspace_id != workspace_id):
         return None
     return run
+
+
+_RUN_ROW = (select(Run.__table__)  # type: ignore[call-overload]
+            .where(col(Run.id) == bindparam("b_id"), col(Run.workspace_id) == bindparam("b_ws")))
+
+
+def run_row(session: Session, run_id: str, *, workspace_id: str) -> Row[Any] | None:
+    """get_run() as a Core row (same attributes, no ORM object): for answers that only read
+    it."""
+    return session.connection().execute(_RUN_ROW, {"b_id": run_id, "b_ws": workspace_id}).first()
 
 
 _ADVANCE = (

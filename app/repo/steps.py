@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, insert, or_, update
+from sqlalchemy import Row, and_, bindparam, case, insert, or_, update
 from sqlmodel import Session, col, select
 
 from app import wakeup
-from app.models import Run, StepRun, StepStatus
+from app.models import Run, StepRun, StepStatus, new_id
 
 
 @dataclass(frozen=True)
@@ -146,6 +146,22 @@ def insert_leased_step(session: Session, *, step_id: str, workspace_id: str, run
         "lease_owner": lease.owner, "lease_token": lease.token,
         "lease_expires_at": lease.expires_at, "next_attempt_at": now, "created_at": now,
         "started_at": now, "finished_at": None, "updated_at": now})
+
+
+def insert_pending_step(session: Session, *, workspace_id: str, run_id: str, step_key: str,
+                        kind: str, seq: int, max_attempts: int, now: datetime) -> str:
+    """add_step() without a lease, in Core (a run's first step); returns the step's id. Its
+    run must already be flushed (the foreign key is checked at once)."""
+    step_id = new_id("stp")
+    session.connection().execute(_INSERT, {
+        "id": step_id, "workspace_id": workspace_id, "run_id": run_id, "step_key": step_key,
+        "kind": kind, "seq": seq, "status": StepStatus.PENDING, "attempt": 0,
+        "max_attempts": max_attempts, "input": {}, "result": None, "error": None,
+        "lease_owner": None, "lease_token": None, "lease_expires_at": None,
+        "next_attempt_at": now, "created_at": now, "started_at": None, "finished_at": None,
+        "updated_at": now})
+    wakeup.mark(session, wakeup.STEPS)
+    return step_id
 
 
 def finish_claim(session: Session, claim: Claim, *, values: dict[str, Any]) -> bool:
@@ -287,6 +303,16 @@ def get_step(session: Session, step_id: str, *, workspace_id: str | None = None)
 def steps_of_run(session: Session, run_id: str) -> Sequence[StepRun]:
     query = select(StepRun).where(StepRun.run_id == run_id).order_by(col(StepRun.seq))
     return session.exec(query).all()
+
+
+_STEP_ROWS = (select(StepRun.__table__)  # type: ignore[call-overload]
+              .where(col(StepRun.run_id) == bindparam("b_run")).order_by(col(StepRun.seq)))
+
+
+def step_rows_of_run(session: Session, run_id: str) -> Sequence[Row[Any]]:
+    """steps_of_run() as Core rows (same attributes, no ORM objects): for answers that only
+    read them."""
+    return session.connection().execute(_STEP_ROWS, {"b_run": run_id}).all()
 
 
 def open_steps_of_run(session: Session, run_id: str) -> Sequence[StepRun]:

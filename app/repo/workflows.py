@@ -23,6 +23,24 @@ def get_workflow(
     return workflow
 
 
+class WorkflowRef(NamedTuple):
+    """What starting a run needs of a workflow (not its draft definition)."""
+
+    id: str
+    workspace_id: str
+    published_number: int | None
+
+
+def workflow_ref(session: Session, workflow_id: str, *, workspace_id: str) -> WorkflowRef | None:
+    """get_workflow() reading three columns: None when missing, deleted or in another
+    workspace."""
+    query = select(Workflow.id, Workflow.workspace_id, Workflow.published_number).where(
+        Workflow.id == workflow_id, Workflow.workspace_id == workspace_id,
+        col(Workflow.deleted_at).is_(None))
+    row = session.exec(query).first()
+    return WorkflowRef(*row) if row is not None else None
+
+
 def list_workflows(
     session: Session,
     *,

@@ -69,7 +69,7 @@ def start_new_run(
         )
         if existing is not None:
             return existing
-    workflow = workflows.get_workflow(session, workflow_id, workspace_id=workspace_id)
+    workflow = workflows.workflow_ref(session, workflow_id, workspace_id=workspace_id)
     if workflow is None:
         raise not_found("workflow", workflow_id)
     number = version_number or workflow.published_number
@@ -95,7 +95,7 @@ def start_new_run(
     run = start_run(session, workflow=workflow, version=version, definition=definition,
                     input=clean, trigger=trigger, created_by=actor.display, now=utcnow(),
                     idempotency_key=idempotency_key)
-    audit.record(session, workspace_id=workspace_id, actor=actor, action="run.triggered",
+    audit.record_now(session, workspace_id=workspace_id, actor=actor, action="run.triggered",
                  resource_type="run", resource_id=run.id,
                  details={"workflow_id": workflow.id, "version": version.number,
                           "trigger": trigger})

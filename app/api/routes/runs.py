@@ -23,7 +23,6 @@ from app.api.schemas.runs import (
 from app.api.waiting import MAX_WAIT_S, wait_until_settled
 from app.db import read_session, write_session
 from app.errors import not_found
-from app.models import Run
 from app.repo import runs as runs_repo
 from app.repo import steps as steps_repo
 from app.services import runs, workflows
@@ -57,8 +56,9 @@ RUN_LINKS = {"201": {"links": {
 CREATED_HEADERS = {"x-response-headers": {"201": ["Location"]}}
 
 
-def run_detail(session: Any, run: Run) -> RunPublic:
-    return RunPublic.of(run, steps_repo.steps_of_run(session, run.id))
+def run_detail(session: Any, run: Any) -> RunPublic:
+    """The answer for a run (an ORM row or a Core row) with its steps read as Core rows."""
+    return RunPublic.of(run, steps_repo.step_rows_of_run(session, run.id))
 
 
 def _trigger(caller: Principal, workflow_id: str, body: WorkflowRunCreate) -> RunPublic:
@@ -73,7 +73,7 @@ def _trigger(caller: Principal, workflow_id: str, body: WorkflowRunCreate) -> Ru
 
 def _load(caller: Principal, run_id: str) -> RunPublic:
     with read_session() as session:
-        run = runs_repo.get_run(session, run_id, workspace_id=caller.workspace_id)
+        run = runs_repo.run_row(session, run_id, workspace_id=caller.workspace_id)
         if run is None:
             raise not_found("run", run_id)
         return run_detail(session, run)
@@ -138,7 +138,7 @@ def list_workflow_runs(workflow_id: str, caller: Reader, session: ReadSession,
 @router.get("/runs/{run_id}", name="get_run", response_model=RunPublic,
             responses=problems(404), summary="Get a run with its steps and outputs")
 def get_run(run_id: str, caller: Reader, session: ReadSession) -> RunPublic:
-    run = runs_repo.get_run(session, run_id, workspace_id=caller.workspace_id)
+    run = runs_repo.run_row(session, run_id, workspace_id=caller.workspace_id)
     if run is None:
         raise not_found("run", run_id)
     return run_detail(session, run)

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from sqlalchemy import Row
 
 from app.api.schemas.common import JsonObject, Page, RequestBody, Timestamp
 from app.models import Run, StepRun
@@ -60,7 +61,7 @@ class StepPublic(BaseModel):
                                                           "is due.")
 
     @classmethod
-    def of(cls, step: StepRun) -> StepPublic:
+    def of(cls, step: StepRun | Row[Any]) -> StepPublic:
         duration = None
         if step.started_at and step.finished_at:
             duration = int((step.finished_at - step.started_at).total_seconds() * 1000)
@@ -98,10 +99,14 @@ class RunPublic(RunSummary):
     steps: list[StepPublic] = Field(description="The timeline, in order.")
 
     @classmethod
-    def of(cls, run: Run, steps: Sequence[StepRun]) -> RunPublic:
-        summary = RunSummary.model_validate(run).model_dump()
-        return cls(**summary, input=run.input or {}, outputs=run.outputs or {},
-                   steps=[StepPublic.of(step) for step in steps])
+    def of(cls, run: Run | Row[Any], steps: Sequence[StepRun | Row[Any]]) -> RunPublic:
+        """From a run and its steps, as ORM objects or Core rows (attributes are read)."""
+        values = {name: getattr(run, name) for name in _RUN_COLUMNS}
+        return cls(**values, workflow_version=run.version_number, input=run.input or {},
+                   outputs=run.outputs or {}, steps=[StepPublic.of(step) for step in steps])
+
+
+_RUN_COLUMNS = [name for name in RunSummary.model_fields if name != "workflow_version"]
 
 
 class RunPage(Page[RunSummary]):
