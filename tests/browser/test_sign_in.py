@@ -92,3 +92,14 @@ def test_a_member_of_two_workspaces_switches_between_them(demo: Demo, open_as: A
     page.get_by_test_id("workspace-switcher").first.click()
     page.get_by_role("option", name="Demo workspace").click()
     page.get_by_test_id("user-role").filter(has_text="admin").first.wait_for()
+
+
+def test_an_unknown_address_shows_a_page_that_leads_back(demo: Demo, open_as: Any) -> None:
+    page = open_as(ADMIN)
+    page.goto(f"{demo.url}/dashboard")
+    page.get_by_test_id("not-found").wait_for()
+    assert "does not exist" in page.get_by_test_id("not-found").inner_text()
+    shoot(page, "not-found")
+    page.get_by_text("Go to the dashboard").click()
+    page.wait_for_url(f"{demo.url}/")
+    page.get_by_test_id("user-email").first.wait_for()
