@@ -181,16 +181,33 @@ def add_attempt(
 
 # The common case of an attempt that succeeded: prebuilt statements with bound parameters,
 # compiled once and cached by SQLAlchemy (as the executor's hot path, app/repo/steps.py).
+_HELD_BY_CLAIM = (col(WebhookDelivery.id) == bindparam("b_id"),
+                  col(WebhookDelivery.lease_token) == bindparam("b_token"),
+                  col(WebhookDelivery.status) == DeliveryStatus.DELIVERING)
 _FINISH_SUCCESS = (
     update(WebhookDelivery)
-    .where(col(WebhookDelivery.id) == bindparam("b_id"),
-           col(WebhookDelivery.lease_token) == bindparam("b_token"),
-           col(WebhookDelivery.status) == DeliveryStatus.DELIVERING)
+    .where(*_HELD_BY_CLAIM)
     .values(status=DeliveryStatus.SUCCEEDED, next_attempt_at=None, lease_token=None,
             lease_expires_at=None, last_status_code=bindparam("b_code"), last_error=None,
             last_latency_ms=bindparam("b_latency"), delivered_at=bindparam("b_now"))
 )
 _INSERT_ATTEMPT = insert(WebhookAttempt)
+
+
+_RELEASE = (
+    update(WebhookDelivery)
+    .where(*_HELD_BY_CLAIM)
+    .values(status=DeliveryStatus.PENDING, lease_token=None, lease_expires_at=None,
+            attempts=WebhookDelivery.attempts - 1)
+)
+
+
+def release_claims(session: Session, claims: list[DeliveryClaim]) -> int:
+    """Give back claims that were never sent (due again at once, the attempt not counted);
+    returns how many were still held."""
+    outcome = session.connection().execute(
+        _RELEASE, [{"b_id": claim.delivery_id, "b_token": claim.token} for claim in claims])
+    return outcome.rowcount
 
 
 def finish_succeeded(session: Session, claim: DeliveryClaim, *, status_code: int | None,

@@ -104,9 +104,10 @@ class Dispatcher:
             claims = self.claim(min(free, self.claim_batch))
             if not claims:
                 break
-            for claim in claims:
-                self._submit(claim)
-            started += len(claims)
+            unsent = [claim for claim in claims if not self._submit(claim)]
+            if unsent:
+                self._release(unsent)
+            started += len(claims) - len(unsent)
         return started
 
     def fan_out(self) -> int:
@@ -131,14 +132,26 @@ class Dispatcher:
             session.commit()
         return claims
 
-    def _submit(self, claim: DeliveryClaim) -> None:
+    def _submit(self, claim: DeliveryClaim) -> bool:
+        """Hand the claim to a delivery thread; False once stop() has begun."""
         with self._lock:
             if self._stopping:
-                # stop() came between the claim and here: the lease runs out and the delivery
-                # is claimed again (by this process after a restart, or by another).
-                return
+                return False
             self._in_flight += 1
             self._pool_locked().submit(self._deliver_and_release, claim)
+            return True
+
+    def _release(self, claims: list[DeliveryClaim]) -> None:
+        """stop() came between claiming these and sending them: give them back, so that the
+        next dispatcher (this process after a restart, or another) sends them at once rather
+        than when their leases run out. If that fails, the leases still run out."""
+        try:
+            with write_session() as session:
+                deliveries_repo.release_claims(session, claims)
+                session.commit()
+        except Exception:
+            log.exception("%d claimed deliveries not released at stop (their leases will "
+                          "expire)", len(claims))
 
     def _ensure_pool(self) -> concurrent.futures.ThreadPoolExecutor:
         with self._lock:

@@ -10,6 +10,7 @@ import pytest
 
 from app.clock import utcnow
 from app.models import DeliveryStatus, RunStatus
+from app.repo import deliveries as deliveries_repo
 from app.webhooks.retry import RETRY_LADDER_S
 from tests.integration.test_engine_flows import JANE, ONBOARDING, decide
 from tests.integration.webhooks.receiver import serve
@@ -264,7 +265,7 @@ def test_no_transaction_is_held_while_a_receiver_is_slow(sqlite_world: Any) -> N
 
 def test_a_tick_racing_the_stop_submits_nothing_and_raises_nothing(sqlite_world: Any) -> None:
     with serve(Reply(200)) as receiver:
-        subscribe(sqlite_world, receiver.url)
+        hook_id, _secret = subscribe(sqlite_world, receiver.url)
         emit(sqlite_world.workspace_id)
         stopping = dispatcher()
         real_claim = stopping.claim
@@ -275,10 +276,44 @@ def test_a_tick_racing_the_stop_submits_nothing_and_raises_nothing(sqlite_world:
             return claims
 
         stopping.claim = claim_then_stop  # type: ignore[method-assign]
-        assert stopping.tick() == 1
+        assert stopping.tick() == 0
         assert stopping.in_flight == 0
         assert receiver.received == []
-        # Once the claim's lease has run out, the next dispatcher delivers the event.
+        # The unsent claim was given back: due at once, its attempt not counted.
+        [given_back] = deliveries(hook_id)
+        assert given_back.status == DeliveryStatus.PENDING
+        assert given_back.lease_token is None and given_back.attempts == 0
+        restarted = dispatcher()
+        restarted.run_until_idle()
+        restarted.stop()
+    assert len(receiver.received) == 1
+    [delivered] = deliveries(hook_id)
+    assert delivered.status == DeliveryStatus.SUCCEEDED and delivered.attempts == 1
+
+
+def test_a_claim_that_cannot_be_given_back_at_stop_is_delivered_after_its_lease(
+        sqlite_world: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    with serve(Reply(200)) as receiver:
+        subscribe(sqlite_world, receiver.url)
+        emit(sqlite_world.workspace_id)
+        stopping = dispatcher()
+        real_claim = stopping.claim
+
+        def claim_then_stop(limit: int) -> Any:
+            claims = real_claim(limit)
+            stopping.stop()
+            return claims
+
+        def refuse(*_args: Any) -> int:
+            raise RuntimeError("database gone")
+
+        stopping.claim = claim_then_stop  # type: ignore[method-assign]
+        monkeypatch.setattr(deliveries_repo, "release_claims", refuse)
+        assert stopping.tick() == 0  # logs, does not raise
+        monkeypatch.undo()
+        meanwhile = dispatcher()
+        assert meanwhile.run_until_idle() == 0  # still leased
+        meanwhile.stop()
         after_lease = dispatcher(clock=lambda: utcnow() + timedelta(seconds=stopping.lease_s + 1))
         after_lease.run_until_idle()
         after_lease.stop()
