@@ -71,7 +71,9 @@ def run_event_data(run: Run, **extra: Any) -> dict[str, Any]:
 
 
 def _emit(session: Session, run: Run, type: str, **data: Any) -> None:
-    events.emit(
+    """A run's event, inserted at once in Core (its run row need not be flushed: events name
+    runs without a foreign key)."""
+    events.emit_core(
         session,
         type=type,
         workspace_id=run.workspace_id,
@@ -128,10 +130,8 @@ def start_run(
         max_attempts=max_attempts_of(first),
         now=now,
     )
-    events.emit_core(session, type="run.started", workspace_id=run.workspace_id,
-                     run_id=run.id, workflow_id=run.workflow_id,
-                     data=run_event_data(run, trigger=trigger, input_fields=[
-                         f.name for f in input_fields(definition)]))
+    _emit(session, run, "run.started", trigger=trigger,
+          input_fields=[f.name for f in input_fields(definition)])
     return run
 
 
