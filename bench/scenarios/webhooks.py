@@ -8,12 +8,10 @@ the later triggers only make events.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 import time
 from pathlib import Path
 
-from app.client import FlowdeskError
 from bench.flows import noop_chain
 from bench.harness import Deployment, deployment, free_port, trigger_request
 from bench.load import open_loop
@@ -45,16 +43,9 @@ def start_receiver(deploy: Deployment) -> tuple[int, Path]:
 
 
 def subscribe(deploy: Deployment, app: LiveApp, url: str) -> None:
-    """Through the API when the route exists, else through the service (bench.subscribe)."""
-    try:
-        with deploy.client(app) as client:
-            client.request("POST", "/api/v1/webhooks", json={"url": url, "events": [EVENT]})
-        return
-    except FlowdeskError as exc:
-        if exc.status not in (404, 405):
-            raise
-    subprocess.run([sys.executable, "-m", "bench.subscribe", url, EVENT], env=app.env,
-                   cwd=Path(__file__).resolve().parents[2], check=True, capture_output=True)
+    """Through the API (loopback is allowed in the benchmark's environment)."""
+    with deploy.client(app) as client:
+        client.request("POST", "/api/v1/webhooks", json={"url": url, "events": [EVENT]})
 
 
 def first_bytes(path: Path) -> dict[str, float]:
