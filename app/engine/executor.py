@@ -30,10 +30,10 @@ from app.engine.fields import validate_data
 from app.engine.progress import (
     block_run,
     definition_of_version,
+    emit_run_event,
     flag_run,
     max_attempts_of,
     record_step_done,
-    run_event_data,
     start_run,
 )
 from app.engine.retry import backoff_delay_s
@@ -50,7 +50,6 @@ from app.engine.steps.base import (
 )
 from app.models import Approval, RunStatus, StepStatus, Trigger, new_id
 from app.repo import credentials as credentials_repo
-from app.repo import events
 from app.repo import runs as runs_repo
 from app.repo import steps as steps_repo
 from app.repo import workflows as workflows_repo
@@ -280,14 +279,14 @@ class Executor:
             if not moved:
                 session.rollback()
                 return _FALL_BACK
-            self._emit(session, run, "run.step_completed", step_key=step.step_key,
-                       step_id=step.id, step_status=StepStatus.DONE, kind=step.kind)
+            emit_run_event(session, run, "run.step_completed", step_key=step.step_key,
+                           step_id=step.id, step_status=StepStatus.DONE, kind=step.kind)
             if next_key is None:
                 done = replace(run, status=RunStatus.COMPLETED, outputs=outputs,
                                steps_completed=run.steps_completed + 1)
-                self._emit(session, done, "run.completed", outputs=outputs,
-                           duration_ms=int((now - run.created_at).total_seconds() * 1000),
-                           steps_completed=done.steps_completed)
+                emit_run_event(session, done, "run.completed", outputs=outputs,
+                               duration_ms=int((now - run.created_at).total_seconds() * 1000),
+                               steps_completed=done.steps_completed)
                 session.commit()
                 return None
             successor = self._lease_successor(session, work, next_key, now)
@@ -306,16 +305,11 @@ class Executor:
             kind=spec.kind, seq=step.seq + 1, status=StepStatus.RUNNING, attempt=1,
             max_attempts=max_attempts_of(spec), input={"previous": step.step_key},
             started_at=now)
-        steps_repo.insert_leased_step(
+        steps_repo.insert_step(
             session, step_id=successor.id, workspace_id=run.workspace_id, run_id=run.id,
             step_key=next_key, kind=spec.kind, seq=successor.seq,
             max_attempts=successor.max_attempts, input=successor.input, lease=lease, now=now)
         return steps_repo.claim_of(successor, lease), successor
-
-    @staticmethod
-    def _emit(session: Session, run: Any, type: str, **data: Any) -> None:
-        events.emit_core(session, type=type, workspace_id=run.workspace_id, run_id=run.id,
-                         workflow_id=run.workflow_id, data=run_event_data(run, **data))
 
     def _commit(self, claim: Claim, step: StepView, definition: Definition,
                 outcome: Outcome) -> Claim | None:

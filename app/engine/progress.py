@@ -70,9 +70,9 @@ def run_event_data(run: Run, **extra: Any) -> dict[str, Any]:
     return data
 
 
-def _emit(session: Session, run: Run, type: str, **data: Any) -> None:
-    """A run's event, inserted at once in Core (its run row need not be flushed: events name
-    runs without a foreign key)."""
+def emit_run_event(session: Session, run: Any, type: str, **data: Any) -> None:
+    """A run's event (`run` an ORM row or the executor's view of one), inserted at once in
+    Core: its run row need not be flushed, events name runs without a foreign key."""
     events.emit_core(
         session,
         type=type,
@@ -120,7 +120,7 @@ def start_run(
     session.add(run)
     session.flush()  # the run row exists before the Core inserts that name it
     first = definition.steps[definition.start]
-    steps.insert_pending_step(
+    steps.insert_step(
         session,
         workspace_id=run.workspace_id,
         run_id=run.id,
@@ -130,8 +130,8 @@ def start_run(
         max_attempts=max_attempts_of(first),
         now=now,
     )
-    _emit(session, run, "run.started", trigger=trigger,
-          input_fields=[f.name for f in input_fields(definition)])
+    emit_run_event(session, run, "run.started", trigger=trigger,
+                   input_fields=[f.name for f in input_fields(definition)])
     return run
 
 
@@ -154,8 +154,8 @@ def record_step_done(
     run.outputs = outputs
     run.steps_completed += 1
     run.updated_at = now
-    _emit(session, run, "run.step_completed", step_key=step.step_key, step_id=step.id,
-          step_status=status, kind=step.kind)
+    emit_run_event(session, run, "run.step_completed", step_key=step.step_key,
+                   step_id=step.id, step_status=status, kind=step.kind)
     if next_key is None:
         finish_run(session, run=run, status=RunStatus.COMPLETED, now=now)
         return None
@@ -197,16 +197,17 @@ def block_run(session: Session, *, run: Run, reason: str, step: StepRun, now: da
         extra.update(approval_id=approval.id, assignees=approval.assignees,
                      instructions=approval.instructions)
         wakeup.mark(session, wakeup.APPROVALS)
-    _emit(session, run, "run.awaiting_approval", **extra)
+    emit_run_event(session, run, "run.awaiting_approval", **extra)
 
 
 def flag_run(session: Session, *, run: Run, step: StepRun, error: str, now: datetime) -> None:
     run.status = RunStatus.FLAGGED
     run.error = error
     run.updated_at = now
-    _emit(session, run, "run.step_completed", step_key=step.step_key, step_id=step.id,
-          step_status=StepStatus.FAILED, kind=step.kind, error=error)
-    _emit(session, run, "run.flagged", step_key=step.step_key, step_id=step.id, error=error)
+    emit_run_event(session, run, "run.step_completed", step_key=step.step_key,
+                   step_id=step.id, step_status=StepStatus.FAILED, kind=step.kind, error=error)
+    emit_run_event(session, run, "run.flagged", step_key=step.step_key, step_id=step.id,
+                   error=error)
 
 
 def finish_run(session: Session, *, run: Run, status: str, now: datetime,
@@ -218,10 +219,10 @@ def finish_run(session: Session, *, run: Run, status: str, now: datetime,
         run.error = error
     duration_ms = int((now - run.created_at).total_seconds() * 1000) if run.created_at else None
     if status == RunStatus.COMPLETED:
-        _emit(session, run, "run.completed", outputs=run.outputs, duration_ms=duration_ms,
-              steps_completed=run.steps_completed)
+        emit_run_event(session, run, "run.completed", outputs=run.outputs,
+                       duration_ms=duration_ms, steps_completed=run.steps_completed)
     else:
-        _emit(session, run, "run.cancelled", duration_ms=duration_ms, reason=error)
+        emit_run_event(session, run, "run.cancelled", duration_ms=duration_ms, reason=error)
     if run.parent_step_id:
         _resume_parent(session, child=run, now=now)
 
@@ -254,7 +255,7 @@ def _finish_child_without_resume(session: Session, child: Run, now: datetime) ->
     child.completed_at = now
     child.updated_at = now
     child.error = "parent run cancelled"
-    _emit(session, child, "run.cancelled", reason="parent run cancelled")
+    emit_run_event(session, child, "run.cancelled", reason="parent run cancelled")
 
 
 def _resume_parent(session: Session, *, child: Run, now: datetime) -> None:

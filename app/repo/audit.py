@@ -12,13 +12,7 @@ from sqlmodel import Session, col, select
 from app.clock import utcnow
 from app.models import Actor, AuditLog, new_id
 
-
-def _values(workspace_id: str, actor: Actor, action: str, resource_type: str,
-            resource_id: str | None, details: dict[str, Any] | None) -> dict[str, Any]:
-    return {"workspace_id": workspace_id, "actor_type": actor.type, "actor_id": actor.id,
-            "actor_label": actor.display, "action": action, "resource_type": resource_type,
-            "resource_id": resource_id, "details": details or {},
-            "request_id": actor.request_id, "created_at": utcnow()}
+_INSERT = insert(AuditLog)
 
 
 def record(
@@ -30,30 +24,19 @@ def record(
     resource_type: str,
     resource_id: str | None,
     details: dict[str, Any] | None = None,
-) -> AuditLog:
-    row = AuditLog(**_values(workspace_id, actor, action, resource_type, resource_id, details))
-    session.add(row)
-    return row
-
-
-_INSERT = insert(AuditLog)
-
-
-def record_now(
-    session: Session,
-    *,
-    workspace_id: str,
-    actor: Actor,
-    action: str,
-    resource_type: str,
-    resource_id: str | None,
-    details: dict[str, Any] | None = None,
+    at_once: bool = False,
 ) -> None:
-    """record() as a prebuilt Core insert, executed at once (the trigger's hot path). Only
-    for rows whose workspace is already in the database: no ORM flush orders it."""
-    session.connection().execute(_INSERT, {
-        "id": new_id("aud"),
-        **_values(workspace_id, actor, action, resource_type, resource_id, details)})
+    """An audit row in the caller's transaction. `at_once`: a prebuilt Core insert executed
+    now (hot paths), only for rows whose workspace is already in the database, since no ORM
+    flush orders it."""
+    values = {"workspace_id": workspace_id, "actor_type": actor.type, "actor_id": actor.id,
+              "actor_label": actor.display, "action": action, "resource_type": resource_type,
+              "resource_id": resource_id, "details": details or {},
+              "request_id": actor.request_id, "created_at": utcnow()}
+    if at_once:
+        session.connection().execute(_INSERT, {"id": new_id("aud"), **values})
+    else:
+        session.add(AuditLog(**values))
 
 
 def list_entries(

@@ -135,32 +135,24 @@ def mark_done(session: Session, claim: Claim, *, result: Any, input: dict[str, A
     return outcome.rowcount == 1
 
 
-def insert_leased_step(session: Session, *, step_id: str, workspace_id: str, run_id: str,
-                       step_key: str, kind: str, seq: int, max_attempts: int,
-                       input: dict[str, Any], lease: Lease, now: datetime) -> None:
-    """A new step already running for `lease`'s owner (add_step with a lease, in Core)."""
+def insert_step(session: Session, *, workspace_id: str, run_id: str, step_key: str, kind: str,
+                seq: int, max_attempts: int, now: datetime, input: dict[str, Any] | None = None,
+                lease: Lease | None = None, step_id: str | None = None) -> str:
+    """add_step() in Core: pending, or with `lease` already running for the lease's owner.
+    Its run must already be in the database (the foreign key is checked at once). Returns
+    the step's id."""
+    step_id = step_id or new_id("stp")
     session.connection().execute(_INSERT, {
         "id": step_id, "workspace_id": workspace_id, "run_id": run_id, "step_key": step_key,
-        "kind": kind, "seq": seq, "status": StepStatus.RUNNING, "attempt": 1,
-        "max_attempts": max_attempts, "input": input, "result": None, "error": None,
-        "lease_owner": lease.owner, "lease_token": lease.token,
-        "lease_expires_at": lease.expires_at, "next_attempt_at": now, "created_at": now,
-        "started_at": now, "finished_at": None, "updated_at": now})
-
-
-def insert_pending_step(session: Session, *, workspace_id: str, run_id: str, step_key: str,
-                        kind: str, seq: int, max_attempts: int, now: datetime) -> str:
-    """add_step() without a lease, in Core (a run's first step); returns the step's id. Its
-    run must already be flushed (the foreign key is checked at once)."""
-    step_id = new_id("stp")
-    session.connection().execute(_INSERT, {
-        "id": step_id, "workspace_id": workspace_id, "run_id": run_id, "step_key": step_key,
-        "kind": kind, "seq": seq, "status": StepStatus.PENDING, "attempt": 0,
-        "max_attempts": max_attempts, "input": {}, "result": None, "error": None,
-        "lease_owner": None, "lease_token": None, "lease_expires_at": None,
-        "next_attempt_at": now, "created_at": now, "started_at": None, "finished_at": None,
+        "kind": kind, "seq": seq, "status": StepStatus.RUNNING if lease else StepStatus.PENDING,
+        "attempt": 1 if lease else 0, "max_attempts": max_attempts, "input": input or {},
+        "result": None, "error": None, "lease_owner": lease.owner if lease else None,
+        "lease_token": lease.token if lease else None,
+        "lease_expires_at": lease.expires_at if lease else None, "next_attempt_at": now,
+        "created_at": now, "started_at": now if lease else None, "finished_at": None,
         "updated_at": now})
-    wakeup.mark(session, wakeup.STEPS)
+    if lease is None:
+        wakeup.mark(session, wakeup.STEPS)
     return step_id
 
 

@@ -80,9 +80,8 @@ def decide_approval(
         next_key = spec.on_reject
     record_step_done(session, run=run, step=step, result=result, next_key=next_key,
                      definition=definition, now=now)
-    audit.record_now(session, workspace_id=workspace_id, actor=actor,
-                     action=f"approval.{decision}", resource_type="approval",
-                     resource_id=approval.id, details={"run_id": run.id,
-                                                       "comment": comment or None})
+    audit.record(session, workspace_id=workspace_id, actor=actor, action=f"approval.{decision}",
+                 resource_type="approval", resource_id=approval.id,
+                 details={"run_id": run.id, "comment": comment or None}, at_once=True)
     session.commit()
     return approval

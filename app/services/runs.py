@@ -95,10 +95,10 @@ def start_new_run(
     run = start_run(session, workflow=workflow, version=version, definition=definition,
                     input=clean, trigger=trigger, created_by=actor.display, now=utcnow(),
                     idempotency_key=idempotency_key)
-    audit.record_now(session, workspace_id=workspace_id, actor=actor, action="run.triggered",
+    audit.record(session, workspace_id=workspace_id, actor=actor, action="run.triggered",
                  resource_type="run", resource_id=run.id,
                  details={"workflow_id": workflow.id, "version": version.number,
-                          "trigger": trigger})
+                          "trigger": trigger}, at_once=True)
     return run
 
 

@@ -76,6 +76,16 @@ def empty_state(icon: str, title: str, hint: str | rx.Var,
     )
 
 
+def lone_card(*children: rx.Component, max_width: str) -> rx.Component:
+    """One card in the middle of an otherwise empty screen (sign-in, page not found)."""
+    return rx.center(
+        rx.card(*children, width="100%", max_width=max_width, size="4"),
+        min_height="100vh",
+        padding="16px",
+        background="var(--gray-2)",
+    )
+
+
 def error_text(message: rx.Var) -> rx.Component:
     """A service error shown next to what caused it (renders nothing when empty)."""
     return rx.cond(

@@ -5,34 +5,29 @@ from __future__ import annotations
 import reflex as rx
 
 from app.ui import routes
+from app.ui.components.common import lone_card
 
 NOT_FOUND_ROUTE = "404"  # Reflex serves this page for every unknown path
 
 
 def not_found_page() -> rx.Component:
-    return rx.center(
-        rx.card(
-            rx.vstack(
-                rx.hstack(rx.icon("waypoints", size=22, color="var(--accent-9)"),
-                          rx.heading("Flowdesk", size="5"), align="center", spacing="2"),
-                rx.icon("map-pin-off", size=32, color="var(--gray-9)"),
-                rx.heading("This page does not exist", size="5", data_testid="not-found"),
-                rx.text("The address may be mistyped, or what it pointed to was deleted.",
-                        color_scheme="gray", size="2", text_align="center"),
-                rx.hstack(
-                    rx.link(rx.button("Go to the dashboard"), href=routes.DASHBOARD),
-                    rx.link(rx.button("Runs", variant="soft"), href=routes.RUNS),
-                    spacing="2",
-                ),
-                align="center",
-                spacing="3",
-                padding="24px",
+    return lone_card(
+        rx.vstack(
+            rx.hstack(rx.icon("waypoints", size=22, color="var(--accent-9)"),
+                      rx.heading("Flowdesk", size="5"), align="center", spacing="2"),
+            rx.icon("map-pin-off", size=32, color="var(--gray-9)"),
+            rx.heading("This page does not exist", size="5", data_testid="not-found"),
+            rx.text("The address may be mistyped, or what it pointed to was deleted.",
+                    color_scheme="gray", size="2", text_align="center"),
+            rx.hstack(
+                rx.link(rx.button("Go to the dashboard"), href=routes.DASHBOARD),
+                rx.link(rx.button("Runs", variant="soft"), href=routes.RUNS),
+                spacing="2",
             ),
-            max_width="440px",
-            width="100%",
+            align="center",
+            spacing="3",
         ),
-        min_height="100vh",
-        padding="16px",
+        max_width="440px",
     )
 
 
