@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, insert, or_, update
+from sqlalchemy import bindparam, insert, union_all, update
 from sqlmodel import Session, col, func, select
 
 from app.clock import as_utc
@@ -35,9 +35,30 @@ class DeliveryClaim:
     lease_expires_at: datetime
 
 
+_ANY_UNFANNED = select(Event.id).where(col(Event.fanned_out_at).is_(None)).limit(1)
+# Only the columns routing needs: payloads stay in the database (most events of a busy
+# workspace go to no subscription at all).
+_UNFANNED = (
+    select(Event.id, Event.workspace_id, Event.type, Event.created_at)
+    .where(col(Event.fanned_out_at).is_(None))
+    .order_by(col(Event.created_at), col(Event.id))
+    .limit(bindparam("b_limit"))
+    .with_for_update(skip_locked=True)
+)
+_MARK_FANNED = (
+    update(Event)
+    .where(col(Event.id).in_(bindparam("b_ids", expanding=True)))
+    .values(fanned_out_at=bindparam("b_now"))
+)
+_INSERT_DELIVERY = insert(WebhookDelivery)
+_ACTIVE_HOOKS = select(Webhook).where(
+    col(Webhook.workspace_id).in_(bindparam("b_workspaces", expanding=True)),
+    col(Webhook.active).is_(True),
+)
+
+
 def has_unfanned_events(session: Session) -> bool:
-    query = select(Event.id).where(col(Event.fanned_out_at).is_(None)).limit(1)
-    return session.exec(query).first() is not None
+    return session.connection().execute(_ANY_UNFANNED).first() is not None
 
 
 def fan_out_events(session: Session, *, now: datetime, limit: int) -> tuple[int, int]:
@@ -47,60 +68,90 @@ def fan_out_events(session: Session, *, now: datetime, limit: int) -> tuple[int,
     `*`) and existed when the event happened. The unique (webhook, event, replay_of) key makes
     a second fan-out of the same event impossible even if two dispatchers raced.
     """
-    # Only the columns routing needs: payloads stay in the database (most events of a busy
-    # workspace go to no subscription at all).
-    query = (
-        select(Event.id, Event.workspace_id, Event.type, Event.created_at)
-        .where(col(Event.fanned_out_at).is_(None))
-        .order_by(col(Event.created_at), col(Event.id))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    events = session.execute(query).all()
+    events = session.connection().execute(_UNFANNED, {"b_limit": limit}).all()
     if not events:
         return 0, 0
     by_workspace: dict[str, list[Webhook]] = defaultdict(list)
-    hooks = select(Webhook).where(
-        col(Webhook.workspace_id).in_({event.workspace_id for event in events}),
-        col(Webhook.active).is_(True),
-    )
-    for webhook in session.exec(hooks).all():
+    workspaces = sorted({event.workspace_id for event in events})
+    for webhook in session.exec(_ACTIVE_HOOKS, params={"b_workspaces": workspaces}).all():
         by_workspace[webhook.workspace_id].append(webhook)
-    created = 0
-    for event in events:
-        for webhook in by_workspace.get(event.workspace_id, ()):
-            if not matches(webhook.events, event.type):
-                continue
-            if as_utc(webhook.created_at) > as_utc(event.created_at):
-                continue
-            session.add(WebhookDelivery(
-                workspace_id=event.workspace_id, webhook_id=webhook.id, event_id=event.id,
-                event_type=event.type, status=DeliveryStatus.PENDING, next_attempt_at=now,
-                created_at=now))
-            created += 1
-    session.execute(
-        update(Event)
-        .where(col(Event.id).in_([event.id for event in events]))
-        .values(fanned_out_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    deliveries = [
+        {"id": new_id("dlv"), "workspace_id": event.workspace_id, "webhook_id": webhook.id,
+         "event_id": event.id, "event_type": event.type, "replay_of": "",
+         "status": DeliveryStatus.PENDING, "attempts": 0, "next_attempt_at": now,
+         "last_status_code": None, "last_error": None, "last_latency_ms": None,
+         "lease_token": None, "lease_expires_at": None, "created_at": now,
+         "delivered_at": None}
+        for event in events
+        for webhook in by_workspace.get(event.workspace_id, ())
+        if matches(webhook.events, event.type)
+        and as_utc(webhook.created_at) <= as_utc(event.created_at)
+    ]
+    connection = session.connection()
+    if deliveries:
+        connection.execute(_INSERT_DELIVERY, deliveries)
+    connection.execute(_MARK_FANNED, {"b_ids": [event.id for event in events], "b_now": now})
+    created = len(deliveries)
     return len(events), created
 
 
-def _due(now: datetime) -> Any:
-    return or_(
-        and_(
-            col(WebhookDelivery.status) == DeliveryStatus.PENDING,
-            col(WebhookDelivery.next_attempt_at) <= now,
-            col(Webhook.active).is_(True),
-        ),
-        # A dispatcher died mid-attempt: take the delivery over (its webhook may since have
-        # been disabled; the attempt then ends without being sent).
-        and_(
-            col(WebhookDelivery.status) == DeliveryStatus.DELIVERING,
-            col(WebhookDelivery.lease_expires_at) < now,
-        ),
-    )
+# Prebuilt, as the step claim (app/repo/steps.py): each kind of due delivery is an index
+# range read in due order and cut at the limit, however long the queue is.
+_NOW = bindparam("b_now")
+_LIMIT = bindparam("b_limit")
+_PENDING_DUE = (
+    select(col(WebhookDelivery.id).label("id"), col(WebhookDelivery.next_attempt_at).label("due"))
+    .join(Webhook, col(Webhook.id) == col(WebhookDelivery.webhook_id))
+    .where(col(WebhookDelivery.status) == DeliveryStatus.PENDING,
+           col(WebhookDelivery.next_attempt_at) <= _NOW, col(Webhook.active).is_(True))
+    .order_by(col(WebhookDelivery.next_attempt_at)).limit(_LIMIT)
+    .with_for_update(skip_locked=True, of=WebhookDelivery)  # type: ignore[arg-type]
+    .cte("due_pending")
+)
+# A dispatcher died mid-attempt: take the delivery over (its webhook may since have been
+# disabled; the attempt then ends without being sent).
+_ABANDONED = (
+    select(col(WebhookDelivery.id).label("id"),
+           col(WebhookDelivery.lease_expires_at).label("due"))
+    .where(col(WebhookDelivery.status) == DeliveryStatus.DELIVERING,
+           col(WebhookDelivery.lease_expires_at) < _NOW)
+    .order_by(col(WebhookDelivery.lease_expires_at)).limit(_LIMIT)
+    .with_for_update(skip_locked=True)
+    .cte("due_abandoned")
+)
+_DUE = union_all(select(_PENDING_DUE.c.id, _PENDING_DUE.c.due),
+                 select(_ABANDONED.c.id, _ABANDONED.c.due)).subquery("due")
+_CLAIM = (
+    update(WebhookDelivery)
+    .where(col(WebhookDelivery.id).in_(
+        select(_DUE.c.id).order_by(_DUE.c.due).limit(_LIMIT).scalar_subquery()))
+    .values(status=DeliveryStatus.DELIVERING, lease_token=bindparam("b_token"),
+            lease_expires_at=bindparam("b_expires"), attempts=WebhookDelivery.attempts + 1)
+    .returning(WebhookDelivery.id, WebhookDelivery.webhook_id, WebhookDelivery.event_id,
+               WebhookDelivery.workspace_id, WebhookDelivery.attempts,
+               WebhookDelivery.created_at)
+)
+_ANY_PENDING_DUE = (
+    select(WebhookDelivery.id)
+    .join(Webhook, col(Webhook.id) == col(WebhookDelivery.webhook_id))
+    .where(col(WebhookDelivery.status) == DeliveryStatus.PENDING,
+           col(WebhookDelivery.next_attempt_at) <= _NOW, col(Webhook.active).is_(True))
+    .limit(1)
+)
+_ANY_ABANDONED = (
+    select(WebhookDelivery.id)
+    .where(col(WebhookDelivery.status) == DeliveryStatus.DELIVERING,
+           col(WebhookDelivery.lease_expires_at) < _NOW)
+    .limit(1)
+)
+
+
+def has_due_deliveries(session: Session, *, now: datetime) -> bool:
+    """Whether a claim would find anything: reads only, so an idle dispatcher takes no
+    writer's turn on SQLite and no row locks on PostgreSQL."""
+    connection = session.connection()
+    return any(connection.execute(query, {"b_now": now}).first() is not None
+               for query in (_ANY_PENDING_DUE, _ANY_ABANDONED))
 
 
 def claim_due_deliveries(
@@ -109,34 +160,8 @@ def claim_due_deliveries(
     """Lease up to `limit` due deliveries (pending and due, or an expired lease)."""
     token = uuid.uuid4().hex
     expires = now + timedelta(seconds=lease_s)
-    candidates = (
-        select(WebhookDelivery.id)
-        .join(Webhook, col(Webhook.id) == col(WebhookDelivery.webhook_id))
-        .where(_due(now))
-        .order_by(col(WebhookDelivery.next_attempt_at))
-        .limit(limit)
-        .with_for_update(skip_locked=True, of=WebhookDelivery)  # type: ignore[arg-type]
-    )
-    statement = (
-        update(WebhookDelivery)
-        .where(col(WebhookDelivery.id).in_(candidates.scalar_subquery()))
-        .values(
-            status=DeliveryStatus.DELIVERING,
-            lease_token=token,
-            lease_expires_at=expires,
-            attempts=WebhookDelivery.attempts + 1,
-        )
-        .returning(
-            WebhookDelivery.id,
-            WebhookDelivery.webhook_id,
-            WebhookDelivery.event_id,
-            WebhookDelivery.workspace_id,
-            WebhookDelivery.attempts,
-            WebhookDelivery.created_at,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    rows = session.execute(statement).all()
+    rows = session.connection().execute(_CLAIM, {
+        "b_now": now, "b_limit": limit, "b_token": token, "b_expires": expires}).all()
     return [
         DeliveryClaim(delivery_id=row[0], webhook_id=row[1], event_id=row[2],
                       workspace_id=row[3], attempt=row[4], created_at=as_utc(row[5]),

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, and_, bindparam, case, insert, or_, update
+from sqlalchemy import Row, bindparam, case, insert, union_all, update
 from sqlmodel import Session, col, select
 
 from app import wakeup
@@ -44,14 +44,58 @@ class Claim:
     lease_expires_at: datetime
 
 
-def _ready(now: datetime) -> Any:
-    return or_(
-        and_(
-            col(StepRun.status).in_((StepStatus.PENDING, StepStatus.WAITING)),
-            col(StepRun.next_attempt_at) <= now,
+# A claim is one prebuilt statement with bound parameters: building it per call cost ten
+# times what SQLite spends executing it. Each kind of ready step is its own index range
+# (status, due time), read in due order and cut at the limit, so a claim reads about `limit`
+# rows of each kind however long the backlog is (one ORDER BY over an OR of them sorted the
+# whole backlog on every claim). PostgreSQL allows FOR UPDATE in a CTE, not beside a UNION.
+_NOW = bindparam("b_now")
+_LIMIT = bindparam("b_limit")
+
+
+def _ready_kind(status: str, due: Any) -> Any:
+    branch = (select(col(StepRun.id).label("id"), due.label("due"))
+              .where(col(StepRun.status) == status, due <= _NOW if status != StepStatus.RUNNING
+                     else due < _NOW)
+              .order_by(due).limit(_LIMIT).with_for_update(skip_locked=True)
+              .cte(f"ready_{status}"))
+    return select(branch.c.id, branch.c.due)
+
+
+_READY = union_all(
+    _ready_kind(StepStatus.PENDING, col(StepRun.next_attempt_at)),
+    _ready_kind(StepStatus.WAITING, col(StepRun.next_attempt_at)),
+    # A worker died mid-step: its lease ran out.
+    _ready_kind(StepStatus.RUNNING, col(StepRun.lease_expires_at)),
+).subquery("ready")
+_CLAIM = (
+    update(StepRun)
+    .where(col(StepRun.id).in_(
+        select(_READY.c.id).order_by(_READY.c.due).limit(_LIMIT).scalar_subquery()))
+    .values(
+        status=StepStatus.RUNNING,
+        lease_owner=bindparam("b_owner"),
+        lease_token=bindparam("b_token"),
+        lease_expires_at=bindparam("b_expires"),
+        # A fired timer (delay) resumes the same attempt; anything else is a new attempt.
+        attempt=case(
+            (col(StepRun.status) == StepStatus.WAITING, StepRun.attempt),
+            else_=StepRun.attempt + 1,
         ),
-        and_(col(StepRun.status) == StepStatus.RUNNING, col(StepRun.lease_expires_at) < now),
+        started_at=case((col(StepRun.started_at).is_(None), _NOW), else_=StepRun.started_at),
+        updated_at=_NOW,
     )
+    .returning(
+        StepRun.id,
+        StepRun.run_id,
+        StepRun.workspace_id,
+        StepRun.step_key,
+        StepRun.kind,
+        StepRun.attempt,
+        StepRun.max_attempts,
+        StepRun.lease_expires_at,
+    )
+)
 
 
 def claim_ready_steps(
@@ -60,42 +104,9 @@ def claim_ready_steps(
     """Lease up to `limit` ready steps (pending, a timer that fired, or an expired lease)."""
     token = uuid.uuid4().hex
     expires = now + timedelta(seconds=lease_s)
-    candidates = (
-        select(StepRun.id)
-        .where(_ready(now))
-        .order_by(col(StepRun.next_attempt_at))
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    statement = (
-        update(StepRun)
-        .where(col(StepRun.id).in_(candidates.scalar_subquery()))
-        .values(
-            status=StepStatus.RUNNING,
-            lease_owner=owner,
-            lease_token=token,
-            lease_expires_at=expires,
-            # A fired timer (delay) resumes the same attempt; anything else is a new attempt.
-            attempt=case(
-                (col(StepRun.status) == StepStatus.WAITING, StepRun.attempt),
-                else_=StepRun.attempt + 1,
-            ),
-            started_at=case((col(StepRun.started_at).is_(None), now), else_=StepRun.started_at),
-            updated_at=now,
-        )
-        .returning(
-            StepRun.id,
-            StepRun.run_id,
-            StepRun.workspace_id,
-            StepRun.step_key,
-            StepRun.kind,
-            StepRun.attempt,
-            StepRun.max_attempts,
-            StepRun.lease_expires_at,
-        )
-        .execution_options(synchronize_session=False)
-    )
-    rows = session.execute(statement).all()
+    rows = session.connection().execute(_CLAIM, {
+        "b_now": now, "b_limit": limit, "b_owner": owner, "b_token": token,
+        "b_expires": expires}).all()
     return [
         Claim(
             step_id=row[0],

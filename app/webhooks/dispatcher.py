@@ -126,6 +126,9 @@ class Dispatcher:
                 return made
 
     def claim(self, limit: int) -> list[DeliveryClaim]:
+        with read_session() as session:
+            if not deliveries_repo.has_due_deliveries(session, now=self.clock()):
+                return []
         with write_session() as session:
             claims = deliveries_repo.claim_due_deliveries(
                 session, now=self.clock(), lease_s=self.lease_s, limit=limit)

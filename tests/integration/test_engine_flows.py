@@ -211,3 +211,27 @@ def test_expired_lease_is_reclaimed_exactly_once_and_the_late_result_refused(wor
     executor.run_claim(second[0])
     assert world.run(run_id).status == RunStatus.COMPLETED
     assert world.run(run_id).steps_completed == 1
+
+
+def test_a_claim_takes_the_longest_due_steps_of_every_kind_first_and_at_most_its_limit(
+        world: Any) -> None:
+    quick = {"start": "a", "steps": {"a": {"kind": "tool", "tool": "set", "args": {}}}}
+    timer = {"start": "wait", "steps": {"wait": {"kind": "delay", "duration": "5s"}}}
+    workflow_id = world.publish(quick)
+    executor = world.executor
+    executor.clock = world.now
+    stalled_run = world.trigger(workflow_id)
+    assert len(executor.claim(10)) == 1  # its worker stalls: the lease runs out at +30 s
+    world.advance(1)
+    sleeping_run = world.trigger(world.publish(timer, title="Timer"))
+    executor.run_until_idle()  # the delay step waits until +6 s
+    world.advance(1)
+    pending_runs = [world.trigger(workflow_id) for _ in range(3)]  # due at once
+    world.advance(60)
+    first = executor.claim(2)
+    one_by_one = [executor.claim(1) for _ in range(3)]
+    # Due at +0 s (pending, in the order triggered), +6 s (the timer), +30 s (the lease).
+    assert {claim.run_id for claim in first} == set(pending_runs[:2])
+    assert [claim.run_id for (claim,) in one_by_one] == [pending_runs[2], sleeping_run,
+                                                         stalled_run]
+    assert executor.claim(10) == []
