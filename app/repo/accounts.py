@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from app.models import Membership, User, Workspace
+from app.repo.connection import flushed_connection
 
 
 def user_by_email(session: Session, email: str) -> User | None:
@@ -48,7 +50,9 @@ def get_workspace(session: Session, workspace_id: str) -> Workspace | None:
     return session.get(Workspace, workspace_id)
 
 
+_RUN_CAP = select(Workspace.max_concurrent_runs).where(Workspace.id == bindparam("b_id"))
+
+
 def own_run_cap(session: Session, workspace_id: str) -> int | None:
     """The workspace's own cap on runs in progress (None: the settings' default applies)."""
-    query = select(Workspace.max_concurrent_runs).where(Workspace.id == workspace_id)
-    return session.exec(query).first()
+    return flushed_connection(session).execute(_RUN_CAP, {"b_id": workspace_id}).scalar()

@@ -11,6 +11,7 @@ from sqlalchemy import Row, bindparam, func, update
 from sqlmodel import Session, col, select
 
 from app.models import Run, RunStatus
+from app.repo.connection import flushed_connection
 
 
 def get_run(session: Session, run_id: str, *, workspace_id: str | None = None) -> Run | None:
@@ -114,16 +115,19 @@ def list_runs(
     return session.exec(query).all()
 
 
+_IN_PROGRESS_AT = (
+    select(Run.id)
+    .where(Run.workspace_id == bindparam("b_ws"), Run.status == RunStatus.IN_PROGRESS)
+    .offset(bindparam("b_offset"))
+    .limit(1)
+)
+
+
 def has_in_progress(session: Session, *, workspace_id: str, at_least: int) -> bool:
     """Whether the workspace has `at_least` runs IN_PROGRESS (reads at most that many index
     entries)."""
-    query = (
-        select(Run.id)
-        .where(Run.workspace_id == workspace_id, Run.status == RunStatus.IN_PROGRESS)
-        .offset(max(at_least - 1, 0))
-        .limit(1)
-    )
-    return session.exec(query).first() is not None
+    return flushed_connection(session).execute(_IN_PROGRESS_AT, {
+        "b_ws": workspace_id, "b_offset": max(at_least - 1, 0)}).first() is not None
 
 
 def counts_by_status(session: Session, *, workspace_id: str) -> dict[str, int]:

@@ -98,7 +98,7 @@ def authenticate(session: Session, secret: str, *, now: datetime | None = None) 
     one query; or Unauthorized (malformed, unknown, revoked or expired)."""
     if not secret or not well_formed(secret):
         raise Unauthorized("The API key is missing or malformed")
-    row = session.execute(_KEY_AND_WORKSPACE, {"b_hash": sha256_hex(secret)}).first()
+    row = session.connection().execute(_KEY_AND_WORKSPACE, {"b_hash": sha256_hex(secret)}).first()
     now = now or utcnow()
     if row is None:
         raise Unauthorized("The API key is not valid")
