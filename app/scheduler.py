@@ -13,6 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 
 from app import wakeup
 from app.db import write_session
+from app.engine import handover
 from app.engine.executor import Executor
 from app.engine.tools import load_tool_modules
 from app.pg_listener import PgListener
@@ -118,6 +119,7 @@ class Background:
                                              SCHEDULES_INTERVAL_S)
         self._start_dispatcher(poll)
         self.executor.on_step_finished = self.jobs["executor"].wake
+        handover.set_taker(self.executor)
         self._unsubscribe.append(wakeup.subscribe(wakeup.STEPS, self.jobs["executor"].wake))
         self.scheduler.start()
         if not self.settings.is_sqlite:
@@ -142,6 +144,7 @@ class Background:
             fire_due_schedules(session)
 
     def stop(self, *, drain_timeout_s: float = 10.0) -> None:
+        handover.set_taker(None)
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()

@@ -129,13 +129,44 @@ class Executor:
         return started
 
     def _submit(self, claim: Claim) -> None:
+        with self._lock:
+            self._in_flight += 1
+        self._start(claim)
+
+    def _start(self, claim: Claim) -> None:
+        # The claim's slot is already counted in _in_flight.
         if self._pool is None:
             self._pool = concurrent.futures.ThreadPoolExecutor(
                 max_workers=self.concurrency, thread_name_prefix="step"
             )
-        with self._lock:
-            self._in_flight += 1
         self._pool.submit(self._run_and_release, claim)
+
+    # -- hand-over (app/engine/handover.py) ------------------------------------------------
+
+    def reserve(self) -> bool:
+        """Hold a free slot for a step a request is about to create leased to this worker."""
+        with self._lock:
+            if self._stopping or self._in_flight >= self.concurrency:
+                return False
+            self._in_flight += 1
+            return True
+
+    def unreserve(self) -> None:
+        with self._lock:
+            self._in_flight -= 1
+
+    def take(self, claim: Claim) -> None:
+        """Run a step handed over after its commit, in the slot reserved for it."""
+        if not self._stopping:
+            try:
+                self._start(claim)
+                return
+            except RuntimeError:  # the pool shut down meanwhile
+                pass
+        self.unreserve()
+        with write_session() as session:  # due again at once, for whichever worker runs next
+            steps_repo.release_claims(session, [claim])
+            session.commit()
 
     def _run_and_release(self, claim: Claim) -> None:
         try:

@@ -15,6 +15,7 @@ from typing import Any
 from sqlmodel import Session
 
 from app import wakeup
+from app.engine import handover
 from app.engine.definition import Definition, input_fields
 from app.models import (
     Approval,
@@ -120,7 +121,8 @@ def start_run(
     session.add(run)
     session.flush()  # the run row exists before the Core inserts that name it
     first = definition.steps[definition.start]
-    steps.insert_step(
+    lease = handover.reserve_lease(session, now)
+    step_id = steps.insert_step(
         session,
         workspace_id=run.workspace_id,
         run_id=run.id,
@@ -129,7 +131,14 @@ def start_run(
         seq=0,
         max_attempts=max_attempts_of(first),
         now=now,
+        lease=lease,
     )
+    if lease is not None:
+        handover.hand_over(session, steps.Claim(
+            step_id=step_id, run_id=run.id, workspace_id=run.workspace_id,
+            step_key=definition.start, kind=first.kind, attempt=1,
+            max_attempts=max_attempts_of(first), token=lease.token,
+            lease_expires_at=lease.expires_at))
     emit_run_event(session, run, "run.started", trigger=trigger,
                    input_fields=[f.name for f in input_fields(definition)])
     return run
@@ -174,7 +183,10 @@ def schedule_step(
     run.status = RunStatus.IN_PROGRESS
     run.error = None
     run.updated_at = now
-    return steps.add_step(
+    handed = None  # a request's step: leased to this process's executor if it has room
+    if lease is None:
+        lease = handed = handover.reserve_lease(session, now)
+    step = steps.add_step(
         session,
         workspace_id=run.workspace_id,
         run_id=run.id,
@@ -186,6 +198,9 @@ def schedule_step(
         input={"previous": previous_key} if previous_key else {},
         lease=lease,
     )
+    if handed is not None:
+        handover.hand_over(session, steps.claim_of(step, handed))
+    return step
 
 
 def block_run(session: Session, *, run: Run, reason: str, step: StepRun, now: datetime,

@@ -288,6 +288,24 @@ def add_step(
     return step
 
 
+_RELEASE = (
+    update(StepRun)
+    .where(col(StepRun.id) == bindparam("b_id"), col(StepRun.lease_token) == bindparam("b_token"),
+           col(StepRun.status) == StepStatus.RUNNING)
+    .values(status=StepStatus.PENDING, attempt=StepRun.attempt - 1, started_at=None,
+            lease_owner=None, lease_token=None, lease_expires_at=None)
+)
+
+
+def release_claims(session: Session, claims: Sequence[Claim]) -> int:
+    """Give back new steps leased at creation but never started (the worker stopped): pending
+    again, the attempt not counted. Returns how many were still held."""
+    outcome = session.connection().execute(
+        _RELEASE, [{"b_id": claim.step_id, "b_token": claim.token} for claim in claims])
+    wakeup.mark(session, wakeup.STEPS)
+    return outcome.rowcount
+
+
 def claim_of(step: StepRun | StepView, lease: Lease) -> Claim:
     """The claim for a step created with a lease (see add_step)."""
     return Claim(step_id=step.id, run_id=step.run_id, workspace_id=step.workspace_id,
