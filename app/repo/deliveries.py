@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -274,6 +275,26 @@ def delivery_source(session: Session, claim: DeliveryClaim) -> DeliverySource | 
     row = session.connection().execute(
         _SOURCE, {"b_webhook": claim.webhook_id, "b_event": claim.event_id}).first()
     return None if row is None else DeliverySource(*row)
+
+
+_SOURCES = (
+    select(WebhookDelivery.id, Webhook.url, Webhook.active, Webhook.disabled_reason,
+           Webhook.payload_format, Webhook.secret_encrypted, Webhook.previous_secret_encrypted,
+           Webhook.previous_secret_expires_at, Event.payload)
+    .select_from(WebhookDelivery)
+    .join(Webhook, col(Webhook.id) == col(WebhookDelivery.webhook_id))
+    .join(Event, col(Event.id) == col(WebhookDelivery.event_id))
+    .where(col(WebhookDelivery.id).in_(bindparam("b_ids", expanding=True)))
+)
+
+
+def delivery_sources(session: Session,
+                     claims: Sequence[DeliveryClaim]) -> dict[str, DeliverySource]:
+    """delivery_source() of a whole claim in one statement, by delivery id (a delivery whose
+    subscription or event is gone is missing)."""
+    rows = session.connection().execute(
+        _SOURCES, {"b_ids": [claim.delivery_id for claim in claims]}).all()
+    return {row[0]: DeliverySource(*row[1:]) for row in rows}
 
 
 def next_due_at(session: Session) -> datetime | None:

@@ -28,7 +28,7 @@ from app.models import Actor, DeliveryStatus, Webhook
 from app.repo import audit
 from app.repo import deliveries as deliveries_repo
 from app.repo import webhooks as webhooks_repo
-from app.repo.deliveries import DeliveryClaim
+from app.repo.deliveries import DeliveryClaim, DeliverySource
 from app.webhooks.delivery import AttemptResult, DeliveryJob, Verdict, build_body, judge, send
 from app.webhooks.outbound import client_for_settings
 
@@ -45,6 +45,9 @@ LEASE_MARGIN_S = 10.0
 # run_until_idle(wait_for_retries=True) never sleeps longer than this at once.
 IDLE_WAIT_STEP_S = 0.5
 SYSTEM_ACTOR = Actor.system("webhook dispatcher")
+# deliver()'s `source` when the caller did not read it, and when there was none to read.
+_UNREAD = object()
+_GONE = object()
 
 
 class Dispatcher:
@@ -104,7 +107,11 @@ class Dispatcher:
             claims = self.claim(min(free, self.claim_batch))
             if not claims:
                 break
-            unsent = [claim for claim in claims if not self._submit(claim)]
+            # What to send, read for the whole claim at once rather than by each attempt.
+            with read_session() as session:
+                sources = deliveries_repo.delivery_sources(session, claims)
+            unsent = [claim for claim in claims
+                      if not self._submit(claim, sources.get(claim.delivery_id, _GONE))]
             if unsent:
                 self._release(unsent)
             started += len(claims) - len(unsent)
@@ -135,13 +142,13 @@ class Dispatcher:
             session.commit()
         return claims
 
-    def _submit(self, claim: DeliveryClaim) -> bool:
+    def _submit(self, claim: DeliveryClaim, source: DeliverySource | object) -> bool:
         """Hand the claim to a delivery thread; False once stop() has begun."""
         with self._lock:
             if self._stopping:
                 return False
             self._in_flight += 1
-            self._pool_locked().submit(self._deliver_and_release, claim)
+            self._pool_locked().submit(self._deliver_and_release, claim, source)
             return True
 
     def _release(self, claims: list[DeliveryClaim]) -> None:
@@ -166,9 +173,9 @@ class Dispatcher:
                 max_workers=self.concurrency, thread_name_prefix="webhook")
         return self._pool
 
-    def _deliver_and_release(self, claim: DeliveryClaim) -> None:
+    def _deliver_and_release(self, claim: DeliveryClaim, source: DeliverySource | object) -> None:
         try:
-            self.deliver(claim)
+            self.deliver(claim, source)
         finally:
             with self._lock:
                 self._in_flight -= 1
@@ -223,10 +230,12 @@ class Dispatcher:
 
     # -- one attempt ----------------------------------------------------------------------
 
-    def deliver(self, claim: DeliveryClaim) -> None:
-        """Send one attempt of a claimed delivery and record it; never raises."""
+    def deliver(self, claim: DeliveryClaim, source: DeliverySource | object = _UNREAD) -> None:
+        """Send one attempt of a claimed delivery and record it; never raises. `source` is
+        what to send if the caller read it already (_GONE: its subscription or event is
+        gone); otherwise it is read here."""
         try:
-            job = self._load(claim)
+            job = self._load(claim, source)
             if job is None:
                 return
             result = job if isinstance(job, AttemptResult) else send(
@@ -239,11 +248,13 @@ class Dispatcher:
             log.exception("delivery %s: dispatcher error (the lease will expire and retry)",
                           claim.delivery_id)
 
-    def _load(self, claim: DeliveryClaim) -> DeliveryJob | AttemptResult | None:
+    def _load(self, claim: DeliveryClaim,
+              source: DeliverySource | object) -> DeliveryJob | AttemptResult | None:
         """The request to send, a failed result if it cannot be built, or None to skip."""
-        with read_session() as session:
-            source = deliveries_repo.delivery_source(session, claim)
-        if source is None:
+        if source is _UNREAD:
+            with read_session() as session:
+                source = deliveries_repo.delivery_source(session, claim) or _GONE
+        if not isinstance(source, DeliverySource):
             return None  # deleted with its subscription
         if not source.active:
             self._end_unsent(claim, source.disabled_reason or "the subscription is disabled")

@@ -231,6 +231,28 @@ def test_tick_delivers_in_the_background(sqlite_world: Any) -> None:
     assert len(receiver.received) == 1
 
 
+def test_a_tick_sends_each_claimed_delivery_its_own_subscription_and_event(
+        sqlite_world: Any) -> None:
+    with serve() as first, serve() as second:
+        first_id, first_secret = subscribe(sqlite_world, first.url)
+        second_id, second_secret = subscribe(sqlite_world, second.url)
+        event_ids = [emit(sqlite_world.workspace_id, n=n) for n in range(3)]
+        hooks = dispatcher()
+        assert hooks.tick() == 6
+        deadline = time.monotonic() + 5
+        while len(first.received) + len(second.received) < 6:
+            assert time.monotonic() < deadline
+            time.sleep(0.02)
+        hooks.stop(wait=True, timeout_s=5)
+    for receiver, secret in ((first, first_secret), (second, second_secret)):
+        payloads = verify_all(receiver.received, secret)
+        assert sorted(p["id"] for p in payloads) == sorted(event_ids)
+        assert {p["id"]: p["data"]["n"] for p in payloads} == dict(zip(event_ids, range(3),
+                                                                         strict=True))
+    assert all(d.status == DeliveryStatus.SUCCEEDED
+               for d in deliveries(first_id) + deliveries(second_id))
+
+
 @pytest.mark.parametrize("payload_format", ["standard", "compat"])
 def test_the_compat_format_adds_the_public_api_keys(sqlite_world: Any,
                                                     payload_format: str) -> None:
