@@ -26,6 +26,7 @@ log = logging.getLogger(__name__)
 SCHEDULES_INTERVAL_S = 5.0
 BACKOFF_BASE_S = 0.5
 BACKOFF_MAX_S = 30.0
+DISPATCH_SETTLE_S = 0.02
 
 
 class WakeableJob:
@@ -36,10 +37,13 @@ class WakeableJob:
     """
 
     def __init__(self, scheduler: BackgroundScheduler, job_id: str, work: Callable[[], object],
-                 interval_s: float) -> None:
+                 interval_s: float, settle_s: float = 0.0) -> None:
         self._scheduler = scheduler
         self._id = job_id
         self._work = work
+        # Woken again while a run found nothing to do: wait this long before the next run, so
+        # that a stream of wake-ups is handled in batches (a run that found work goes on at once).
+        self._settle_s = settle_s
         self._lock = threading.Lock()
         self._running = False
         self._again = False
@@ -61,7 +65,7 @@ class WakeableJob:
                 with self._lock:
                     self._again = False
                 try:
-                    self._work()
+                    busy = self._work()
                 except Exception as exc:
                     self._failed(exc)
                     break
@@ -72,6 +76,8 @@ class WakeableJob:
                 with self._lock:
                     if not self._again:
                         break
+                if not busy and self._settle_s:
+                    time.sleep(self._settle_s)
         finally:
             with self._lock:
                 self._running = False
@@ -133,8 +139,13 @@ class Background:
         except ImportError:
             return
         self.dispatcher = Dispatcher.for_settings(self.settings)
-        self.jobs["dispatcher"] = WakeableJob(self.scheduler, "dispatcher", self.dispatcher.tick,
-                                              poll)
+        dispatcher = self.dispatcher
+        # Idle (nothing sent, nothing in flight: events that no subscription wants, say), the
+        # dispatcher gathers a stream of commits' events for DISPATCH_SETTLE_S before fanning
+        # them out again, instead of once per commit.
+        self.jobs["dispatcher"] = WakeableJob(
+            self.scheduler, "dispatcher", lambda: dispatcher.tick() or dispatcher.in_flight,
+            poll, settle_s=DISPATCH_SETTLE_S)
         self.dispatcher.on_delivery_finished = self.jobs["dispatcher"].wake
         self._unsubscribe.append(wakeup.subscribe(wakeup.EVENTS, self.jobs["dispatcher"].wake))
 
