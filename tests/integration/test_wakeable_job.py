@@ -54,6 +54,16 @@ def start(scheduler: BackgroundScheduler, work: Work, settle_s: float = 0.0) -> 
     return job
 
 
+def gap_after_waking_during_a_run(job: WakeableJob, work: Work) -> float:
+    """Wake the job, wake it again while it runs: the time between the two runs' starts."""
+    job.wake()
+    time.sleep(0.03)
+    job.wake()
+    settled(work, 2)
+    first, second = work.runs
+    return second - first
+
+
 def test_wake_ups_during_a_run_coalesce_into_one_more_run(
         scheduler: BackgroundScheduler) -> None:
     work = Work(busy=True, run_s=0.2)
@@ -70,24 +80,14 @@ def test_a_busy_job_runs_again_at_once_when_woken_during_a_run(
         scheduler: BackgroundScheduler) -> None:
     work = Work(busy=True, run_s=0.1)
     job = start(scheduler, work, settle_s=3.0)
-    job.wake()
-    time.sleep(0.03)
-    job.wake()
-    settled(work, 2)
-    first, second = work.runs
-    assert second - first < 2.0  # the run time, not the settle time
+    assert gap_after_waking_during_a_run(job, work) < 2.0  # the run time, not the settle
 
 
 def test_an_idle_job_woken_during_a_run_waits_its_settle_time_first(
         scheduler: BackgroundScheduler) -> None:
     work = Work(busy=False, run_s=0.1)
     job = start(scheduler, work, settle_s=0.4)
-    job.wake()
-    time.sleep(0.03)
-    job.wake()
-    settled(work, 2)
-    first, second = work.runs
-    assert second - first >= 0.1 + 0.4
+    assert gap_after_waking_during_a_run(job, work) >= 0.1 + 0.4
 
 
 def test_an_idle_job_woken_after_its_run_starts_at_once(
