@@ -100,22 +100,24 @@ def fan_out_events(session: Session, *, now: datetime, limit: int) -> tuple[int,
 # range read in due order and cut at the limit, however long the queue is.
 _NOW = bindparam("b_now")
 _LIMIT = bindparam("b_limit")
+_PENDING_DUE_WHERE = (col(WebhookDelivery.status) == DeliveryStatus.PENDING,
+                      col(WebhookDelivery.next_attempt_at) <= _NOW, col(Webhook.active).is_(True))
+# A dispatcher died mid-attempt: take the delivery over (its webhook may since have been
+# disabled; the attempt then ends without being sent).
+_ABANDONED_WHERE = (col(WebhookDelivery.status) == DeliveryStatus.DELIVERING,
+                    col(WebhookDelivery.lease_expires_at) < _NOW)
 _PENDING_DUE = (
     select(col(WebhookDelivery.id).label("id"), col(WebhookDelivery.next_attempt_at).label("due"))
     .join(Webhook, col(Webhook.id) == col(WebhookDelivery.webhook_id))
-    .where(col(WebhookDelivery.status) == DeliveryStatus.PENDING,
-           col(WebhookDelivery.next_attempt_at) <= _NOW, col(Webhook.active).is_(True))
+    .where(*_PENDING_DUE_WHERE)
     .order_by(col(WebhookDelivery.next_attempt_at)).limit(_LIMIT)
     .with_for_update(skip_locked=True, of=WebhookDelivery)  # type: ignore[arg-type]
     .cte("due_pending")
 )
-# A dispatcher died mid-attempt: take the delivery over (its webhook may since have been
-# disabled; the attempt then ends without being sent).
 _ABANDONED = (
     select(col(WebhookDelivery.id).label("id"),
            col(WebhookDelivery.lease_expires_at).label("due"))
-    .where(col(WebhookDelivery.status) == DeliveryStatus.DELIVERING,
-           col(WebhookDelivery.lease_expires_at) < _NOW)
+    .where(*_ABANDONED_WHERE)
     .order_by(col(WebhookDelivery.lease_expires_at)).limit(_LIMIT)
     .with_for_update(skip_locked=True)
     .cte("due_abandoned")
@@ -135,16 +137,10 @@ _CLAIM = (
 _ANY_PENDING_DUE = (
     select(WebhookDelivery.id)
     .join(Webhook, col(Webhook.id) == col(WebhookDelivery.webhook_id))
-    .where(col(WebhookDelivery.status) == DeliveryStatus.PENDING,
-           col(WebhookDelivery.next_attempt_at) <= _NOW, col(Webhook.active).is_(True))
+    .where(*_PENDING_DUE_WHERE)
     .limit(1)
 )
-_ANY_ABANDONED = (
-    select(WebhookDelivery.id)
-    .where(col(WebhookDelivery.status) == DeliveryStatus.DELIVERING,
-           col(WebhookDelivery.lease_expires_at) < _NOW)
-    .limit(1)
-)
+_ANY_ABANDONED = select(WebhookDelivery.id).where(*_ABANDONED_WHERE).limit(1)
 
 
 def has_due_deliveries(session: Session, *, now: datetime) -> bool:
@@ -260,23 +256,6 @@ class DeliverySource:
     payload: dict[str, Any]
 
 
-_SOURCE = (
-    select(Webhook.url, Webhook.active, Webhook.disabled_reason, Webhook.payload_format,
-           Webhook.secret_encrypted, Webhook.previous_secret_encrypted,
-           Webhook.previous_secret_expires_at, Event.payload)
-    .select_from(Webhook)
-    .join(Event, col(Event.id) == bindparam("b_event"))
-    .where(col(Webhook.id) == bindparam("b_webhook"))
-)
-
-
-def delivery_source(session: Session, claim: DeliveryClaim) -> DeliverySource | None:
-    """None when the subscription or the event is gone."""
-    row = session.connection().execute(
-        _SOURCE, {"b_webhook": claim.webhook_id, "b_event": claim.event_id}).first()
-    return None if row is None else DeliverySource(*row)
-
-
 _SOURCES = (
     select(WebhookDelivery.id, Webhook.url, Webhook.active, Webhook.disabled_reason,
            Webhook.payload_format, Webhook.secret_encrypted, Webhook.previous_secret_encrypted,
@@ -290,8 +269,8 @@ _SOURCES = (
 
 def delivery_sources(session: Session,
                      claims: Sequence[DeliveryClaim]) -> dict[str, DeliverySource]:
-    """delivery_source() of a whole claim in one statement, by delivery id (a delivery whose
-    subscription or event is gone is missing)."""
+    """What to send for each claimed delivery, in one statement, by delivery id (a delivery
+    whose subscription or event is gone is missing)."""
     rows = session.connection().execute(
         _SOURCES, {"b_ids": [claim.delivery_id for claim in claims]}).all()
     return {row[0]: DeliverySource(*row[1:]) for row in rows}

@@ -253,7 +253,8 @@ class Dispatcher:
         """The request to send, a failed result if it cannot be built, or None to skip."""
         if source is _UNREAD:
             with read_session() as session:
-                source = deliveries_repo.delivery_source(session, claim) or _GONE
+                source = deliveries_repo.delivery_sources(session, [claim]).get(
+                    claim.delivery_id, _GONE)
         if not isinstance(source, DeliverySource):
             return None  # deleted with its subscription
         if not source.active:
