@@ -63,7 +63,7 @@ def _check_slug(session: Session, slug: str, *, own_id: str | None = None) -> st
 
 
 def _check_workflow(session: Session, workspace_id: str, workflow_id: str | None) -> None:
-    if workflow_id and workflows.get_workflow(session, workflow_id,
+    if workflow_id is not None and workflows.get_workflow(session, workflow_id,
                                               workspace_id=workspace_id) is None:
         raise ValidationFailed("Unknown workflow", errors=[FieldError(
             "workflow_id", f"workflow '{workflow_id}' was not found")])

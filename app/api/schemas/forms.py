@@ -20,8 +20,8 @@ class FormCreate(RequestBody):
     title: str = Field(min_length=1, max_length=200)
     description: str = Field("", max_length=2000)
     fields: list[FieldSpec] = Field(max_length=200)
-    workflow_id: str | None = Field(None, max_length=40, description="The workflow each "
-                                    "submission starts (its input is the submitted data).")
+    workflow_id: str | None = Field(None, min_length=1, max_length=40, description=(
+        "The workflow each submission starts (its input is the submitted data)."))
     slug: str | None = Field(None, pattern=SLUG_PATTERN, description="The public page is "
                              "/f/<slug>; generated from the title when omitted.")
     field_map: dict[str, str] = Field(default_factory=dict, max_length=200, description=(
@@ -38,7 +38,7 @@ class FormUpdate(RequestBody):
     title: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=2000)
     fields: list[FieldSpec] | None = Field(None, max_length=200)
-    workflow_id: str | None = Field(None, max_length=40)
+    workflow_id: str | None = Field(None, min_length=1, max_length=40)
     slug: str | None = Field(None, pattern=SLUG_PATTERN)
     field_map: dict[str, str] | None = Field(None, max_length=200)
     is_published: bool | None = None

@@ -80,13 +80,18 @@ def _closed() -> rx.Component:
 
 
 def public_form_page() -> rx.Component:
-    return _frame(rx.match(
-        S.phase,
-        ("open", _open_form()),
-        ("thanks", _thanks()),
-        ("closed", _closed()),
-        ("missing", _closed()),
-        rx.center(rx.spinner(), padding="24px", width="100%"),
+    spinner = rx.center(rx.spinner(), padding="24px", width="100%")
+    return _frame(rx.cond(
+        S.form_slug == rx.State.slug,  # type: ignore[attr-defined]  (the route arg)
+        rx.match(
+            S.phase,
+            ("open", _open_form()),
+            ("thanks", _thanks()),
+            ("closed", _closed()),
+            ("missing", _closed()),
+            spinner,
+        ),
+        spinner,
     ))
 
 

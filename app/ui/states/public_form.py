@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict
 from typing import Any
+from urllib.parse import unquote
 
 import reflex as rx
 
@@ -50,7 +51,9 @@ class PublicFormState(rx.State):
 
     @rx.event
     async def load(self) -> None:
-        self.form_slug = str(self.router.url.path).rstrip("/").rsplit("/", 1)[-1]
+        # Decoded, as the route's own `slug` var is: the page shows this state only while
+        # the two agree, so the form a tab showed before never flashes at a new address.
+        self.form_slug = unquote(str(self.router.url.path).rstrip("/").rsplit("/", 1)[-1])
         self.phase, self.errors, self.error, self.values = "loading", {}, "", {}
         self.run_status, self._run_id = "", ""
         try:

@@ -42,6 +42,11 @@ def test_invalid_forms_are_422_and_a_taken_slug_409(acme: Tenant) -> None:
     unknown = acme.post("/api/v1/forms", json={"title": "C", "fields": FIELDS,
                                                "workflow_id": "wf_nope"})
     assert assert_problem(unknown, 422)["errors"][0]["field"] == "workflow_id"
+    empty = acme.post("/api/v1/forms", json={"title": "D", "fields": FIELDS, "workflow_id": ""})
+    assert assert_problem(empty, 422)["errors"][0]["field"] == "workflow_id"
+    form = acme.fd.forms.create("E", FIELDS)
+    unlinked = acme.request("PATCH", f"/api/v1/forms/{form.id}", json={"workflow_id": ""})
+    assert assert_problem(unlinked, 422)["errors"][0]["field"] == "workflow_id"
 
 
 def test_a_submission_starts_the_forms_workflow(acme: Tenant) -> None:
