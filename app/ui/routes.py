@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote, urlencode
+from urllib.parse import quote, unquote, urlencode
 
 SIGN_IN = "/sign-in"
 DASHBOARD = "/"
@@ -73,3 +73,11 @@ def form_submissions_url(form_id: str) -> str:
 
 def public_form_url(slug: str, base_url: str = "") -> str:
     return f"{base_url.rstrip('/')}{PUBLIC_FORM_PREFIX}/{quote(slug, safe='')}"
+
+
+def path_segment(path: str, from_end: int = 1) -> str:
+    """The `from_end`-th segment from the end of a page's path, decoded as the route's own
+    argument var (`rx.State.<arg>`) is: a page compares the two to show only what it loaded
+    for its current address, never what the tab showed at the previous one."""
+    parts = str(path).rstrip("/").split("/")
+    return unquote(parts[-from_end]) if len(parts) > from_end else ""

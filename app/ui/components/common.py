@@ -126,6 +126,16 @@ def loading_block(label: str = "Loading…") -> rx.Component:
                      width="100%")
 
 
+def for_this_address(shown_for: rx.Var, route_arg: str, content: rx.Component,
+                     waiting: rx.Component) -> rx.Component:
+    """`content` only while the state was loaded for the address the tab is at now.
+
+    A page's state outlives a visit: at a new address the tab still holds what it showed at
+    the last one until the page's on_load has finished. `shown_for` is the route argument the
+    state was loaded for (`routes.path_segment`), compared with the route's own var."""
+    return rx.cond(shown_for == getattr(rx.State, route_arg), content, waiting)
+
+
 def time_text(value: rx.Var, **props: object) -> rx.Component:
     """An ISO timestamp shown in the reader's local time (a dash when empty)."""
     return rx.cond(

@@ -9,6 +9,7 @@ from app.ui import routes
 from app.ui.builder_graph import KINDS
 from app.ui.components.common import (
     error_text,
+    for_this_address,
     loading_block,
     notice_text,
     status_badge,
@@ -299,9 +300,11 @@ def builder_page() -> rx.Component:
         _test_dialog(),
         spacing="3", width="100%",
     )
+    loading = loading_block("Loading the workflow…")
     return layout(
-        rx.cond(S.load_error != "", error_text(S.load_error),
-                rx.cond(S.loaded, body, loading_block("Loading the workflow…"))),
+        for_this_address(S.shown_for, "workflow_id", rx.cond(
+            S.load_error != "", error_text(S.load_error), rx.cond(S.loaded, body, loading)),
+            loading),
         max_width="100%",
     )
 

@@ -6,7 +6,12 @@ from __future__ import annotations
 import reflex as rx
 
 from app.ui import routes
-from app.ui.components.common import error_text, loading_block, notice_text
+from app.ui.components.common import (
+    error_text,
+    for_this_address,
+    loading_block,
+    notice_text,
+)
 from app.ui.components.form_fields import (
     SELECT_STYLE,
     WIDE_SELECT_STYLE,
@@ -162,8 +167,10 @@ def form_builder_page() -> rx.Component:
                 spacing="4", width="100%", align="start"),
         spacing="3", width="100%",
     )
-    return layout(rx.cond(S.load_error != "", error_text(S.load_error),
-                          rx.cond(S.loaded, body, loading_block("Loading the form…"))))
+    loading = loading_block("Loading the form…")
+    return layout(for_this_address(S.shown_for, "form_id", rx.cond(
+        S.load_error != "", error_text(S.load_error), rx.cond(S.loaded, body, loading)),
+        loading))
 
 
 def register(app: rx.App) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from app.ui import routes
-from app.ui.components.common import status_badge
+from app.ui.components.common import for_this_address, status_badge
 from app.ui.components.form_fields import field_block
 from app.ui.states.public_form import PublicFormState as S
 
@@ -81,18 +81,14 @@ def _closed() -> rx.Component:
 
 def public_form_page() -> rx.Component:
     spinner = rx.center(rx.spinner(), padding="24px", width="100%")
-    return _frame(rx.cond(
-        S.form_slug == rx.State.slug,  # type: ignore[attr-defined]  (the route arg)
-        rx.match(
-            S.phase,
-            ("open", _open_form()),
-            ("thanks", _thanks()),
-            ("closed", _closed()),
-            ("missing", _closed()),
-            spinner,
-        ),
+    return _frame(for_this_address(S.form_slug, "slug", rx.match(
+        S.phase,
+        ("open", _open_form()),
+        ("thanks", _thanks()),
+        ("closed", _closed()),
+        ("missing", _closed()),
         spinner,
-    ))
+    ), spinner))
 
 
 def register(app: rx.App) -> None:

@@ -8,6 +8,7 @@ from app.ui import routes
 from app.ui.components.common import (
     empty_state,
     error_text,
+    for_this_address,
     loading_block,
     page_header,
     status_badge,
@@ -90,12 +91,13 @@ def submissions_page() -> rx.Component:
         ),
         error_text(S.error),
         _filters(),
-        rx.cond(~S.loaded, loading_block(), rx.cond(
+        for_this_address(S.fid, "form_id", rx.cond(~S.loaded, loading_block(), rx.cond(
             S.rows.length() > 0, _table(),
             empty_state("inbox", "No submissions",
                         rx.cond((S.date_from != "") | (S.date_to != ""),
                                 "None in these dates: widen or clear the filter.",
                                 "Share the form's public link; responses appear here.")))),
+            loading_block()),
     )
 
 

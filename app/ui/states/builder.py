@@ -67,6 +67,7 @@ class BuilderState(BuilderEditing, AuthState):
     saved_title: str = ""
     saved_description: str = ""
     loaded: bool = False
+    shown_for: str = ""  # the workflow id in the address this state was loaded for
     load_error: str = ""
     error: str = ""
     notice: str = ""
@@ -107,7 +108,7 @@ class BuilderState(BuilderEditing, AuthState):
 
     # ----- loading -----
     def _route_id(self) -> str:
-        return str(self.router.url.path).rstrip("/").rsplit("/", 1)[-1]
+        return routes.path_segment(self.router.url.path)
 
     def _show(self, view: dict[str, Any]) -> None:
         self.wf_id = view["id"]
@@ -127,6 +128,7 @@ class BuilderState(BuilderEditing, AuthState):
     @rx.event
     async def load(self) -> None:
         """on_load: the draft named in the URL, its problems, versions and pickers."""
+        self.shown_for = self._route_id()
         if self.loaded and self.dirty and self.wf_id == self._route_id():
             # Back on the same workflow with edits not saved yet: keep them (a save still
             # refuses them if the workflow changed meanwhile).

@@ -60,6 +60,7 @@ class FormBuilderState(AuthState):
     warnings: list[str] = []
     workflow_options: list[dict[str, str]] = []
     loaded: bool = False
+    shown_for: str = ""  # the form id in the address this state was loaded for
     load_error: str = ""
     error: str = ""
     notice: str = ""
@@ -105,7 +106,7 @@ class FormBuilderState(AuthState):
     async def load(self) -> None:
         self.loaded = False
         self.load_error = self.error = self.notice = self.conflict = ""
-        form_id = str(self.router.url.path).rstrip("/").rsplit("/", 1)[-1]
+        form_id = self.shown_for = routes.path_segment(self.router.url.path)
         try:
             view = await call_service(_form_view, self.workspace_id, form_id)
             self.workflow_options = await call_service(_workflow_options, self.workspace_id)

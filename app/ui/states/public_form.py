@@ -6,13 +6,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import asdict
 from typing import Any
-from urllib.parse import unquote
 
 import reflex as rx
 
 from app.db import read_session, write_session
 from app.errors import Conflict, DomainError, NotFound, RateLimited, ValidationFailed
 from app.services import public_forms
+from app.ui import routes
 from app.ui.states.auth import call_service
 
 FOLLOW_RUN_S = 30  # how long the thank-you page follows the run's status
@@ -51,9 +51,7 @@ class PublicFormState(rx.State):
 
     @rx.event
     async def load(self) -> None:
-        # Decoded, as the route's own `slug` var is: the page shows this state only while
-        # the two agree, so the form a tab showed before never flashes at a new address.
-        self.form_slug = unquote(str(self.router.url.path).rstrip("/").rsplit("/", 1)[-1])
+        self.form_slug = routes.path_segment(self.router.url.path)
         self.phase, self.errors, self.error, self.values = "loading", {}, "", {}
         self.run_status, self._run_id = "", ""
         try:

@@ -12,6 +12,7 @@ from app.errors import DomainError
 from app.services import run_operations, timeline
 from app.services.permissions import Member
 from app.services.timeline import RunView
+from app.ui import routes
 from app.ui.states import live
 from app.ui.states.auth import AuthState, call_service
 
@@ -42,7 +43,7 @@ class RunState(AuthState):
     busy: str = ""
 
     def _run_id(self) -> str:
-        return str(self.router.url.path).rstrip("/").rsplit("/", 1)[-1]
+        return routes.path_segment(self.router.url.path)
 
     @rx.event
     def open_page(self) -> Any:

@@ -11,6 +11,7 @@ from app.clock import iso
 from app.db import read_session
 from app.errors import DomainError
 from app.services import submissions
+from app.ui import routes
 from app.ui.states.auth import AuthState, call_service
 
 
@@ -87,8 +88,7 @@ class SubmissionsState(AuthState):
 
     @rx.event
     async def load(self) -> None:
-        parts = str(self.router.url.path).rstrip("/").split("/")
-        self.fid = parts[-2] if len(parts) >= 2 else ""
+        self.fid = routes.path_segment(self.router.url.path, 2)
         self.cursors, self.loaded = [""], False
         await self._fetch("")
         self.loaded = True
