@@ -16,7 +16,8 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from enum import Enum
+from typing import TYPE_CHECKING, Literal
 
 import httpx
 from sqlmodel import Session
@@ -45,9 +46,15 @@ LEASE_MARGIN_S = 10.0
 # run_until_idle(wait_for_retries=True) never sleeps longer than this at once.
 IDLE_WAIT_STEP_S = 0.5
 SYSTEM_ACTOR = Actor.system("webhook dispatcher")
-# deliver()'s `source` when the caller did not read it, and when there was none to read.
-_UNREAD = object()
-_GONE = object()
+
+
+class _Unread(Enum):
+    """deliver()'s `source` when the caller did not read it (None: there was none to read)."""
+
+    UNREAD = "unread"
+
+
+_Source = DeliverySource | None | Literal[_Unread.UNREAD]
 
 
 class Dispatcher:
@@ -111,7 +118,7 @@ class Dispatcher:
             with read_session() as session:
                 sources = deliveries_repo.delivery_sources(session, claims)
             unsent = [claim for claim in claims
-                      if not self._submit(claim, sources.get(claim.delivery_id, _GONE))]
+                      if not self._submit(claim, sources.get(claim.delivery_id))]
             if unsent:
                 self._release(unsent)
             started += len(claims) - len(unsent)
@@ -142,7 +149,7 @@ class Dispatcher:
             session.commit()
         return claims
 
-    def _submit(self, claim: DeliveryClaim, source: DeliverySource | object) -> bool:
+    def _submit(self, claim: DeliveryClaim, source: DeliverySource | None) -> bool:
         """Hand the claim to a delivery thread; False once stop() has begun."""
         with self._lock:
             if self._stopping:
@@ -173,7 +180,7 @@ class Dispatcher:
                 max_workers=self.concurrency, thread_name_prefix="webhook")
         return self._pool
 
-    def _deliver_and_release(self, claim: DeliveryClaim, source: DeliverySource | object) -> None:
+    def _deliver_and_release(self, claim: DeliveryClaim, source: DeliverySource | None) -> None:
         try:
             self.deliver(claim, source)
         finally:
@@ -230,9 +237,9 @@ class Dispatcher:
 
     # -- one attempt ----------------------------------------------------------------------
 
-    def deliver(self, claim: DeliveryClaim, source: DeliverySource | object = _UNREAD) -> None:
+    def deliver(self, claim: DeliveryClaim, source: _Source = _Unread.UNREAD) -> None:
         """Send one attempt of a claimed delivery and record it; never raises. `source` is
-        what to send if the caller read it already (_GONE: its subscription or event is
+        what to send if the caller read it already (None: its subscription or event is
         gone); otherwise it is read here."""
         try:
             job = self._load(claim, source)
@@ -249,13 +256,12 @@ class Dispatcher:
                           claim.delivery_id)
 
     def _load(self, claim: DeliveryClaim,
-              source: DeliverySource | object) -> DeliveryJob | AttemptResult | None:
+              source: _Source) -> DeliveryJob | AttemptResult | None:
         """The request to send, a failed result if it cannot be built, or None to skip."""
-        if source is _UNREAD:
+        if source is _Unread.UNREAD:
             with read_session() as session:
-                source = deliveries_repo.delivery_sources(session, [claim]).get(
-                    claim.delivery_id, _GONE)
-        if not isinstance(source, DeliverySource):
+                source = deliveries_repo.delivery_sources(session, [claim]).get(claim.delivery_id)
+        if source is None:
             return None  # deleted with its subscription
         if not source.active:
             self._end_unsent(claim, source.disabled_reason or "the subscription is disabled")
