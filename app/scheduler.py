@@ -11,12 +11,11 @@ from datetime import UTC, datetime
 
 from apscheduler.schedulers.background import BackgroundScheduler
 
-from app import wakeup
+from app import pg_listener, wakeup
 from app.db import write_session
 from app.engine import handover
 from app.engine.executor import Executor
 from app.engine.tools import load_tool_modules
-from app.pg_listener import PgListener
 from app.services.schedules import fire_due_schedules
 from app.settings import Settings, get_settings
 from app.webhooks.outbound import client_for_settings
@@ -116,7 +115,7 @@ class Background:
         self.scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"misfire_grace_time": 30})
         self._unsubscribe: list[Callable[[], None]] = []
         self.jobs: dict[str, WakeableJob] = {}
-        self.listener: PgListener | None = None
+        self._listening = False
 
     def start(self) -> None:
         poll = self.settings.poll_interval_s
@@ -129,8 +128,8 @@ class Background:
         self._unsubscribe.append(wakeup.subscribe(wakeup.STEPS, self.jobs["executor"].wake))
         self.scheduler.start()
         if not self.settings.is_sqlite:
-            self.listener = PgListener(self.settings.database_url)
-            self.listener.start()
+            pg_listener.acquire(self.settings.database_url)
+            self._listening = True
         log.info("background jobs started (executor owner %s)", self.executor.owner)
 
     def _start_dispatcher(self, poll: float) -> None:
@@ -161,9 +160,9 @@ class Background:
         self._unsubscribe.clear()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
-        if self.listener is not None:
-            self.listener.stop()
-            self.listener = None
+        if self._listening:
+            pg_listener.release()
+            self._listening = False
         self.executor.stop(wait=True, timeout_s=drain_timeout_s)
         if getattr(self, "dispatcher", None) is not None:
             self.dispatcher.stop(wait=True, timeout_s=drain_timeout_s)

@@ -1,8 +1,10 @@
 """In-process wake-ups: a commit that made work ready pokes the executor or dispatcher at once.
 
 Repositories mark a session (`mark(session, "steps")`); after that session commits, every
-listener registered for the topic runs. The interval poll remains the safety net, and across
-processes PostgreSQL's LISTEN/NOTIFY carries the same topics.
+listener registered for the topic runs. The engine also marks the runs a commit settles
+(`mark_settled`), which wakes only those runs' waiters (app/settled.py). The interval poll
+remains the safety net, and across processes PostgreSQL's LISTEN/NOTIFY carries the same
+topics and run ids.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from collections.abc import Callable, Iterable
 from sqlalchemy import event, text
 from sqlmodel import Session
 
+from app import settled
+
 log = logging.getLogger(__name__)
 
 STEPS = "steps"
@@ -23,6 +27,9 @@ EVENTS = "events"
 APPROVALS = "approvals"
 TOPICS = (STEPS, EVENTS, APPROVALS)
 PG_CHANNEL = "flowdesk_wakeup"
+# PostgreSQL refuses NOTIFY payloads of 8000 bytes or more: past this, the run ids are sent
+# as settled.ANY_RUN (every waiter of every process looks once).
+PAYLOAD_MAX = 7000
 
 _listeners: dict[str, list[Callable[[], None]]] = {}
 _lock = threading.Lock()
@@ -30,6 +37,11 @@ _lock = threading.Lock()
 
 def mark(session: Session, topic: str) -> None:
     session.info.setdefault("wake", set()).add(topic)
+
+
+def mark_settled(session: Session, run_id: str) -> None:
+    """This session's commit moves `run_id` out of IN_PROGRESS: wake its waiters after it."""
+    session.info.setdefault("settled", set()).add(run_id)
 
 
 def subscribe(topic: str, callback: Callable[[], None]) -> Callable[[], None]:
@@ -61,18 +73,40 @@ _sender = uuid.uuid4().hex
 os.register_at_fork(after_in_child=lambda: globals().update(_sender=uuid.uuid4().hex))
 
 
-def notify_payload(topics: Iterable[str]) -> str:
-    """`<sender>:<topic>,<topic>`: every topic of a commit in one notification."""
-    return f"{_sender}:{','.join(sorted(topics))}"
+def notify_payload(topics: Iterable[str], run_ids: Iterable[str] = ()) -> str:
+    """`<sender>:<topic>,<topic>|<run id>,<run id>`: every topic of a commit and the runs it
+    settled, in one notification."""
+    payload = f"{_sender}:{','.join(sorted(topics))}"
+    ids = ",".join(sorted(run_ids))
+    if not ids:
+        return payload
+    if len(payload) + 1 + len(ids) > PAYLOAD_MAX:
+        ids = settled.ANY_RUN
+    return f"{payload}|{ids}"
+
+
+def _from_others(payload: str) -> tuple[str, list[str]] | None:
+    head, _, _ids = payload.partition("|")
+    sender, _, named = head.rpartition(":")
+    if sender == _sender:
+        return None
+    return named, [topic for topic in named.split(",") if topic in TOPICS]
 
 
 def topics_from_others(payload: str) -> list[str]:
     """The known topics of another process's notification (none of this process's own); a
     bare topic, as older versions sent, counts as another's."""
-    sender, _, named = payload.rpartition(":")
-    if sender == _sender:
+    parsed = _from_others(payload)
+    return parsed[1] if parsed else []
+
+
+def settled_from_others(payload: str) -> list[str]:
+    """The run ids another process's notification says it settled (settled.ANY_RUN when it
+    had too many to name); none for this process's own."""
+    if _from_others(payload) is None:
         return []
-    return [topic for topic in named.split(",") if topic in TOPICS]
+    ids = payload.partition("|")[2]
+    return [run_id for run_id in ids.split(",") if run_id]
 
 
 @event.listens_for(Session, "before_commit")
@@ -80,19 +114,27 @@ def _before_commit(session: Session) -> None:
     # On PostgreSQL the wake-up also crosses processes: NOTIFY is delivered at commit, and
     # only if the transaction commits (see app/pg_listener.py for the listening side).
     topics = session.info.get("wake")
+    run_ids = session.info.get("settled")
+    if not (topics or run_ids):
+        return
     bind = session.get_bind()
-    if topics and bind.dialect.name == "postgresql":
+    if bind.dialect.name == "postgresql":
         session.execute(text("SELECT pg_notify(:channel, :payload)"),
-                        {"channel": PG_CHANNEL, "payload": notify_payload(topics)})
+                        {"channel": PG_CHANNEL,
+                         "payload": notify_payload(topics or (), run_ids or ())})
 
 
 @event.listens_for(Session, "after_commit")
 def _after_commit(session: Session) -> None:
     topics = session.info.pop("wake", None)
+    run_ids = session.info.pop("settled", None)
     for topic in topics or ():
         notify(topic)
+    if run_ids:
+        settled.notify(run_ids)
 
 
 @event.listens_for(Session, "after_rollback")
 def _after_rollback(session: Session) -> None:
     session.info.pop("wake", None)
+    session.info.pop("settled", None)

@@ -1,6 +1,13 @@
-"""Run-and-wait: answer once a run leaves IN_PROGRESS (completes, blocks, flags) or the wait
-elapses. Polls the database off the event loop, woken early by commits in this process; no
-transaction is held while waiting."""
+"""Run-and-wait: answer once a run leaves IN_PROGRESS (completes, blocks, flags, is cancelled)
+or the wait elapses.
+
+A waiter watches its own run (app/settled.py): the commit that settles that run wakes it,
+in this process at once and from other processes through PostgreSQL's wake-up
+notification; commits of other runs do not. Waiting holds no thread and no transaction: the
+request awaits an asyncio event and reads the run's status (one column, in the thread pool)
+only when woken, and on a slow safety poll for wake-ups that cannot reach it (a worker
+process on SQLite, a dropped listener connection).
+"""
 
 from __future__ import annotations
 
@@ -9,24 +16,45 @@ import time
 
 from starlette.concurrency import run_in_threadpool
 
-from app import wakeup
+from app import pg_listener, settled
 from app.db import read_session
 from app.models import RunStatus
 from app.repo import runs as runs_repo
+from app.settings import get_settings
 
 MAX_WAIT_S = 30.0
-POLL_S = 0.05
+# The safety poll starts at FIRST_POLL_S and doubles up to SAFETY_POLL_S: a run settled where
+# no wake-up reaches this process is still seen within about half a second, while a waiter
+# that is woken in time reads its run once or twice.
+FIRST_POLL_S = 0.05
+SAFETY_POLL_S = 0.5
+
+_listening = False
 
 
 def _status(run_id: str) -> str | None:
     with read_session() as session:
-        run = runs_repo.get_run(session, run_id)
-        return run.status if run else None
+        return runs_repo.status_of(session, run_id)
 
 
-async def wait_until_settled(run_id: str, wait_s: float) -> None:
-    if wait_s <= 0:
+def _listen_across_processes() -> None:
+    """On PostgreSQL, keep this process's wake-up listener running (the background jobs may
+    be off here: `RUN_SCHEDULER=false` web processes)."""
+    global _listening
+    if _listening:
         return
+    settings = get_settings()
+    if not settings.is_sqlite:
+        pg_listener.acquire(settings.database_url)
+    _listening = True
+
+
+async def wait_until_settled(run_id: str, wait_s: float) -> str | None:
+    """Wait up to `wait_s` (at most MAX_WAIT_S) for the run to leave IN_PROGRESS; returns its
+    last status read (None when the run does not exist)."""
+    if wait_s <= 0:
+        return await run_in_threadpool(_status, run_id)
+    _listen_across_processes()
     deadline = time.monotonic() + min(wait_s, MAX_WAIT_S)
     loop = asyncio.get_running_loop()
     woken = asyncio.Event()
@@ -34,18 +62,20 @@ async def wait_until_settled(run_id: str, wait_s: float) -> None:
     def wake() -> None:
         loop.call_soon_threadsafe(woken.set)
 
-    unsubscribe = wakeup.subscribe(wakeup.EVENTS, wake)
+    unwatch = settled.watch(run_id, wake)  # before the first read: no settle slips between
+    poll = FIRST_POLL_S
     try:
         while True:
             woken.clear()
-            if await run_in_threadpool(_status, run_id) != RunStatus.IN_PROGRESS:
-                return
+            status = await run_in_threadpool(_status, run_id)
+            if status != RunStatus.IN_PROGRESS:
+                return status
             left = deadline - time.monotonic()
             if left <= 0:
-                return
+                return status
             try:
-                await asyncio.wait_for(woken.wait(), timeout=min(POLL_S, left))
+                await asyncio.wait_for(woken.wait(), timeout=min(poll, left))
             except TimeoutError:
-                pass
+                poll = min(poll * 2, SAFETY_POLL_S)
     finally:
-        unsubscribe()
+        unwatch()

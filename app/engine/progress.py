@@ -32,6 +32,10 @@ from app.repo import events, steps, workflows
 from app.repo import runs as runs_repo
 from app.repo.workflows import VersionRef, WorkflowRef
 
+# The run events that report a run leaving IN_PROGRESS: their commit wakes the run's waiters.
+SETTLING_EVENTS = frozenset(
+    {"run.awaiting_approval", "run.flagged", "run.completed", "run.cancelled"})
+
 _DEFINITIONS: OrderedDict[str, Definition] = OrderedDict()
 _DEFINITIONS_MAX = 512
 _definitions_lock = Lock()
@@ -82,6 +86,8 @@ def emit_run_event(session: Session, run: Any, type: str, **data: Any) -> None:
         workflow_id=run.workflow_id,
         data=run_event_data(run, **data),
     )
+    if type in SETTLING_EVENTS:
+        wakeup.mark_settled(session, run.id)
 
 
 def start_run(

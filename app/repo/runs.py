@@ -31,6 +31,14 @@ def run_row(session: Session, run_id: str, *, workspace_id: str) -> Row[Any] | N
     return session.connection().execute(_RUN_ROW, {"b_id": run_id, "b_ws": workspace_id}).first()
 
 
+_STATUS = select(col(Run.status)).where(col(Run.id) == bindparam("b_id"))
+
+
+def status_of(session: Session, run_id: str) -> str | None:
+    """A run's status alone (run-and-wait's check), None when there is no such run."""
+    return session.connection().execute(_STATUS, {"b_id": run_id}).scalar()
+
+
 _ADVANCE = (
     update(Run)
     .where(col(Run.id) == bindparam("b_id"), col(Run.status) == RunStatus.IN_PROGRESS)

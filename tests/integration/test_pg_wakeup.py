@@ -7,7 +7,7 @@ import threading
 import psycopg
 import pytest
 
-from app import wakeup
+from app import pg_listener, settled, wakeup
 from app.db import write_session
 from app.pg_listener import PgListener
 from app.repo import events
@@ -85,3 +85,38 @@ def test_a_rolled_back_transaction_notifies_nobody(pg: str, pg_world: World) -> 
         session.rollback()
     assert list(listener.notifies(timeout=0.5, stop_after=1)) == []
     listener.close()
+
+
+QUICK = {"start": "hello", "steps": {"hello": {"kind": "tool", "tool": "echo",
+                                               "args": {"hello": "world"}, "done": True}}}
+
+
+def test_the_commit_that_settles_a_run_names_it_to_other_processes(pg: str,
+                                                                    pg_world: World) -> None:
+    run_id = pg_world.trigger(pg_world.publish(QUICK))
+    listener = psycopg.connect(pg.replace("+psycopg", ""), autocommit=True)
+    listener.execute(f"LISTEN {wakeup.PG_CHANNEL}")
+    pg_world.drain()
+    payloads = [n.payload for n in listener.notifies(timeout=1, stop_after=5)]
+    listener.close()
+    other = ["another:" + p.partition(":")[2] for p in payloads]
+    assert [run_id] in [wakeup.settled_from_others(p) for p in other]
+
+
+def test_a_run_settled_in_another_process_wakes_its_waiter_here(pg: str) -> None:
+    woke = threading.Event()
+    unwatch = settled.watch("run_from_elsewhere", woke.set)
+    pg_listener.acquire(pg)
+    try:
+        woke.wait(3)  # the listener wakes every waiter once it is connected
+        woke.clear()
+        with psycopg.connect(pg.replace("+psycopg", ""), autocommit=True) as other:
+            other.execute("SELECT pg_notify(%s, %s)",
+                          (wakeup.PG_CHANNEL, "another-process:events|run_unrelated"))
+            assert not woke.wait(0.3)
+            other.execute("SELECT pg_notify(%s, %s)",
+                          (wakeup.PG_CHANNEL, "another-process:events|run_from_elsewhere"))
+        assert woke.wait(3)
+    finally:
+        pg_listener.release()
+        unwatch()

@@ -23,6 +23,7 @@ from app.api.schemas.runs import (
 from app.api.waiting import MAX_WAIT_S, wait_until_settled
 from app.db import read_session, write_session
 from app.errors import not_found
+from app.models import RunStatus
 from app.repo import runs as runs_repo
 from app.repo import steps as steps_repo
 from app.services import runs, workflows
@@ -83,8 +84,8 @@ async def _start(caller: Principal, workflow_id: str, body: WorkflowRunCreate, w
                  response: Response) -> RunPublic:
     started = await run_in_threadpool(_trigger, caller, workflow_id, body)
     response.headers["Location"] = f"{router.prefix}/runs/{started.id}"
-    if wait <= 0:
-        return started
+    if wait <= 0 or started.status != RunStatus.IN_PROGRESS:
+        return started  # settled already in its trigger's commit (a first approval, say)
     await wait_until_settled(started.id, wait)
     return await run_in_threadpool(_load, caller, started.id)
 
