@@ -24,3 +24,13 @@ def approval_then_step() -> dict[str, Any]:
                    "instructions": "benchmark", "next": AFTER_APPROVAL},
         AFTER_APPROVAL: {"kind": "tool", "tool": "set", "args": {"ok": True}, "done": True},
     }}
+
+
+def input_then_noops(steps: int) -> dict[str, Any]:
+    """An input step (one required field) and then `steps` no-op `set` steps: the workflow
+    of issue 13's side-by-side run-and-wait measurement."""
+    chain = noop_chain(steps)
+    return {"start": "intake", "steps": {
+        "intake": {"kind": "input", "fields": [{"name": "name", "required": True}],
+                   "next": chain["start"]},
+        **chain["steps"]}}

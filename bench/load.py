@@ -126,3 +126,48 @@ def open_loop(port: int, make: Callable[[int], Request], *, rate: float, count: 
             await pool.close()
 
     return asyncio.run(main())
+
+
+async def _closed_loop(pool: ConnectionPool, make: Callable[[int], Request],
+                       count: int) -> LoadResult:
+    """`pool.size` clients each send their next request as soon as the last was answered."""
+    start = time.perf_counter()
+    wall0 = time.time()
+    samples: list[Sample] = []
+    next_index = 0
+    last_done = start
+
+    async def client() -> None:
+        nonlocal next_index, last_done
+        while next_index < count:
+            index, next_index = next_index, next_index + 1
+            sent = time.perf_counter()
+            try:
+                reply: Reply = await pool.send(make(index))
+                status, body = reply.status, reply.body
+            except (OSError, asyncio.IncompleteReadError, ValueError):
+                status, body = FAILED, b""
+            done = time.perf_counter()
+            last_done = max(last_done, done)
+            samples.append(Sample(index, wall0 + (sent - start), done - sent, status, body))
+
+    await asyncio.gather(*(client() for _ in range(pool.size)))
+    result = LoadResult(offered_rate=0.0)
+    result.samples = sorted(samples, key=lambda s: s.index)
+    result.window_s = last_done - start
+    return result
+
+
+def closed_loop(port: int, make: Callable[[int], Request], *, count: int, clients: int,
+                headers: dict[str, str] | None = None) -> LoadResult:
+    """`count` requests from `clients` clients, each waiting for its answer before sending
+    again (how run-and-wait callers behave): the rate is whatever the server gives."""
+
+    async def main() -> LoadResult:
+        pool = ConnectionPool("127.0.0.1", port, clients, headers or {})
+        try:
+            return await _closed_loop(pool, make, count)
+        finally:
+            await pool.close()
+
+    return asyncio.run(main())

@@ -14,6 +14,7 @@ from bench.scenarios import (
     pickup,
     scale,
     throughput,
+    wait,
     webhooks,
 )
 from bench.scenarios.common import Options
@@ -26,6 +27,7 @@ SCENARIOS: dict[str, Scenario] = {
     "throughput": throughput.run,
     "chain": chain.run,
     "api": api.run,
+    "wait": wait.run,
     "webhooks": webhooks.run,
     "human": human.run,
     "scale": scale.run,
