@@ -100,7 +100,6 @@ def start_run(
     trigger: str,
     created_by: str | None,
     now: datetime,
-    idempotency_key: str | None = None,
     parent_step_id: str | None = None,
 ) -> Run:
     deadline = None
@@ -117,7 +116,6 @@ def start_run(
         outputs={},
         current_step=definition.start,
         trigger=trigger,
-        idempotency_key=idempotency_key,
         parent_step_id=parent_step_id,
         created_by=created_by,
         created_at=now,

@@ -149,10 +149,5 @@ def counts_by_status(session: Session, *, workspace_id: str) -> dict[str, int]:
     return counts
 
 
-def find_by_idempotency_key(session: Session, *, workspace_id: str, key: str) -> Run | None:
-    query = select(Run).where(Run.workspace_id == workspace_id, Run.idempotency_key == key)
-    return session.exec(query).first()
-
-
 def child_runs(session: Session, parent_step_id: str) -> Sequence[Run]:
     return session.exec(select(Run).where(Run.parent_step_id == parent_step_id)).all()

@@ -56,19 +56,12 @@ def start_new_run(
     input: dict[str, Any] | None,
     actor: Actor,
     trigger: str = Trigger.API,
-    idempotency_key: str | None = None,
     version_number: int | None = None,
     free_input: bool = False,
 ) -> Run:
     """Start a run inside the caller's transaction (no commit): forms and schedules compose it.
     `free_input`: a workflow without an input step takes any input object as it is (seed 004's
     flows declare no fields; their args read `{{input.key}}`)."""
-    if idempotency_key:
-        existing = runs_repo.find_by_idempotency_key(
-            session, workspace_id=workspace_id, key=idempotency_key
-        )
-        if existing is not None:
-            return existing
     workflow = workflows.workflow_ref(session, workflow_id, workspace_id=workspace_id)
     if workflow is None:
         raise not_found("workflow", workflow_id)
@@ -93,8 +86,7 @@ def start_new_run(
         )
     _check_concurrency(session, workspace_id)
     run = start_run(session, workflow=workflow, version=version, definition=definition,
-                    input=clean, trigger=trigger, created_by=actor.display, now=utcnow(),
-                    idempotency_key=idempotency_key)
+                    input=clean, trigger=trigger, created_by=actor.display, now=utcnow())
     audit.record(session, workspace_id=workspace_id, actor=actor, action="run.triggered",
                  resource_type="run", resource_id=run.id,
                  details={"workflow_id": workflow.id, "version": version.number,
@@ -110,13 +102,12 @@ def trigger_run(
     input: dict[str, Any] | None,
     actor: Actor,
     trigger: str = Trigger.API,
-    idempotency_key: str | None = None,
     version_number: int | None = None,
 ) -> Run:
     """Start a run of the published version (or `version_number`) with validated input."""
     run = start_new_run(session, workspace_id=workspace_id, workflow_id=workflow_id,
                         input=input, actor=actor, trigger=trigger,
-                        idempotency_key=idempotency_key, version_number=version_number)
+                        version_number=version_number)
     session.commit()
     return run
 
