@@ -281,6 +281,12 @@ def _raw_edges(raw: Any) -> list[tuple[str, str, str]]:
     return [edge for edge in edges if isinstance(edge[2], str)]
 
 
+def next_of(step: AnyStep) -> str | None:
+    """Where a finished step goes: its `next`, or nowhere (the run ends) when it is
+    `done: true` or names none. A branch's way is chosen by its conditions instead."""
+    return None if step.done else getattr(step, "next", None)
+
+
 def successors(step: AnyStep) -> list[tuple[str, str]]:
     """(label, target) edges of a step: "next", "if <cond>", "else", "on_reject"."""
     return [(label, target) for label, _, target in _edges(step)]

@@ -1,8 +1,10 @@
-"""The step executor: claim ready steps with a lease → run them → commit each outcome.
+"""The step executor: claim ready steps with a lease → run them → record each outcome.
 
-One outcome is one transaction: the step's result, the run's next step and status, approvals,
-child runs and outbox events commit together, and only while this worker still holds the
-step's lease (a worker that lost it has its late result refused).
+One outcome is one transition (app/engine/transition.py decides it, app/repo/transitions.py
+writes it): the step's result, the run's next step and status, approvals, child runs and
+outbox events commit together, and only while this worker still holds the step's lease (a
+worker that lost it has its late result refused). The next step of the run is leased to this
+worker in the same commit and run at once, with the run's data carried forward in memory.
 """
 
 from __future__ import annotations
@@ -14,9 +16,10 @@ import random
 import socket
 import threading
 from collections.abc import Callable
-from dataclasses import replace
+from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from functools import partial
+from typing import NamedTuple
 
 import httpx
 from sqlmodel import Session
@@ -24,53 +27,34 @@ from sqlmodel import Session
 from app import crypto
 from app.clock import utcnow
 from app.db import read_session, write_session
+from app.engine import progress
 from app.engine import steps as step_kinds
-from app.engine.definition import Definition, input_fields
-from app.engine.fields import validate_data
-from app.engine.progress import (
-    block_run,
-    definition_of_version,
-    emit_run_event,
-    flag_run,
-    max_attempts_of,
-    record_step_done,
-    start_run,
-)
-from app.engine.retry import backoff_delay_s
-from app.engine.steps.base import (
-    Complete,
-    Fail,
-    Outcome,
-    ResolvedCredential,
-    Sleep,
-    StepContext,
-    WaitForApproval,
-    WaitForChild,
-    WaitForSignal,
-)
-from app.models import Approval, RunStatus, StepStatus, Trigger, new_id
+from app.engine.definition import Definition
+from app.engine.handover import Handover
+from app.engine.progress import definition_of_version
+from app.engine.steps.base import Fail, ResolvedCredential, StepContext, WaitForChild
+from app.engine.transition import Outcome, StartChild, decide, refusal
+from app.models import StepStatus
+from app.models.transition import NewStep, RunState, StepState, Transition
 from app.repo import credentials as credentials_repo
-from app.repo import runs as runs_repo
 from app.repo import steps as steps_repo
+from app.repo import transitions as transitions_repo
 from app.repo import workflows as workflows_repo
-from app.repo.steps import Claim, RunView, StepView
+from app.repo.steps import Claim, Lease
+from app.repo.transitions import Stale
 
 log = logging.getLogger(__name__)
-_FALL_BACK = object()
+
+Sessions = Callable[[], AbstractContextManager[Session]]
 
 
 class Work(NamedTuple):
     """A claimed step with what running it needs."""
 
     claim: Claim
-    step: StepView
-    run: RunView
+    step: StepState
+    run: RunState
     definition: Definition
-
-# A step whose lease expired this many times beyond its retry budget fails instead of looping
-# forever on a poison input that kills its worker.
-RECLAIM_ALLOWANCE = 5
-RETRY_JITTER = 0.5
 
 
 def default_owner() -> str:
@@ -88,7 +72,10 @@ class Executor:
         owner: str | None = None,
         clock: Callable[[], datetime] = utcnow,
         rand: Callable[[], float] = random.random,
+        writer: Sessions = write_session,
+        reader: Sessions = read_session,
     ) -> None:
+        """`writer`/`reader` open a write or a read session (the database by default)."""
         self.http = http
         self.lease_s = lease_s
         self.concurrency = concurrency
@@ -96,17 +83,20 @@ class Executor:
         self.owner = owner or default_owner()
         self.clock = clock
         self.rand = rand
+        self.writer = writer
+        self.reader = reader
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._in_flight = 0
         self._lock = threading.Lock()
         self._stopping = False
+        self._inline = False  # run_until_idle(): everything runs in the caller's thread
         self.on_step_finished: Callable[[], None] = lambda: None
 
     # -- scheduling ---------------------------------------------------------------------
 
     def claim(self, limit: int) -> list[Claim]:
-        with write_session() as session:
-            claims = steps_repo.claim_ready_steps(
+        with self.writer() as session:
+            claims = transitions_repo.claim_ready_steps(
                 session, owner=self.owner, now=self.clock(), lease_s=self.lease_s, limit=limit
             )
             session.commit()
@@ -164,8 +154,8 @@ class Executor:
             except RuntimeError:  # the pool shut down meanwhile
                 pass
         self.unreserve()
-        with write_session() as session:  # due again at once, for whichever worker runs next
-            steps_repo.release_claims(session, [claim])
+        with self.writer() as session:  # due again at once, for whichever worker runs next
+            transitions_repo.release_claims(session, [claim])
             session.commit()
 
     def _run_and_release(self, claim: Claim) -> None:
@@ -200,54 +190,43 @@ class Executor:
     def run_until_idle(self, *, max_steps: int = 10_000) -> int:
         """Run every ready step inline until none is ready now (tests and the CLI)."""
         done = 0
-        while done < max_steps:
-            claims = self.claim(self.claim_batch)
-            if not claims:
-                break
-            for claim in claims:
-                self.run_claim(claim)
-            done += len(claims)
+        self._inline = True
+        try:
+            while done < max_steps:
+                claims = self.claim(self.claim_batch)
+                if not claims:
+                    break
+                for claim in claims:
+                    self.run_claim(claim)
+                done += len(claims)
+        finally:
+            self._inline = False
         return done
 
     # -- one step -------------------------------------------------------------------------
 
     def run_claim(self, claim: Claim) -> None:
-        """Run a claimed step, then each successor this worker was handed in its commit."""
+        """Run a claimed step, then each successor this worker leased in its commit."""
         work = self._load(claim)
         while work is not None:
-            work = self._run_one(work)
+            work = self._record(work, self._execute(work))
 
     def _load(self, claim: Claim) -> Work | None:
-        with read_session() as session:
+        with self.reader() as session:
             loaded = steps_repo.load_claimed(session, claim)
             if loaded is None:
                 return None
             step, run = loaded
             return Work(claim, step, run, definition_of_version(session, run.workflow_version_id))
 
-    def _run_one(self, work: Work) -> Work | None:
-        outcome = self._decide(work.claim, work.step, work.run, work.definition)
-        if isinstance(outcome, Complete) and not self._stopping and (
-                outcome.next_step is not None or work.run.parent_step_id is None):
-            handed = self._continue(work, outcome)
-            if handed is not _FALL_BACK:
-                return handed  # type: ignore[return-value]
-        successor = self._commit(work.claim, work.step, work.definition, outcome)
-        return self._load(successor) if successor is not None else None
-
-    def _decide(self, claim: Claim, step: StepView, run: RunView,
-                definition: Definition) -> Outcome:
+    def _execute(self, work: Work) -> Outcome:
+        claim, step, run, definition = work
         now = self.clock()
-        if run.status not in RunStatus.ACTIVE:
-            return Fail("run is no longer active", retryable=False)
-        if run.deadline_at is not None and now > run.deadline_at:
-            return Fail("the run exceeded its max_duration_s", retryable=False)
-        if claim.attempt > claim.max_attempts + RECLAIM_ALLOWANCE:
-            return Fail(f"the worker running this step stopped {claim.attempt - 1} times",
-                        retryable=False)
-        spec = definition.steps.get(step.step_key)
-        if spec is None:
-            return Fail(f"step '{step.step_key}' is not in this version", retryable=False)
+        refused = refusal(run, step_key=step.step_key, attempt=claim.attempt,
+                          max_attempts=claim.max_attempts, definition=definition, now=now)
+        if refused is not None:
+            return Fail(refused, retryable=False)
+        spec = definition.steps[step.step_key]
         ctx = StepContext(
             run_id=run.id,
             workspace_id=run.workspace_id,
@@ -268,14 +247,17 @@ class Executor:
             find_credential=lambda ref: self._credential(run.workspace_id, ref),
         )
         try:
-            return step_kinds.execute(spec, ctx)
+            outcome = step_kinds.execute(spec, ctx)
         except Exception as exc:  # a bug in a step kind fails the step, never the executor
             log.exception("step %s (%s) raised", step.id, step.kind)
             return Fail(f"internal error in {step.kind} step: {type(exc).__name__}",
                         retryable=False)
+        if isinstance(outcome, WaitForChild):
+            return self._child_of(run, outcome)
+        return outcome
 
     def _credential(self, workspace_id: str, ref: str) -> ResolvedCredential | None:
-        with read_session() as session:
+        with self.reader() as session:
             row = credentials_repo.find_credential(session, workspace_id=workspace_id, ref=ref)
             if row is None:
                 return None
@@ -283,185 +265,83 @@ class Executor:
                                       value=crypto.decrypt(row.value_encrypted),
                                       config=dict(row.config or {}))
 
-    def _continue(self, work: Work, outcome: Complete) -> Work | object | None:
-        """The hot path, in prebuilt Core statements: mark the step done and record its output,
-        emit run.step_completed, then lease the next step to this worker (carrying the run's
-        data forward in memory: nothing is read again) or complete the run; one commit.
-        Answers _FALL_BACK when the run is no longer IN_PROGRESS (the general path handles
-        that, a cancelled run say)."""
-        claim, step, run, definition = work
-        next_key = outcome.next_step
-        now = self.clock()
-        outputs = {**(run.outputs or {}), step.step_key: outcome.result}
-        with write_session() as session:
-            if not steps_repo.mark_done(session, claim, result=outcome.result,
-                                        input={**(step.input or {}), **outcome.recorded_input},
-                                        now=now):
-                session.rollback()
-                log.warning("step %s: lease lost, result of attempt %s discarded",
-                            claim.step_id, claim.attempt)
-                return None
-            if next_key is None:
-                moved = runs_repo.complete_in_progress(session, run_id=run.id, outputs=outputs,
-                                                       now=now)
-            else:
-                moved = runs_repo.advance_in_progress(session, run_id=run.id, outputs=outputs,
-                                                      current_step=next_key, now=now)
-            if not moved:
-                session.rollback()
-                return _FALL_BACK
-            emit_run_event(session, run, "run.step_completed", step_key=step.step_key,
-                           step_id=step.id, step_status=StepStatus.DONE, kind=step.kind)
-            if next_key is None:
-                done = replace(run, status=RunStatus.COMPLETED, outputs=outputs,
-                               steps_completed=run.steps_completed + 1)
-                emit_run_event(session, done, "run.completed", outputs=outputs,
-                               duration_ms=int((now - run.created_at).total_seconds() * 1000),
-                               steps_completed=done.steps_completed)
-                session.commit()
-                return None
-            successor = self._lease_successor(session, work, next_key, now)
-            session.commit()
-        advanced = replace(run, outputs=outputs, current_step=next_key,
-                           steps_completed=run.steps_completed + 1)
-        return Work(successor[0], successor[1], advanced, definition)
+    def _child_of(self, run: RunState, outcome: WaitForChild) -> StartChild | Fail:
+        """Resolve a sub-workflow step's workflow to its published version."""
+        with self.reader() as session:
+            workflow = workflows_repo.get_workflow(session, outcome.workflow_id,
+                                                   workspace_id=run.workspace_id)
+            version = (workflows_repo.get_version_by_number(session, workflow.id,
+                                                            workflow.published_number)
+                       if workflow is not None and workflow.published_number else None)
+            if workflow is None or version is None:
+                return Fail(f"sub-workflow '{outcome.workflow_id}' has no published version",
+                            retryable=False)
+            return StartChild(workflow_id=workflow.id, version_id=version.id,
+                              version_number=version.number, title=version.title,
+                              definition=definition_of_version(session, version.id),
+                              input=outcome.input)
 
-    def _lease_successor(self, session: Session, work: Work, next_key: str,
-                         now: datetime) -> tuple[Claim, steps_repo.StepView]:
-        step, run, spec = work.step, work.run, work.definition.steps[next_key]
-        lease = steps_repo.Lease(owner=self.owner, token=steps_repo.new_token(),
-                                 expires_at=now + timedelta(seconds=self.lease_s))
-        successor = steps_repo.StepView(
-            id=new_id("stp"), run_id=run.id, workspace_id=run.workspace_id, step_key=next_key,
-            kind=spec.kind, seq=step.seq + 1, status=StepStatus.RUNNING, attempt=1,
-            max_attempts=max_attempts_of(spec), input={"previous": step.step_key},
-            started_at=now)
-        steps_repo.insert_step(
-            session, step_id=successor.id, workspace_id=run.workspace_id, run_id=run.id,
-            step_key=next_key, kind=spec.kind, seq=successor.seq,
-            max_attempts=successor.max_attempts, input=successor.input, lease=lease, now=now)
-        return steps_repo.claim_of(successor, lease), successor
-
-    def _commit(self, claim: Claim, step: StepView, definition: Definition,
-                outcome: Outcome) -> Claim | None:
-        """Commit an outcome under the lease; returns the successor handed to this worker."""
-        handover: Claim | None = None
-        with write_session() as session:
-            run = runs_repo.lock_run(session, claim.run_id)
+    def _record(self, work: Work, outcome: Outcome) -> Work | None:
+        """Decide and write `outcome` under the lease; the successor leased to this worker
+        is returned to run next. A run changed meanwhile (cancelled, say) is read again and
+        the outcome decided once more on it."""
+        for _ in range(3):
             now = self.clock()
-            if run is None:
-                return None
-            if run.status not in RunStatus.ACTIVE:
-                applied = steps_repo.finish_claim(session, claim, values={
-                    "status": StepStatus.CANCELLED, "finished_at": now, "updated_at": now})
-            elif isinstance(outcome, Complete):
-                applied, handover = self._apply_complete(session, claim, run, step, definition,
-                                                         outcome, now)
-            else:
-                applied = self._apply(session, claim, run, step, definition, outcome, now)
-            if not applied:
-                session.rollback()
-                log.warning("step %s: lease lost, result of attempt %s discarded",
-                            claim.step_id, claim.attempt)
-                return None
-            session.commit()
-        return handover
+            transition = decide(work.run, work.step, outcome, work.definition, now=now,
+                                lease_token=work.claim.token, rand=self.rand())
+            with Handover(None if self._inline else self) as hand, self.writer() as session:
+                own: list[Lease] = []
+                applied = transitions_repo.apply(
+                    session, transition, now=now,
+                    lease_for=partial(self._lease_for, hand=hand, own=own, now=now))
+                if applied.stale is Stale.RUN:
+                    session.rollback()
+                    reread = self._load(work.claim)
+                    if reread is None:
+                        return None
+                    work = reread
+                    continue
+                if applied.stale is not None:
+                    session.rollback()
+                    log.warning("step %s: lease lost, result of attempt %s discarded",
+                                work.claim.step_id, work.claim.attempt)
+                    return None
+                mine = [claim for claim in applied.claims if own and claim.token == own[0].token]
+                hand.hold([claim for claim in applied.claims if claim not in mine])
+                progress.resume_parent(session, transition, now=now, hand=hand)
+                hand.commit(session)
+            return self._successor(work, transition, outcome, mine, now)
+        log.warning("step %s: its run kept changing; the lease will expire and retry",
+                    work.claim.step_id)
+        return None
 
-    def _apply_complete(self, session: Session, claim: Claim, run: RunView, step: StepView,
-                        definition: Definition, outcome: Complete,
-                        now: datetime) -> tuple[bool, Claim | None]:
-        step_input = {**(step.input or {}), **outcome.recorded_input}
-        ok = steps_repo.finish_claim(session, claim, values={
-            "status": StepStatus.DONE, "result": outcome.result, "error": None,
-            "input": step_input, "finished_at": now, "updated_at": now, "next_attempt_at": None})
-        if not ok:
-            return False, None
-        # The successor is leased to this worker in the same commit and run at once: no claim
-        # round trip between the steps of a run (a draining worker leaves it to others).
-        lease = None if self._stopping else steps_repo.Lease(
-            owner=self.owner, token=steps_repo.new_token(),
-            expires_at=now + timedelta(seconds=self.lease_s))
-        successor = record_step_done(session, run=run, step=step, result=outcome.result,
-                                     next_key=outcome.next_step, definition=definition, now=now,
-                                     lease=lease)
-        if successor is None or lease is None:
-            return True, None
-        return True, steps_repo.claim_of(successor, lease)
+    def _lease_for(self, step: NewStep, *, hand: Handover, own: list[Lease],
+                   now: datetime) -> Lease | None:
+        # The first new step (the run's next one, or a child run's first) is leased to this
+        # worker and run at once: no claim round trip between the steps of a run (a draining
+        # worker leaves it to others). Any other new step goes through the hand-over's
+        # reserved slots.
+        if own or self._stopping:
+            return hand.lease_for(step)
+        lease = Lease(owner=self.owner, token=transitions_repo.new_token(),
+                      expires_at=now + timedelta(seconds=self.lease_s))
+        own.append(lease)
+        return lease
 
-    def _apply(self, session: Session, claim: Claim, run: RunView, step: StepView,
-               definition: Definition, outcome: Outcome, now: datetime) -> bool:
-        recorded = getattr(outcome, "recorded_input", None) or {}
-        step_input = {**(step.input or {}), **recorded}
-        if isinstance(outcome, Fail):
-            return self._apply_failure(session, claim, run, step, outcome, step_input, now)
-        if isinstance(outcome, Sleep):
-            step_input["until"] = outcome.until.isoformat()
-            return steps_repo.finish_claim(session, claim, values={
-                "status": StepStatus.WAITING, "input": step_input,
-                "next_attempt_at": outcome.until, "updated_at": now})
-        if isinstance(outcome, WaitForChild):
-            return self._apply_child(session, claim, run, step, outcome, step_input, now)
-        waiting = {"status": StepStatus.WAITING, "input": step_input,
-                   "next_attempt_at": None, "updated_at": now}
-        if not steps_repo.finish_claim(session, claim, values=waiting):
-            return False
-        if isinstance(outcome, WaitForApproval):
-            approval = Approval(
-                workspace_id=run.workspace_id, run_id=run.id, step_run_id=step.id,
-                step_key=step.step_key, workflow_id=run.workflow_id,
-                workflow_title=run.workflow_title, assignees=outcome.assignees,
-                instructions=outcome.instructions, due_at=outcome.due_at, created_at=now)
-            session.add(approval)
-            session.flush()
-            block_run(session, run=run, reason="approval", step=step, now=now, approval=approval)
-        elif isinstance(outcome, WaitForSignal):
-            block_run(session, run=run, reason="signal", step=step, now=now)
-        session.add(run)
-        return True
-
-    def _apply_failure(self, session: Session, claim: Claim, run: RunView, step: StepView,
-                       outcome: Fail, step_input: dict[str, Any], now: datetime) -> bool:
-        if outcome.retryable and claim.attempt < claim.max_attempts:
-            spec = definition_of_version(session, run.workflow_version_id).steps[step.step_key]
-            policy = spec.retry  # type: ignore[union-attr]
-            delay = backoff_delay_s(claim.attempt, base_s=policy.backoff_s,
-                                    max_s=policy.max_backoff_s, jitter=RETRY_JITTER,
-                                    rand=self.rand)
-            if outcome.retry_after_s is not None:
-                delay = max(delay, min(outcome.retry_after_s, policy.max_backoff_s))
-            return steps_repo.finish_claim(session, claim, values={
-                "status": StepStatus.PENDING, "error": outcome.error, "input": step_input,
-                "next_attempt_at": now + timedelta(seconds=delay), "updated_at": now})
-        ok = steps_repo.finish_claim(session, claim, values={
-            "status": StepStatus.FAILED, "error": outcome.error, "input": step_input,
-            "finished_at": now, "updated_at": now, "next_attempt_at": None})
-        if ok:
-            flag_run(session, run=run, step=step, error=outcome.error, now=now)
-            session.add(run)
-        return ok
-
-    def _apply_child(self, session: Session, claim: Claim, run: RunView, step: StepView,
-                     outcome: WaitForChild, step_input: dict[str, Any], now: datetime) -> bool:
-        workflow = workflows_repo.get_workflow(session, outcome.workflow_id,
-                                               workspace_id=run.workspace_id)
-        version = (workflows_repo.get_version_by_number(session, workflow.id,
-                                                        workflow.published_number)
-                   if workflow is not None and workflow.published_number else None)
-        if workflow is None or version is None:
-            failure = Fail(f"sub-workflow '{outcome.workflow_id}' has no published version",
-                           retryable=False)
-            return self._apply_failure(session, claim, run, step, failure, step_input, now)
-        child_definition = definition_of_version(session, version.id)
-        clean, problems = validate_data(input_fields(child_definition), outcome.input)
-        if problems:
-            listed = "; ".join(f"{p.field}: {p.message}" for p in problems)
-            failure = Fail(f"sub-workflow input is invalid: {listed}", retryable=False)
-            return self._apply_failure(session, claim, run, step, failure, step_input, now)
-        child = start_run(session, workflow=workflow, version=version,
-                          definition=child_definition, input=clean, trigger=Trigger.SUBWORKFLOW,
-                          created_by=f"run:{run.id}", now=now, parent_step_id=step.id)
-        step_input["child_run_id"] = child.id
-        return steps_repo.finish_claim(session, claim, values={
-            "status": StepStatus.WAITING, "input": step_input, "next_attempt_at": None,
-            "updated_at": now})
-
+    def _successor(self, work: Work, transition: Transition, outcome: Outcome,
+                   mine: list[Claim], now: datetime) -> Work | None:
+        if not mine:
+            return None
+        for written, definition in ((transition, work.definition),
+                                    *((child, getattr(outcome, "definition", None))
+                                      for child in transition.then)):
+            new, after = written.new_step, written.after
+            if new is None or after is None or new.id != mine[0].step_id:
+                continue
+            assert definition is not None
+            step = StepState(id=new.id, run_id=new.run_id, workspace_id=new.workspace_id,
+                             step_key=new.step_key, kind=new.kind, seq=new.seq,
+                             status=StepStatus.RUNNING, attempt=1,
+                             max_attempts=new.max_attempts, input=new.input, started_at=now)
+            return Work(mine[0], step, after, definition)
+        return None

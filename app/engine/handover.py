@@ -1,31 +1,35 @@
 """Hand-over: a step made ready by a request is leased to this process's executor in the
-request's own transaction and handed to it after the commit.
+request's own transaction and given to it after the commit, explicitly.
 
 Without it, a trigger or a decision leaves its next step pending and wakes the executor,
 which then spends a claim transaction of its own to find it. With it, the step is leased in
 the commit that creates it (a free slot of the executor is reserved first, so the executor
 never holds more than its concurrency) and starts as soon as the commit returns. A process
-without an executor (an API-only process of a scale-out) leaves steps pending for workers, as
-before. If the process dies between the commit and the run, the lease expires and any worker
-reclaims the step, as for any step whose worker died.
+without an executor (an API-only process of a scale-out) leaves steps pending for workers. If
+the process dies between the commit and the run, the lease expires and any worker reclaims
+the step, as for any step whose worker died.
+
+    with handover.begin() as hand:              # the process's executor, or a given taker
+        progress.advance(session, t, now=now, hand=hand)   # leases ready steps, holds them
+        hand.commit(session)                    # commit, then give the claims to the taker
+    # leaving the block without hand.commit() gives the reserved slots back
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from datetime import datetime, timedelta
+from datetime import timedelta
+from types import TracebackType
 from typing import Protocol
 
-from sqlalchemy import event
 from sqlmodel import Session
 
-from app.repo import steps as steps_repo
+from app.models.transition import NewStep
+from app.repo.steps import Claim, Lease
+from app.repo.transitions import new_token
 
 log = logging.getLogger(__name__)
-
-_RESERVED = "handover_reserved"
-_CLAIMS = "handover_claims"
 
 
 class StepTaker(Protocol):
@@ -38,7 +42,7 @@ class StepTaker(Protocol):
 
     def unreserve(self) -> None: ...
 
-    def take(self, claim: steps_repo.Claim) -> None: ...
+    def take(self, claim: Claim) -> None: ...
 
 
 _taker: StepTaker | None = None
@@ -46,46 +50,64 @@ _lock = threading.Lock()
 
 
 def set_taker(taker: StepTaker | None) -> None:
-    """This process's executor (None: nothing is handed over, steps stay pending)."""
+    """This process's executor, registered by the process that runs it (None: nothing is
+    handed over, steps stay pending for any worker)."""
     global _taker
     with _lock:
         _taker = taker
 
 
-def reserve_lease(session: Session, now: datetime) -> steps_repo.Lease | None:
-    """A lease for a step about to be created, if this process's executor has a free slot;
-    the slot is held until the session's transaction ends."""
-    taker = _taker
-    if taker is None or not taker.reserve():
-        return None
-    session.info.setdefault(_RESERVED, []).append(taker)
-    return steps_repo.Lease(owner=taker.owner, token=steps_repo.new_token(),
-                            expires_at=now + timedelta(seconds=taker.lease_s))
+def process_taker() -> StepTaker | None:
+    return _taker
 
 
-def hand_over(session: Session, claim: steps_repo.Claim) -> None:
-    """Give `claim` (made with a lease from reserve_lease) to the executor after the commit."""
-    session.info.setdefault(_CLAIMS, []).append(claim)
+class Handover:
+    """One transaction's hand-over to `taker` (None: every new step stays pending)."""
+
+    def __init__(self, taker: StepTaker | None) -> None:
+        self.taker = taker
+        self._reserved = 0
+        self._claims: list[Claim] = []
+
+    def lease_for(self, step: NewStep) -> Lease | None:
+        """A lease for `step` if the taker has a free slot (held until commit or close)."""
+        if self.taker is None or not self.taker.reserve():
+            return None
+        self._reserved += 1
+        return Lease(owner=self.taker.owner, token=new_token(),
+                     expires_at=step.created_at + timedelta(seconds=self.taker.lease_s))
+
+    def hold(self, claims: list[Claim]) -> None:
+        """Claims made with leases from lease_for(), to give after the commit."""
+        self._claims.extend(claims)
+
+    def commit(self, session: Session) -> None:
+        session.commit()
+        claims, self._claims = self._claims, []
+        for claim in claims:
+            self._reserved -= 1
+            assert self.taker is not None
+            try:
+                self.taker.take(claim)
+            except Exception:  # the commit stands; the lease expires and the step is reclaimed
+                log.exception("hand-over of step %s failed", claim.step_id)
+
+    def close(self) -> None:
+        """Give back the slots of leases not handed over (a rollback, an error, unused)."""
+        self._claims = []
+        while self._reserved > 0:
+            self._reserved -= 1
+            assert self.taker is not None
+            self.taker.unreserve()
+
+    def __enter__(self) -> Handover:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
 
 
-@event.listens_for(Session, "after_commit")
-def _after_commit(session: Session) -> None:
-    reserved: list[StepTaker] = session.info.pop(_RESERVED, [])
-    claims: list[steps_repo.Claim] = session.info.pop(_CLAIMS, [])
-    for taker, claim in zip(reserved, claims, strict=False):
-        try:
-            taker.take(claim)
-        except Exception:  # the commit stands; the lease expires and the step is reclaimed
-            log.exception("hand-over of step %s failed", claim.step_id)
-    for taker in reserved[len(claims):]:
-        taker.unreserve()
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _after_transaction_end(session: Session, transaction: object) -> None:
-    # A rollback (or a close without commit) gives the reserved slots back.
-    if getattr(transaction, "parent", None) is not None:
-        return
-    session.info.pop(_CLAIMS, None)
-    for taker in session.info.pop(_RESERVED, []):
-        taker.unreserve()
+def begin(taker: StepTaker | None = None) -> Handover:
+    """A hand-over to `taker`, by default this process's executor."""
+    return Handover(taker if taker is not None else _taker)

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, update
+from sqlalchemy import Row, bindparam, func
 from sqlmodel import Session, col, select
 
 from app.models import Run, RunStatus
+from app.models.transition import RunState
 from app.repo.connection import flushed_connection
 
 
@@ -39,38 +40,30 @@ def status_of(session: Session, run_id: str) -> str | None:
     return session.connection().execute(_STATUS, {"b_id": run_id}).scalar()
 
 
-_ADVANCE = (
-    update(Run)
-    .where(col(Run.id) == bindparam("b_id"), col(Run.status) == RunStatus.IN_PROGRESS)
-    .values(outputs=bindparam("b_outputs"), steps_completed=Run.steps_completed + 1,
-            current_step=bindparam("b_current"), error=None, updated_at=bindparam("b_now"))
-)
+def run_state(run: Run) -> RunState:
+    """A run row as a transition reads it."""
+    return RunState(
+        id=run.id, workspace_id=run.workspace_id, workflow_id=run.workflow_id,
+        workflow_version_id=run.workflow_version_id, version_number=run.version_number,
+        workflow_title=run.workflow_title, status=run.status, input=dict(run.input or {}),
+        outputs=dict(run.outputs or {}), trigger=run.trigger, created_at=run.created_at,
+        deadline_at=run.deadline_at, parent_step_id=run.parent_step_id,
+        steps_completed=run.steps_completed, current_step=run.current_step, error=run.error,
+        completed_at=run.completed_at, created_by=run.created_by)
 
 
-_COMPLETE = (
-    update(Run)
-    .where(col(Run.id) == bindparam("b_id"), col(Run.status) == RunStatus.IN_PROGRESS)
-    .values(status=RunStatus.COMPLETED, outputs=bindparam("b_outputs"),
-            steps_completed=Run.steps_completed + 1, error=None,
-            completed_at=bindparam("b_now"), updated_at=bindparam("b_now"))
-)
-
-
-def complete_in_progress(session: Session, *, run_id: str, outputs: dict[str, Any],
-                         now: datetime) -> bool:
-    """Record the last step's output and complete a run still IN_PROGRESS (else False)."""
-    outcome = session.connection().execute(_COMPLETE, {
-        "b_id": run_id, "b_outputs": outputs, "b_now": now})
-    return outcome.rowcount == 1
-
-
-def advance_in_progress(session: Session, *, run_id: str, outputs: dict[str, Any],
-                        current_step: str, now: datetime) -> bool:
-    """Record a step's output and the next current step of a run that is still IN_PROGRESS
-    (False when it is not: cancelled meanwhile, say). One prebuilt Core statement."""
-    outcome = session.connection().execute(_ADVANCE, {
-        "b_id": run_id, "b_outputs": outputs, "b_current": current_step, "b_now": now})
-    return outcome.rowcount == 1
+def detached_run(state: RunState, *, updated_at: datetime) -> Run:
+    """A run as written by a transition, as an ORM object not attached to any session (the
+    answer of a trigger, built from what was written rather than read back)."""
+    return Run(
+        id=state.id, workspace_id=state.workspace_id, workflow_id=state.workflow_id,
+        workflow_version_id=state.workflow_version_id, version_number=state.version_number,
+        workflow_title=state.workflow_title, status=state.status, input=state.input,
+        outputs=state.outputs, current_step=state.current_step,
+        steps_completed=state.steps_completed, trigger=state.trigger, idempotency_key=None,
+        parent_step_id=state.parent_step_id, created_by=state.created_by, error=state.error,
+        created_at=state.created_at, updated_at=updated_at, completed_at=state.completed_at,
+        deadline_at=state.deadline_at)
 
 
 def lock_run(session: Session, run_id: str) -> Run | None:

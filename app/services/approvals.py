@@ -5,13 +5,16 @@ from __future__ import annotations
 from sqlmodel import Session
 
 from app import wakeup
-from app.clock import iso, utcnow
-from app.engine.progress import definition_of_version, record_step_done
+from app.clock import utcnow
+from app.engine import handover, progress
+from app.engine.progress import definition_of_version
+from app.engine.transition import Decided, approval_result, decide
 from app.errors import Conflict, FieldError, Forbidden, ValidationFailed, not_found
 from app.models import Actor, Approval, ApprovalStatus, Role, StepStatus
 from app.repo import approvals as approvals_repo
 from app.repo import audit, steps
 from app.repo import runs as runs_repo
+from app.services.runs import conflicts
 
 DECISIONS = ("approved", "rejected")
 
@@ -65,23 +68,16 @@ def decide_approval(
     approval.decided_at = now
     session.add(approval)
     wakeup.mark(session, wakeup.APPROVALS)
-    result = {"decision": decision, "by": actor.display, "comment": comment or None,
-              "decided_at": iso(now), "approval_id": approval.id}
-    step.status = StepStatus.DONE
-    step.result = result
-    step.finished_at = now
-    step.updated_at = now
-    session.add(step)
     definition = definition_of_version(session, run.workflow_version_id)
-    spec = definition.steps[step.step_key]
-    if decision == "approved":
-        next_key = None if spec.done else spec.next
-    else:
-        next_key = spec.on_reject
-    record_step_done(session, run=run, step=step, result=result, next_key=next_key,
-                     definition=definition, now=now)
-    audit.record(session, workspace_id=workspace_id, actor=actor, action=f"approval.{decision}",
-                 resource_type="approval", resource_id=approval.id,
-                 details={"run_id": run.id, "comment": comment or None}, at_once=True)
-    session.commit()
+    result = approval_result(decision=decision, by=actor.display, comment=comment,
+                             approval_id=approval.id, now=now)
+    with handover.begin() as hand, conflicts(hint="the approval's step is no longer waiting"):
+        transition = decide(runs_repo.run_state(run), steps.step_state(step),
+                            Decided(decision=decision, result=result), definition, now=now)
+        progress.advance(session, transition, now=now, hand=hand)
+        audit.record(session, workspace_id=workspace_id, actor=actor,
+                     action=f"approval.{decision}", resource_type="approval",
+                     resource_id=approval.id,
+                     details={"run_id": run.id, "comment": comment or None}, at_once=True)
+        hand.commit(session)
     return approval

@@ -2,28 +2,40 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from app.clock import utcnow
+from app.engine import handover, progress
 from app.engine.definition import input_fields
 from app.engine.fields import validate_data
-from app.engine.progress import (
-    cancel_open_work,
-    definition_of_version,
-    finish_run,
-    record_step_done,
-    schedule_step,
-    start_run,
-)
+from app.engine.handover import Handover
+from app.engine.progress import StaleTransition, definition_of_version
+from app.engine.transition import Refused, Retried, Signalled, Skipped, decide
 from app.errors import ConcurrencyLimited, Conflict, FieldError, ValidationFailed, not_found
-from app.models import Actor, Run, RunStatus, StepRun, StepStatus, Trigger
+from app.models import Actor, Run, RunStatus, StepRun, Trigger
+from app.models.transition import Transition
 from app.repo import accounts as accounts_repo
 from app.repo import audit, steps, workflows
 from app.repo import runs as runs_repo
 from app.settings import get_settings
+
+STALE = "The run changed while this request was handled; try again"
+
+
+@contextmanager
+def conflicts(*, hint: str = "", stale: str = STALE) -> Iterator[None]:
+    """A transition refused (the run or step is not in a state it applies to: `hint` says
+    what would be) or stale (it changed meanwhile) answers a conflict, nothing written."""
+    try:
+        yield
+    except Refused as exc:
+        raise Conflict(f"{exc}; {hint}" if hint else str(exc)) from None
+    except StaleTransition:
+        raise Conflict(stale) from None
 
 
 def _locked_run(session: Session, *, workspace_id: str, run_id: str) -> Run:
@@ -58,10 +70,13 @@ def start_new_run(
     trigger: str = Trigger.API,
     version_number: int | None = None,
     free_input: bool = False,
+    hand: Handover | None = None,
 ) -> Run:
     """Start a run inside the caller's transaction (no commit): forms and schedules compose it.
     `free_input`: a workflow without an input step takes any input object as it is (seed 004's
-    flows declare no fields; their args read `{{input.key}}`)."""
+    flows declare no fields; their args read `{{input.key}}`). `hand`: the first step is
+    leased to its taker when it has room (else it waits for any worker). Answers the run as
+    written (not attached to the session)."""
     workflow = workflows.workflow_ref(session, workflow_id, workspace_id=workspace_id)
     if workflow is None:
         raise not_found("workflow", workflow_id)
@@ -85,8 +100,12 @@ def start_new_run(
             errors=[FieldError(f"input.{p.field}", p.message, p.code) for p in problems],
         )
     _check_concurrency(session, workspace_id)
-    run = start_run(session, workflow=workflow, version=version, definition=definition,
-                    input=clean, trigger=trigger, created_by=actor.display, now=utcnow())
+    now = utcnow()
+    state = progress.start_run(session, workflow_id=workflow.id, workspace_id=workspace_id,
+                               version_id=version.id, version_number=version.number,
+                               title=version.title, definition=definition, input=clean,
+                               trigger=trigger, created_by=actor.display, now=now, hand=hand)
+    run = runs_repo.detached_run(state, updated_at=now)
     audit.record(session, workspace_id=workspace_id, actor=actor, action="run.triggered",
                  resource_type="run", resource_id=run.id,
                  details={"workflow_id": workflow.id, "version": version.number,
@@ -104,11 +123,13 @@ def trigger_run(
     trigger: str = Trigger.API,
     version_number: int | None = None,
 ) -> Run:
-    """Start a run of the published version (or `version_number`) with validated input."""
-    run = start_new_run(session, workspace_id=workspace_id, workflow_id=workflow_id,
-                        input=input, actor=actor, trigger=trigger,
-                        version_number=version_number)
-    session.commit()
+    """Start a run of the published version (or `version_number`) with validated input; its
+    first step is handed to this process's executor after the commit."""
+    with handover.begin() as hand:
+        run = start_new_run(session, workspace_id=workspace_id, workflow_id=workflow_id,
+                            input=input, actor=actor, trigger=trigger,
+                            version_number=version_number, hand=hand)
+        hand.commit(session)
     return run
 
 
@@ -117,61 +138,62 @@ def cancel_run(session: Session, *, workspace_id: str, run_id: str, actor: Actor
     run = _locked_run(session, workspace_id=workspace_id, run_id=run_id)
     if run.status in RunStatus.FINISHED:
         raise Conflict(f"run '{run_id}' is already {run.status}")
-    now = utcnow()
     why = reason or f"cancelled by {actor.display}"
-    cancel_open_work(session, run=run, now=now, reason=why)
-    finish_run(session, run=run, status=RunStatus.CANCELLED, now=now, error=why)
+    with conflicts():
+        progress.cancel(session, runs_repo.run_state(run), reason=why, now=utcnow())
     audit.record(session, workspace_id=workspace_id, actor=actor, action="run.cancelled",
                  resource_type="run", resource_id=run.id, details={"reason": why})
     session.commit()
+    session.refresh(run)
     return run
 
 
-def _failed_step(session: Session, *, workspace_id: str, step_id: str) -> tuple[StepRun, Run]:
+def _operate(session: Session, *, workspace_id: str, step_id: str, actor: Actor,
+             action: str, outcome: Retried | Skipped | Signalled, hint: str,
+             stale: str = STALE) -> Transition:
+    """Decide and apply an operator's outcome for a step, audit it and commit."""
     step = steps.get_step(session, step_id, workspace_id=workspace_id)
     if step is None:
         raise not_found("step", step_id)
     run = runs_repo.lock_run(session, step.run_id)
     assert run is not None
-    if step.status != StepStatus.FAILED or run.status != RunStatus.FLAGGED:
-        raise Conflict(
-            f"step '{step_id}' is {step.status} in a {run.status} run; only a failed step of "
-            "a FLAGGED run can be retried or skipped"
-        )
-    return step, run
+    session.refresh(step)  # as it is now that its run is locked
+    definition = definition_of_version(session, run.workflow_version_id)
+    now = utcnow()
+    with handover.begin() as hand, conflicts(hint=hint, stale=stale):
+        transition = decide(runs_repo.run_state(run), steps.step_state(step), outcome,
+                            definition, now=now)
+        progress.advance(session, transition, now=now, hand=hand)
+        audit.record(session, workspace_id=workspace_id, actor=actor, action=action,
+                     resource_type="step", resource_id=step.id, details={"run_id": run.id})
+        hand.commit(session)
+    return transition
+
+
+def _fresh_step(session: Session, step_id: str) -> StepRun:
+    step = steps.get_step(session, step_id)
+    assert step is not None
+    session.refresh(step)
+    return step
+
+
+FLAGGED_ONLY = "only a failed step of a FLAGGED run can be retried or skipped"
 
 
 def retry_step(session: Session, *, workspace_id: str, step_id: str, actor: Actor) -> StepRun:
-    """Run a failed step again, with a fresh retry budget, as a new entry on the timeline."""
-    step, run = _failed_step(session, workspace_id=workspace_id, step_id=step_id)
-    definition = definition_of_version(session, run.workflow_version_id)
-    retried = schedule_step(session, run=run, key=step.step_key, after=step,
-                            previous_key=(step.input or {}).get("previous"),
-                            definition=definition, now=utcnow())
-    audit.record(session, workspace_id=workspace_id, actor=actor, action="step.retried",
-                 resource_type="step", resource_id=step.id, details={"run_id": run.id})
-    session.commit()
-    return retried
+    """Run a failed step of a FLAGGED run again, with a fresh retry budget, as a new entry on
+    the timeline (answered)."""
+    transition = _operate(session, workspace_id=workspace_id, step_id=step_id, actor=actor,
+                          action="step.retried", outcome=Retried(), hint=FLAGGED_ONLY)
+    assert transition.new_step is not None
+    return _fresh_step(session, transition.new_step.id)
 
 
 def skip_step(session: Session, *, workspace_id: str, step_id: str, actor: Actor) -> StepRun:
     """Mark a failed step skipped and continue the run where the step would have gone."""
-    step, run = _failed_step(session, workspace_id=workspace_id, step_id=step_id)
-    definition = definition_of_version(session, run.workflow_version_id)
-    spec = definition.steps[step.step_key]
-    next_key = getattr(spec, "else_", None) if spec.kind == "branch" else (
-        None if spec.done else getattr(spec, "next", None))
-    now = utcnow()
-    step.status = StepStatus.SKIPPED
-    step.finished_at = now
-    step.updated_at = now
-    session.add(step)
-    record_step_done(session, run=run, step=step, result=None, next_key=next_key,
-                     definition=definition, now=now, status=StepStatus.SKIPPED)
-    audit.record(session, workspace_id=workspace_id, actor=actor, action="step.skipped",
-                 resource_type="step", resource_id=step.id, details={"run_id": run.id})
-    session.commit()
-    return step
+    _operate(session, workspace_id=workspace_id, step_id=step_id, actor=actor,
+             action="step.skipped", outcome=Skipped(), hint=FLAGGED_ONLY)
+    return _fresh_step(session, step_id)
 
 
 def signal_step(session: Session, *, workspace_id: str, step_id: str, actor: Actor,
@@ -180,33 +202,11 @@ def signal_step(session: Session, *, workspace_id: str, step_id: str, actor: Act
     step = steps.get_step(session, step_id, workspace_id=workspace_id)
     if step is None:
         raise not_found("step", step_id)
-    run = runs_repo.lock_run(session, step.run_id)
-    assert run is not None
     if step.kind != "signal":
         raise Conflict(f"step '{step_id}' is a {step.kind} step; only signal steps take ready")
-    if step.status not in (StepStatus.PENDING, StepStatus.WAITING) or run.status not in (
-        RunStatus.IN_PROGRESS, RunStatus.BLOCKED
-    ):
-        raise Conflict(f"step '{step_id}' is {step.status}; it is not waiting for a signal")
-    now = utcnow()
     result = {"signalled": True, "payload": payload or {}, "by": actor.display}
-    released = session.execute(
-        update(StepRun)
-        .where(col(StepRun.id) == step.id, col(StepRun.status).in_(
-            (StepStatus.PENDING, StepStatus.WAITING)))
-        .values(status=StepStatus.DONE, result=result, finished_at=now, updated_at=now,
-                started_at=step.started_at or now, next_attempt_at=None,
-                attempt=max(step.attempt, 1))
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if released != 1:
-        raise Conflict(f"step '{step_id}' is starting right now; send ready again")
-    definition = definition_of_version(session, run.workflow_version_id)
-    spec = definition.steps[step.step_key]
-    record_step_done(session, run=run, step=step, result=result,
-                     next_key=None if spec.done else spec.next, definition=definition, now=now)
-    audit.record(session, workspace_id=workspace_id, actor=actor, action="step.signalled",
-                 resource_type="step", resource_id=step.id, details={"run_id": run.id})
-    session.commit()
-    session.refresh(step)
-    return step
+    _operate(session, workspace_id=workspace_id, step_id=step_id, actor=actor,
+             action="step.signalled", outcome=Signalled(result=result),
+             hint="it is not waiting for a signal",
+             stale=f"step '{step_id}' is starting right now; send ready again")
+    return _fresh_step(session, step_id)

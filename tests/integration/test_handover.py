@@ -80,12 +80,22 @@ def test_without_a_free_slot_the_step_stays_pending_for_any_worker(
 def test_a_rollback_hands_nothing_over_and_gives_the_slot_back(
         world: Any, taker: Taker) -> None:
     workflow_id = world.publish(QUICK)
-    with write_session() as session:
+    with write_session() as session, handover.begin() as hand:
         start_new_run(session, workspace_id=world.workspace_id, workflow_id=workflow_id,
-                      input={}, actor=world.actor)
+                      input={}, actor=world.actor, hand=hand)
         assert taker.slots == 1
         session.rollback()
     assert taker.taken == [] and taker.slots == 2
+
+
+def test_a_start_without_a_hand_over_leaves_the_step_pending(world: Any, taker: Taker) -> None:
+    workflow_id = world.publish(QUICK)
+    with write_session() as session:
+        run_id = start_new_run(session, workspace_id=world.workspace_id,
+                               workflow_id=workflow_id, input={}, actor=world.actor).id
+        session.commit()
+    assert taker.taken == [] and taker.slots == 2
+    assert world.steps(run_id)[0].status == StepStatus.PENDING
 
 
 def test_a_decision_hands_the_next_step_over(world: Any, taker: Taker) -> None:
@@ -108,16 +118,13 @@ def test_a_decision_hands_the_next_step_over(world: Any, taker: Taker) -> None:
 def test_a_step_handed_to_a_stopping_executor_is_given_back_pending(world: Any) -> None:
     executor = world.executor
     workflow_id = world.publish(QUICK)
-    handover.set_taker(executor)
-    try:
-        with write_session() as session:
-            run_id = start_new_run(session, workspace_id=world.workspace_id,
-                                   workflow_id=workflow_id, input={}, actor=world.actor).id
-            assert executor.in_flight == 1  # the step's slot is reserved
-            executor.stop()  # the process stops between the reservation and the commit
-            session.commit()
-    finally:
-        handover.set_taker(None)
+    with write_session() as session, handover.begin(executor) as hand:
+        run_id = start_new_run(session, workspace_id=world.workspace_id,
+                               workflow_id=workflow_id, input={}, actor=world.actor,
+                               hand=hand).id
+        assert executor.in_flight == 1  # the step's slot is reserved
+        executor.stop()  # the process stops between the reservation and the commit
+        hand.commit(session)
     (step,) = world.steps(run_id)
     assert (step.status, step.attempt, step.lease_token, step.started_at) == (
         StepStatus.PENDING, 0, None, None)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from app.engine.definition import next_of
 from app.engine.steps.base import Complete, Fail, Outcome, StepContext, WaitForChild
 from app.engine.templating import TemplateFailure, evaluate_condition, render_value
 
@@ -13,7 +14,7 @@ def execute_input(step: Any, ctx: StepContext) -> Outcome:
     # The trigger already validated the input against these fields.
     names = [field.name for field in step.fields]
     result = {name: ctx.run_input[name] for name in names if name in ctx.run_input}
-    return Complete(result=result, next_step=None if step.done else step.next)
+    return Complete(result=result, next_step=next_of(step))
 
 
 def execute_branch(step: Any, ctx: StepContext) -> Outcome:

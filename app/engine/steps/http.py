@@ -8,6 +8,7 @@ from typing import Any
 
 import httpx
 
+from app.engine.definition import next_of
 from app.engine.steps.base import Complete, Fail, Outcome, ResolvedCredential, StepContext
 from app.engine.templating import TemplateFailure, render_value
 from app.webhooks.address_guard import AddressRefused
@@ -82,7 +83,7 @@ def execute(step: Any, ctx: StepContext) -> Outcome:
         "body": _response_body(response),
     }
     if 200 <= response.status_code < 300:
-        return Complete(result=result, next_step=None if step.done else step.next,
+        return Complete(result=result, next_step=next_of(step),
                         recorded_input=recorded)
     retryable = response.status_code >= 500 or response.status_code in RETRYABLE_STATUS
     excerpt = response.text[:300]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 from typing import Any
 
+from app.engine.definition import next_of
 from app.engine.steps.base import Complete, Fail, Outcome, StepContext
 from app.engine.templating import TemplateFailure, render_value
 from app.engine.tools import TOOLS, ToolCall, ToolError
@@ -43,5 +44,5 @@ def execute(step: Any, ctx: StepContext) -> Outcome:
     except Exception as exc:  # a tool's bug fails its step, never the executor
         return Fail(f"tool '{step.tool}' raised {type(exc).__name__}: {exc}",
                     recorded_input=recorded)
-    return Complete(result=result, next_step=None if step.done else step.next,
+    return Complete(result=result, next_step=next_of(step),
                     recorded_input=recorded)

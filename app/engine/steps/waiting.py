@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from app.clock import as_utc
-from app.engine.definition import parse_duration
+from app.engine.definition import next_of, parse_duration
 from app.engine.steps.base import (
     Complete,
     Fail,
@@ -60,5 +60,5 @@ def execute_delay(step: Any, ctx: StepContext) -> Outcome:
     if until > ctx.now:
         return Sleep(until=until)
     return Complete(result={"waited_until": until.isoformat()},
-                    next_step=None if step.done else step.next,
+                    next_step=next_of(step),
                     recorded_input={"until": until.isoformat()})
