@@ -61,3 +61,68 @@ def test_every_import_points_down_the_chain() -> None:
             if target != "app" and not _allowed(layer, target):
                 wrong.append(f"{module} imports {target}")
     assert wrong == []
+
+
+# The one module that writes a run's or a step's status (and the one that builds a detached
+# run, never added to a session, as the answer of a trigger).
+STATUS_WRITERS = {"repo/transitions.py"}
+RUN_BUILDERS = {"repo/transitions.py", "repo/runs.py"}
+RUN_TABLES = {"Run", "StepRun"}
+# `x.status = …` is fine on these: Reflex states, the client's error, approvals, workflows.
+OTHER_STATUS_OWNERS = {"self", "approval", "workflow"}
+
+
+def _name(node: ast.AST) -> str | None:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute) and node.attr == "__table__":
+        return _name(node.value)
+    return None
+
+
+def _status_writes(source: str, where: str) -> list[str]:
+    tree = ast.parse(source)
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            func = node.func
+            called = func.id if isinstance(func, ast.Name) else None
+            if called in {"update", "insert"} and node.args and _name(node.args[0]) in RUN_TABLES:
+                found.append(f"{where}:{node.lineno} {called}({_name(node.args[0])})")
+            if called in RUN_TABLES and where not in RUN_BUILDERS:
+                found.append(f"{where}:{node.lineno} builds a {called}")
+            if (isinstance(func, ast.Attribute) and func.attr in {"update", "insert"}
+                    and _name(func.value) in RUN_TABLES and isinstance(func.value, ast.Attribute)):
+                found.append(f"{where}:{node.lineno} {_name(func.value)}.__table__.{func.attr}")
+        elif isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            for target in targets:
+                if (isinstance(target, ast.Attribute) and target.attr == "status"
+                        and _name(target.value) not in OTHER_STATUS_OWNERS):
+                    found.append(f"{where}:{node.lineno} assigns .status")
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = " ".join(node.value.lower().split())
+            if any(f"update {table}" in text or f"insert into {table}" in text
+                   for table in ("run ", "step_run ")):
+                found.append(f"{where}:{node.lineno} writes runs in raw SQL")
+    return found
+
+
+def test_only_the_transition_apply_writes_run_and_step_statuses() -> None:
+    found = [hit for path in APP.rglob("*.py")
+             if (where := path.relative_to(APP).as_posix()) not in STATUS_WRITERS
+             for hit in _status_writes(path.read_text(), where)]
+    assert found == [], "status written outside app/repo/transitions.py:\n" + "\n".join(found)
+
+
+def test_the_status_check_sees_a_hand_written_update() -> None:
+    # The check above must be able to fail: each shape it looks for is caught here.
+    source = ("from sqlalchemy import update\n"
+              "def f(session, run, step):\n"
+              "    session.exec(update(Run).values(status='COMPLETED'))\n"
+              "    session.exec(StepRun.__table__.update())\n"
+              "    run.status = 'CANCELLED'\n"
+              "    session.add(StepRun(id='x'))\n"
+              "    session.exec(text('UPDATE step_run SET status = 1'))\n")
+    found = _status_writes(source, "services/sample.py")
+    assert len(found) == 5, found
