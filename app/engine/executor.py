@@ -188,7 +188,8 @@ class Executor:
                 self._pool.shutdown(wait=wait)
 
     def run_until_idle(self, *, max_steps: int = 10_000) -> int:
-        """Run every ready step inline until none is ready now (tests and the CLI)."""
+        """Run every ready step inline until none is ready now (tests and the CLI); returns
+        how many steps ran, the successors each one leased to this worker included."""
         done = 0
         self._inline = True
         try:
@@ -197,19 +198,20 @@ class Executor:
                 if not claims:
                     break
                 for claim in claims:
-                    self.run_claim(claim)
-                done += len(claims)
+                    done += self.run_claim(claim)
         finally:
             self._inline = False
         return done
 
     # -- one step -------------------------------------------------------------------------
 
-    def run_claim(self, claim: Claim) -> None:
-        """Run a claimed step, then each successor this worker leased in its commit."""
-        work = self._load(claim)
+    def run_claim(self, claim: Claim) -> int:
+        """Run a claimed step, then each successor this worker leased in its commit; returns
+        how many steps ran."""
+        work, ran = self._load(claim), 0
         while work is not None:
-            work = self._record(work, self._execute(work))
+            work, ran = self._record(work, self._execute(work)), ran + 1
+        return ran
 
     def _load(self, claim: Claim) -> Work | None:
         with self.reader() as session:
