@@ -15,7 +15,7 @@ import os
 import random
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timedelta
 from functools import partial
@@ -30,6 +30,7 @@ from app.db import read_session, write_session
 from app.engine import progress
 from app.engine import steps as step_kinds
 from app.engine.definition import Definition
+from app.engine.group_commit import GroupCommit
 from app.engine.handover import Handover
 from app.engine.progress import definition_of_version
 from app.engine.steps.base import Fail, ResolvedCredential, StepContext, WaitForChild
@@ -46,6 +47,9 @@ from app.repo.transitions import Stale
 log = logging.getLogger(__name__)
 
 Sessions = Callable[[], AbstractContextManager[Session]]
+
+
+_Written = tuple["Work", Transition, list[Claim]]
 
 
 class Work(NamedTuple):
@@ -74,8 +78,12 @@ class Executor:
         rand: Callable[[], float] = random.random,
         writer: Sessions = write_session,
         reader: Sessions = read_session,
+        commit_batch: int = 64,
+        commit_wait_s: float = 0.002,
     ) -> None:
-        """`writer`/`reader` open a write or a read session (the database by default)."""
+        """`writer`/`reader` open a write or a read session (the database by default);
+        `commit_batch` outcomes at most are written per transaction, the first waiting
+        `commit_wait_s` at most for others to join (app/engine/group_commit.py)."""
         self.http = http
         self.lease_s = lease_s
         self.concurrency = concurrency
@@ -91,6 +99,9 @@ class Executor:
         self._stopping = False
         self._inline = False  # run_until_idle(): everything runs in the caller's thread
         self.on_step_finished: Callable[[], None] = lambda: None
+        self._commits: GroupCommit[tuple[Work, Outcome], Work | None] = GroupCommit(
+            self._write, max_batch=commit_batch, max_wait_s=commit_wait_s,
+            name="step-commits")
 
     # -- scheduling ---------------------------------------------------------------------
 
@@ -159,12 +170,14 @@ class Executor:
             session.commit()
 
     def _run_and_release(self, claim: Claim) -> None:
+        self._commits.busy()
         try:
             self.run_claim(claim)
         except Exception:
             log.exception("step %s: executor error (the lease will expire and retry)",
                           claim.step_id)
         finally:
+            self._commits.idle()
             with self._lock:
                 self._in_flight -= 1
             self.on_step_finished()
@@ -186,6 +199,7 @@ class Executor:
                 deadline.wait(timeout_s)
             else:
                 self._pool.shutdown(wait=wait)
+        self._commits.stop(timeout_s)  # what is queued is written; later outcomes inline
 
     def run_until_idle(self, *, max_steps: int = 10_000) -> int:
         """Run every ready step inline until none is ready now (tests and the CLI); returns
@@ -284,35 +298,108 @@ class Executor:
                               input=outcome.input)
 
     def _record(self, work: Work, outcome: Outcome) -> Work | None:
-        """Decide and write `outcome` under the lease; the successor leased to this worker
-        is returned to run next. A run changed meanwhile (cancelled, say) is read again and
-        the outcome decided once more on it."""
-        for _ in range(3):
-            now = self.clock()
+        """Write `outcome` under the lease and return the successor leased to this worker, to
+        run next. Step threads hand their outcomes to the group commit (one transaction for
+        the outcomes of many steps); inline, each is written at once."""
+        if self._inline:
+            return self._write([(work, outcome)])[0]
+        return self._commits.submit((work, outcome))
+
+    def _write(self, batch: Sequence[tuple[Work, Outcome]]) -> list[Work | None]:
+        """One transaction for the outcomes of `batch` (runs in id order: every writer locks
+        runs in the same order on PostgreSQL). A stale guard rejects only its own item (a
+        savepoint); a batch whose commit fails is written again item by item."""
+        now = self.clock()
+        order = sorted(range(len(batch)), key=lambda i: batch[i][0].run.id)
+        try:
+            with Handover(None if self._inline else self) as hand, self.writer() as session:
+                written = self._write_together(session, batch, order, hand=hand, now=now)
+                if written is None:  # a guard failed: find the item, one savepoint each
+                    written = [(i, done) for i in order if (done := self._write_one(
+                        session, *batch[i], hand=hand, now=now, alone=len(batch) == 1))]
+                hand.commit(session)
+        except Exception:
+            if len(batch) == 1:
+                raise
+            log.warning("group commit of %d outcomes failed; writing them one by one",
+                        len(batch), exc_info=True)
+            return [self._write_alone(item) for item in batch]
+        results: list[Work | None] = [None] * len(batch)
+        for i, (work, transition, mine) in written:
+            results[i] = self._successor(work, transition, batch[i][1], mine, now)
+        return results
+
+    def _write_together(self, session: Session, batch: Sequence[tuple[Work, Outcome]],
+                        order: list[int], *, hand: Handover,
+                        now: datetime) -> list[tuple[int, _Written]] | None:
+        """The fast path: every outcome decided, then written with one executemany per kind
+        of row. None when a guard failed (rolled back: the caller goes item by item)."""
+        if len(batch) == 1:
+            return None
+        decided = []
+        for i in order:
+            work, outcome = batch[i]
+            own: list[Lease] = []
             transition = decide(work.run, work.step, outcome, work.definition, now=now,
                                 lease_token=work.claim.token, rand=self.rand())
-            with Handover(None if self._inline else self) as hand, self.writer() as session:
-                own: list[Lease] = []
-                applied = transitions_repo.apply(
-                    session, transition, now=now,
-                    lease_for=partial(self._lease_for, hand=hand, own=own, now=now))
-                if applied.stale is Stale.RUN:
+            decided.append((i, work, transition, own))
+        applied = transitions_repo.apply_many(session, [
+            (transition, partial(self._lease_for, hand=hand, own=own, now=now))
+            for _, _, transition, own in decided], now=now)
+        if applied.stale is not None:
+            session.rollback()
+            return None
+        written: list[tuple[int, _Written]] = []
+        taken: set[str] = set()
+        for i, work, transition, own in decided:
+            mine = [claim for claim in applied.claims if own and claim.token == own[0].token]
+            taken.update(claim.token for claim in mine)
+            written.append((i, (work, transition, mine)))
+        hand.hold([claim for claim in applied.claims if claim.token not in taken])
+        for _, _, transition, _ in decided:
+            progress.resume_parent(session, transition, now=now, hand=hand)
+        return written
+
+    def _write_alone(self, item: tuple[Work, Outcome]) -> Work | None:
+        try:
+            return self._write([item])[0]
+        except Exception:
+            log.exception("step %s: its outcome could not be written (the lease will expire "
+                          "and retry)", item[0].claim.step_id)
+            return None
+
+    def _write_one(self, session: Session, work: Work, outcome: Outcome, *, hand: Handover,
+                   now: datetime, alone: bool) -> _Written | None:
+        """Decide and apply one outcome in the batch's transaction. A run changed meanwhile
+        (cancelled, say) is read again and the outcome decided once more on it."""
+        for _ in range(3):
+            transition = decide(work.run, work.step, outcome, work.definition, now=now,
+                                lease_token=work.claim.token, rand=self.rand())
+            own: list[Lease] = []
+            savepoint = None if alone else session.begin_nested()
+            applied = transitions_repo.apply(
+                session, transition, now=now,
+                lease_for=partial(self._lease_for, hand=hand, own=own, now=now))
+            if applied.stale is not None:
+                if savepoint is not None:
+                    savepoint.rollback()
+                else:
                     session.rollback()
-                    reread = self._load(work.claim)
-                    if reread is None:
-                        return None
-                    work = reread
-                    continue
-                if applied.stale is not None:
-                    session.rollback()
+                if applied.stale is not Stale.RUN:
                     log.warning("step %s: lease lost, result of attempt %s discarded",
                                 work.claim.step_id, work.claim.attempt)
                     return None
-                mine = [claim for claim in applied.claims if own and claim.token == own[0].token]
-                hand.hold([claim for claim in applied.claims if claim not in mine])
-                progress.resume_parent(session, transition, now=now, hand=hand)
-                hand.commit(session)
-            return self._successor(work, transition, outcome, mine, now)
+                reread = self._load(work.claim)
+                if reread is None:
+                    return None
+                work = reread
+                continue
+            mine = [claim for claim in applied.claims if own and claim.token == own[0].token]
+            hand.hold([claim for claim in applied.claims if claim not in mine])
+            progress.resume_parent(session, transition, now=now, hand=hand)
+            if savepoint is not None:
+                savepoint.commit()
+            return work, transition, mine
         log.warning("step %s: its run kept changing; the lease will expire and retry",
                     work.claim.step_id)
         return None

@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 
 from app import wakeup
 from app.models import Approval, ApprovalStatus, Run, StepRun, StepStatus
-from app.models.transition import SETTLING_EVENTS, NewStep, Transition
+from app.models.transition import SETTLING_EVENTS, NewApproval, NewStep, RunState, Transition
 from app.repo import events
 from app.repo.steps import Claim, Lease
 
@@ -146,10 +146,13 @@ _STEP_UNDER_LEASE = (
     .where(col(StepRun.id) == bindparam("b_id"), col(StepRun.lease_token) == bindparam("b_token"),
            col(StepRun.status) == StepStatus.RUNNING)
     .values(**_STEP_VALUES))
+# executemany cannot expand an IN list: the (at most three) statuses a step may be read in
+# are three parameters, the shorter lists padded with their last status.
+_FROM = ("b_from0", "b_from1", "b_from2")
 _STEP_IN_STATUS = (
     update(StepRun)
     .where(col(StepRun.id) == bindparam("b_id"),
-           col(StepRun.status).in_(bindparam("b_from", expanding=True)))
+           col(StepRun.status).in_([bindparam(name) for name in _FROM]))
     .values(**_STEP_VALUES))
 _RUN = (
     update(Run)
@@ -175,62 +178,113 @@ def apply(session: Session, transition: Transition, *, now: datetime,
           lease_for: LeaseFor | None = None) -> Applied:
     """Write `transition` (and the ones it chains) in the caller's transaction. `lease_for`
     may lease a new step at creation to whoever runs it next (None leaves it pending)."""
-    applied = Applied()
-    _apply_one(session, transition, now, lease_for, applied)
+    return apply_many(session, [(transition, lease_for)], now=now)
+
+
+def apply_many(session: Session, transitions: Sequence[tuple[Transition, LeaseFor | None]], *,
+               now: datetime) -> Applied:
+    """Write several transitions (of different runs, each with its `lease_for`) together:
+    each kind of row is one executemany, in the order runs, steps, approvals, events.
+    `stale` says a guard failed somewhere: the caller rolls back (with several transitions,
+    it then applies them one by one to find which)."""
+    applied, rows = Applied(), _Rows()
+    for transition, lease_for in transitions:
+        _gather(transition, now, lease_for, rows, applied)
+    applied.stale = _write(session, rows)
     return applied
 
 
-def _apply_one(session: Session, transition: Transition, now: datetime,
-               lease_for: LeaseFor | None, applied: Applied) -> None:
-    connection = session.connection()
+@dataclass
+class _Rows:
+    """The parameters of each prebuilt statement, gathered from a batch of transitions."""
+
+    new_runs: list[dict[str, Any]] = field(default_factory=list)
+    runs: list[dict[str, Any]] = field(default_factory=list)
+    leased: list[dict[str, Any]] = field(default_factory=list)
+    in_status: list[dict[str, Any]] = field(default_factory=list)
+    new_steps: list[dict[str, Any]] = field(default_factory=list)
+    new_approvals: list[dict[str, Any]] = field(default_factory=list)
+    cancel_approvals: list[dict[str, Any]] = field(default_factory=list)
+    events: list[events.CoreEvent] = field(default_factory=list)
+    settled: list[str] = field(default_factory=list)
+    steps_due: bool = False  # a retry, a timer or a new pending step: wake the executors
+
+
+def _gather(transition: Transition, now: datetime, lease_for: LeaseFor | None, rows: _Rows,
+            applied: Applied) -> None:
     if transition.new_run is not None:
-        _insert_run(session, transition, now)
-    if transition.run is not None and not _write_run(session, transition, now):
-        applied.stale = Stale.RUN
-        return
-    for write in transition.step_writes:
-        params = {"b_id": write.step_id, "b_status": write.status, "b_input": write.input,
-                  "b_result": write.result, "b_error": write.error, "b_attempt": write.attempt,
-                  "b_started": write.started_at, "b_finished": write.finished_at,
-                  "b_timer": write.next_attempt_at, "b_now": now}
-        if write.lease_token is not None:
-            moved = connection.execute(_STEP_UNDER_LEASE, {**params, "b_token": write.lease_token})
+        rows.new_runs.append(_run_row(transition.new_run, now))
+    if (write := transition.run) is not None:
+        rows.runs.append({
+            "b_id": write.run_id, "b_from": write.from_status,
+            "b_from_steps": write.from_steps_completed, "b_status": write.status,
+            "b_outputs": write.outputs, "b_current": write.current_step,
+            "b_steps": write.steps_completed, "b_error": write.error,
+            "b_completed": write.completed_at, "b_now": now})
+    for step in transition.step_writes:
+        params = {"b_id": step.step_id, "b_status": step.status, "b_input": step.input,
+                  "b_result": step.result, "b_error": step.error, "b_attempt": step.attempt,
+                  "b_started": step.started_at, "b_finished": step.finished_at,
+                  "b_timer": step.next_attempt_at, "b_now": now}
+        if step.lease_token is not None:
+            rows.leased.append({**params, "b_token": step.lease_token})
         else:
-            moved = connection.execute(_STEP_IN_STATUS, {**params, "b_from": write.from_statuses})
-        if moved.rowcount != 1:
-            applied.stale = Stale.STEP
-            return
-        if write.status == StepStatus.PENDING or write.next_attempt_at is not None:
-            wakeup.mark(session, wakeup.STEPS)  # a retry or a timer: due later, or now
-    if transition.new_step is not None:
-        lease = lease_for(transition.new_step) if lease_for is not None else None
-        _insert_step(session, transition.new_step, lease)
+            statuses = step.from_statuses[:len(_FROM)] or ("",)
+            padded = statuses + (statuses[-1],) * (len(_FROM) - len(statuses))
+            rows.in_status.append({**params, **dict(zip(_FROM, padded, strict=True))})
+        rows.steps_due |= step.status == StepStatus.PENDING or step.next_attempt_at is not None
+    if (new := transition.new_step) is not None:
+        lease = lease_for(new) if lease_for is not None else None
+        rows.new_steps.append(_step_row(new, lease))
         if lease is not None:
-            applied.claims.append(_claim(transition.new_step, lease))
-    _write_approvals(session, transition, now)
-    _emit(session, transition)
+            applied.claims.append(_claim(new, lease))
+        else:
+            rows.steps_due = True
+    if (approval := transition.new_approval) is not None:
+        rows.new_approvals.append(_approval_row(approval))
+    if transition.cancel_approvals_of_run is not None:
+        rows.cancel_approvals.append({"b_run": transition.cancel_approvals_of_run, "b_now": now})
+    for event in transition.events:
+        rows.events.append(events.CoreEvent(
+            type=event.type, workspace_id=event.workspace_id, run_id=event.run_id,
+            workflow_id=event.workflow_id, data=event.data))
+        if event.type in SETTLING_EVENTS:
+            rows.settled.append(event.run_id)
     for chained in transition.then:
-        _apply_one(session, chained, now, lease_for, applied)
-        if not applied.ok:
-            return
+        _gather(chained, now, lease_for, rows, applied)
 
 
-def _write_run(session: Session, transition: Transition, now: datetime) -> bool:
-    write = transition.run
-    assert write is not None
-    moved = session.connection().execute(_RUN, {
-        "b_id": write.run_id, "b_from": write.from_status,
-        "b_from_steps": write.from_steps_completed, "b_status": write.status,
-        "b_outputs": write.outputs, "b_current": write.current_step,
-        "b_steps": write.steps_completed, "b_error": write.error,
-        "b_completed": write.completed_at, "b_now": now})
-    return moved.rowcount == 1
+def _write(session: Session, rows: _Rows) -> Stale | None:
+    connection = session.connection()
+
+    def guarded(statement: Any, params: list[dict[str, Any]]) -> bool:
+        return not params or connection.execute(statement, params).rowcount == len(params)
+
+    if rows.new_runs:
+        connection.execute(_INSERT_RUN, rows.new_runs)
+    if not guarded(_RUN, rows.runs):  # runs first: every writer locks a run before its steps
+        return Stale.RUN
+    if not guarded(_STEP_UNDER_LEASE, rows.leased) or not guarded(_STEP_IN_STATUS,
+                                                                   rows.in_status):
+        return Stale.STEP
+    if rows.new_steps:
+        connection.execute(_INSERT_STEP, rows.new_steps)
+    if rows.steps_due:
+        wakeup.mark(session, wakeup.STEPS)
+    if rows.new_approvals:
+        connection.execute(_INSERT_APPROVAL, rows.new_approvals)
+        wakeup.mark(session, wakeup.APPROVALS)
+    if rows.cancel_approvals and connection.execute(_CANCEL_APPROVALS,
+                                                    rows.cancel_approvals).rowcount:
+        wakeup.mark(session, wakeup.APPROVALS)
+    events.emit_many_core(session, rows.events)
+    for run_id in rows.settled:
+        wakeup.mark_settled(session, run_id)
+    return None
 
 
-def _insert_run(session: Session, transition: Transition, now: datetime) -> None:
-    run = transition.new_run
-    assert run is not None
-    session.connection().execute(_INSERT_RUN, {
+def _run_row(run: RunState, now: datetime) -> dict[str, Any]:
+    return {
         "id": run.id, "workspace_id": run.workspace_id, "workflow_id": run.workflow_id,
         "workflow_version_id": run.workflow_version_id, "version_number": run.version_number,
         "workflow_title": run.workflow_title, "status": run.status, "input": run.input,
@@ -238,11 +292,11 @@ def _insert_run(session: Session, transition: Transition, now: datetime) -> None
         "steps_completed": run.steps_completed, "trigger": run.trigger,
         "idempotency_key": None, "parent_step_id": run.parent_step_id,
         "created_by": run.created_by, "error": run.error, "created_at": run.created_at,
-        "updated_at": now, "completed_at": run.completed_at, "deadline_at": run.deadline_at})
+        "updated_at": now, "completed_at": run.completed_at, "deadline_at": run.deadline_at}
 
 
-def _insert_step(session: Session, step: NewStep, lease: Lease | None) -> None:
-    session.connection().execute(_INSERT_STEP, {
+def _step_row(step: NewStep, lease: Lease | None) -> dict[str, Any]:
+    return {
         "id": step.id, "workspace_id": step.workspace_id, "run_id": step.run_id,
         "step_key": step.step_key, "kind": step.kind, "seq": step.seq,
         "status": StepStatus.RUNNING if lease else StepStatus.PENDING,
@@ -252,9 +306,17 @@ def _insert_step(session: Session, step: NewStep, lease: Lease | None) -> None:
         "lease_expires_at": lease.expires_at if lease else None,
         "next_attempt_at": step.created_at, "created_at": step.created_at,
         "started_at": step.created_at if lease else None, "finished_at": None,
-        "updated_at": step.created_at})
-    if lease is None:
-        wakeup.mark(session, wakeup.STEPS)
+        "updated_at": step.created_at}
+
+
+def _approval_row(new: NewApproval) -> dict[str, Any]:
+    return {
+        "id": new.id, "workspace_id": new.workspace_id, "run_id": new.run_id,
+        "step_run_id": new.step_run_id, "step_key": new.step_key,
+        "workflow_id": new.workflow_id, "workflow_title": new.workflow_title,
+        "assignees": new.assignees, "instructions": new.instructions,
+        "status": ApprovalStatus.PENDING, "comment": None, "decided_by": None,
+        "decided_at": None, "due_at": new.due_at, "created_at": new.created_at}
 
 
 def _claim(step: NewStep, lease: Lease) -> Claim:
@@ -262,34 +324,3 @@ def _claim(step: NewStep, lease: Lease) -> Claim:
                  step_key=step.step_key, kind=step.kind, attempt=1,
                  max_attempts=step.max_attempts, token=lease.token,
                  lease_expires_at=lease.expires_at)
-
-
-def _write_approvals(session: Session, transition: Transition, now: datetime) -> None:
-    connection = session.connection()
-    if transition.new_approval is not None:
-        new = transition.new_approval
-        connection.execute(_INSERT_APPROVAL, {
-            "id": new.id, "workspace_id": new.workspace_id, "run_id": new.run_id,
-            "step_run_id": new.step_run_id, "step_key": new.step_key,
-            "workflow_id": new.workflow_id, "workflow_title": new.workflow_title,
-            "assignees": new.assignees, "instructions": new.instructions,
-            "status": ApprovalStatus.PENDING, "comment": None, "decided_by": None,
-            "decided_at": None, "due_at": new.due_at, "created_at": new.created_at})
-        wakeup.mark(session, wakeup.APPROVALS)
-    if transition.cancel_approvals_of_run is not None:
-        cancelled = connection.execute(_CANCEL_APPROVALS, {
-            "b_run": transition.cancel_approvals_of_run, "b_now": now})
-        if cancelled.rowcount:
-            wakeup.mark(session, wakeup.APPROVALS)
-
-
-def _emit(session: Session, transition: Transition) -> None:
-    if not transition.events:
-        return
-    events.emit_many_core(session, [
-        events.CoreEvent(type=event.type, workspace_id=event.workspace_id, run_id=event.run_id,
-                         workflow_id=event.workflow_id, data=event.data)
-        for event in transition.events])
-    for event in transition.events:
-        if event.type in SETTLING_EVENTS:
-            wakeup.mark_settled(session, event.run_id)
