@@ -3,9 +3,11 @@ jitter draw and an HTTP client answered in-process (httpx.MockTransport)."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -14,6 +16,7 @@ from sqlalchemy import update
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine, select
 
+from app import db
 from app.engine import progress
 from app.engine.definition import parse_definition
 from app.engine.executor import Executor
@@ -56,20 +59,28 @@ class Target:
 
 
 class World:
-    def __init__(self, target: Target) -> None:
-        self.engine = create_engine("sqlite://", poolclass=StaticPool,
-                                    connect_args={"check_same_thread": False})
+    def __init__(self, target: Target, file: Path | None = None) -> None:
+        """An in-memory database, or with `file` a SQLite file behind the product's own
+        writer and reader engines (for step threads writing side by side)."""
+        if file is None:
+            self.engine = create_engine("sqlite://", poolclass=StaticPool,
+                                        connect_args={"check_same_thread": False})
+            self.reader_engine = self.engine
+        else:
+            self.engine, self.reader_engine = db._engines(f"sqlite:///{file}")
         SQLModel.metadata.create_all(self.engine)
         self.clock = Clock()
         self.target = target
         self.http = httpx.Client(transport=httpx.MockTransport(target))
         self.executor = Executor(http=self.http, clock=self.clock, rand=lambda: 0.0,
-                                 writer=self.session, reader=self.session, owner="w1")
+                                 writer=self.session, reader=self.read_session, owner="w1")
         self.definition = parse_definition(FLOW, known_tools={"set"})
         with self.session() as session:
             session.add(Workspace(id="ws_1", name="Test"))
+            session.flush()
             session.add(Workflow(id="wf_1", workspace_id="ws_1", title="Accounts",
                                  status="published", definition=FLOW, published_number=1))
+            session.flush()
             session.add(WorkflowVersion(id="wfv_1", workspace_id="ws_1", workflow_id="wf_1",
                                         number=1, title="Accounts", definition=FLOW))
             session.commit()
@@ -77,6 +88,11 @@ class World:
     @contextmanager
     def session(self) -> Iterator[Session]:
         with Session(self.engine, expire_on_commit=False) as session:
+            yield session
+
+    @contextmanager
+    def read_session(self) -> Iterator[Session]:
+        with Session(self.reader_engine, expire_on_commit=False) as session:
             yield session
 
     def start(self) -> str:
@@ -103,12 +119,14 @@ class World:
 
 
 @pytest.fixture
-def world(request: pytest.FixtureRequest) -> Iterator[World]:
+def world(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[World]:
     statuses = getattr(request, "param", (201,))
-    made = World(Target(*statuses))
+    file = tmp_path / "app.db" if getattr(request, "param", None) == "threads" else None
+    made = World(Target(*statuses) if file is None else Target(*[201] * 100), file)
     yield made
     made.http.close()
     made.engine.dispose()
+    made.reader_engine.dispose()
 
 
 def test_a_run_goes_through_its_steps_to_completed(world: World) -> None:
@@ -182,3 +200,44 @@ def test_a_run_cancelled_while_its_step_ran_stays_cancelled(world: World) -> Non
     run = world.run(run_id)
     assert (run.status, run.error) == (RunStatus.CANCELLED, "stop")
     assert [s.status for s in world.steps(run_id)] == [StepStatus.CANCELLED]
+
+
+@pytest.mark.parametrize("world", [(201,) * 3], indirect=True)
+def test_one_stale_lease_in_a_batch_rejects_only_its_own_step(world: World) -> None:
+    run_ids = [world.start() for _ in range(3)]
+    claims = world.executor.claim(10)
+    works = [world.executor._load(claim) for claim in claims]
+    batch = [(work, world.executor._execute(work)) for work in works if work is not None]
+    lost = claims[1]
+    with world.session() as session:  # the second step's lease went to another worker
+        session.exec(update(StepRun).where(StepRun.id == lost.step_id)  # type: ignore[call-overload]
+                     .values(lease_token="someone-else"))
+        session.commit()
+    world.executor._inline = True  # write in this thread, successors as pending steps
+    successors = world.executor._write(batch)
+    assert [s is None for s in successors] == [False, True, False]
+    for run_id in run_ids:
+        steps = world.steps(run_id)
+        if steps[0].id == lost.step_id:
+            assert [s.status for s in steps] == [StepStatus.RUNNING]
+            assert world.run(run_id).steps_completed == 0
+        else:
+            assert [s.status for s in steps] == [StepStatus.DONE, StepStatus.RUNNING]
+            assert world.run(run_id).steps_completed == 1
+
+
+@pytest.mark.parametrize("world", ["threads"], indirect=True)
+def test_step_threads_share_commits_and_every_run_completes(world: World) -> None:
+    run_ids = [world.start() for _ in range(40)]
+    executor = world.executor
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        executor.tick()
+        with world.session() as session:
+            open_runs = session.exec(select(Run.id).where(Run.status != RunStatus.COMPLETED))
+            if not list(open_runs):
+                break
+        time.sleep(0.01)
+    executor.stop()
+    assert all(world.run(run_id).status == RunStatus.COMPLETED for run_id in run_ids)
+    assert executor._commits.batches < 80  # 80 outcomes, fewer transactions
