@@ -110,7 +110,7 @@ def cmd_trigger(args: argparse.Namespace) -> None:
     with write_session() as session:
         run = runs.trigger_run(session, workspace_id=_workspace_id(args.workspace),
                                workflow_id=args.workflow_id, input=payload, actor=actor,
-                               trigger="api")
+                               trigger="api").run
     if args.wait:
         _wait_for(run.id, args.wait)
     _show(run.id)

@@ -71,7 +71,7 @@ class World:
 
         with write_session() as session:
             run = trigger_run(session, workspace_id=self.workspace_id, workflow_id=workflow_id,
-                              input=input or {}, actor=self.actor)
+                              input=input or {}, actor=self.actor).run
         return run.id
 
     def drain(self) -> int:

@@ -18,12 +18,12 @@ from sqlmodel import Session
 from app.engine.definition import Definition
 from app.engine.handover import Handover
 from app.engine.transition import Cancelled, ChildFinished, decide, plan_start
-from app.models import RunStatus
+from app.models import RunStatus, StepRun
 from app.models.transition import RunState, Transition
 from app.repo import runs as runs_repo
 from app.repo import steps, workflows
 from app.repo import transitions as transitions_repo
-from app.repo.transitions import Stale
+from app.repo.transitions import Applied, Stale
 
 _DEFINITIONS: OrderedDict[str, Definition] = OrderedDict()
 _DEFINITIONS_MAX = 512
@@ -57,7 +57,7 @@ def definition_of_version(session: Session, version_id: str) -> Definition:
 
 
 def advance(session: Session, transition: Transition, *, now: datetime,
-            hand: Handover | None = None) -> Transition:
+            hand: Handover | None = None) -> Applied:
     """Apply `transition`, new steps leased through `hand`, then resume the parent run of a
     child run it finished. Raises StaleTransition (roll back) when a guard no longer held."""
     applied = transitions_repo.apply(session, transition, now=now,
@@ -67,7 +67,7 @@ def advance(session: Session, transition: Transition, *, now: datetime,
     if hand is not None:
         hand.hold(applied.claims)
     resume_parent(session, transition, now=now, hand=hand)
-    return transition
+    return applied
 
 
 def resume_parent(session: Session, transition: Transition, *, now: datetime,
@@ -93,15 +93,18 @@ def resume_parent(session: Session, transition: Transition, *, now: datetime,
 def start_run(session: Session, *, workflow_id: str, workspace_id: str, version_id: str,
               version_number: int, title: str, definition: Definition, input: dict[str, Any],
               trigger: str, created_by: str | None, now: datetime,
-              hand: Handover | None = None) -> RunState:
-    """A new run, its first step leased through `hand` when it has a free slot."""
+              hand: Handover | None = None) -> tuple[RunState, StepRun]:
+    """A new run, its first step leased through `hand` when it has a free slot; both
+    answered as written (the step as a detached row)."""
     started = plan_start(workspace_id=workspace_id, workflow_id=workflow_id,
                          version_id=version_id, version_number=version_number, title=title,
                          definition=definition, input=input, trigger=trigger,
                          created_by=created_by, now=now)
-    advance(session, started, now=now, hand=hand)
-    assert started.after is not None
-    return started.after
+    applied = advance(session, started, now=now, hand=hand)
+    assert started.after is not None and started.new_step is not None
+    lease = next((claim for claim in applied.claims if claim.step_id == started.new_step.id),
+                 None)
+    return started.after, runs_repo.detached_step(started.new_step, lease)
 
 
 def cancel(session: Session, run: RunState, *, reason: str, now: datetime,

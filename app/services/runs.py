@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlmodel import Session
 
@@ -60,7 +60,19 @@ def _check_concurrency(session: Session, workspace_id: str) -> None:
         )
 
 
-def start_new_run(
+class Started(NamedTuple):
+    """A new run and its first step, as the trigger wrote them (not read back)."""
+
+    run: Run
+    first_step: StepRun
+
+
+def start_new_run(session: Session, **options: Any) -> Run:
+    """Start a run inside the caller's transaction (no commit); see `start_run_and_step`."""
+    return start_run_and_step(session, **options).run
+
+
+def start_run_and_step(
     session: Session,
     *,
     workspace_id: str,
@@ -71,7 +83,7 @@ def start_new_run(
     version_number: int | None = None,
     free_input: bool = False,
     hand: Handover | None = None,
-) -> Run:
+) -> Started:
     """Start a run inside the caller's transaction (no commit): forms and schedules compose it.
     `free_input`: a workflow without an input step takes any input object as it is (seed 004's
     flows declare no fields; their args read `{{input.key}}`). `hand`: the first step is
@@ -101,16 +113,16 @@ def start_new_run(
         )
     _check_concurrency(session, workspace_id)
     now = utcnow()
-    state = progress.start_run(session, workflow_id=workflow.id, workspace_id=workspace_id,
-                               version_id=version.id, version_number=version.number,
-                               title=version.title, definition=definition, input=clean,
-                               trigger=trigger, created_by=actor.display, now=now, hand=hand)
+    state, first_step = progress.start_run(
+        session, workflow_id=workflow.id, workspace_id=workspace_id, version_id=version.id,
+        version_number=version.number, title=version.title, definition=definition,
+        input=clean, trigger=trigger, created_by=actor.display, now=now, hand=hand)
     run = runs_repo.detached_run(state, updated_at=now)
     audit.record(session, workspace_id=workspace_id, actor=actor, action="run.triggered",
                  resource_type="run", resource_id=run.id,
                  details={"workflow_id": workflow.id, "version": version.number,
                           "trigger": trigger}, at_once=True)
-    return run
+    return Started(run, first_step)
 
 
 def trigger_run(
@@ -122,15 +134,15 @@ def trigger_run(
     actor: Actor,
     trigger: str = Trigger.API,
     version_number: int | None = None,
-) -> Run:
+) -> Started:
     """Start a run of the published version (or `version_number`) with validated input; its
     first step is handed to this process's executor after the commit."""
     with handover.begin() as hand:
-        run = start_new_run(session, workspace_id=workspace_id, workflow_id=workflow_id,
-                            input=input, actor=actor, trigger=trigger,
-                            version_number=version_number, hand=hand)
+        started = start_run_and_step(
+            session, workspace_id=workspace_id, workflow_id=workflow_id, input=input,
+            actor=actor, trigger=trigger, version_number=version_number, hand=hand)
         hand.commit(session)
-    return run
+    return started
 
 
 def cancel_run(session: Session, *, workspace_id: str, run_id: str, actor: Actor,

@@ -17,7 +17,7 @@ def test_demo_onboarding_runs_to_completion_without_the_optional_position(sqlite
     with write_session() as session:
         run = trigger_run(session, workspace_id=login.workspace_id,
                           workflow_id=login.workflow_id, actor=world.actor,
-                          input={"Full Name": "Jane Doe", "Email": "jane@acme.test"})
+                          input={"Full Name": "Jane Doe", "Email": "jane@acme.test"}).run
     world.drain()
     assert world.run(run.id).status == RunStatus.BLOCKED
     assert world.run(run.id).outputs["prepare"]["position"] == "Unassigned"
