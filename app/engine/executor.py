@@ -352,7 +352,7 @@ class Executor:
         written: list[tuple[int, _Written]] = []
         taken: set[str] = set()
         for i, work, transition, own in decided:
-            mine = [claim for claim in applied.claims if own and claim.token == own[0].token]
+            mine = applied.mine(own)
             taken.update(claim.token for claim in mine)
             written.append((i, (work, transition, mine)))
         hand.hold([claim for claim in applied.claims if claim.token not in taken])
@@ -394,7 +394,7 @@ class Executor:
                     return None
                 work = reread
                 continue
-            mine = [claim for claim in applied.claims if own and claim.token == own[0].token]
+            mine = applied.mine(own)
             hand.hold([claim for claim in applied.claims if claim not in mine])
             progress.resume_parent(session, transition, now=now, hand=hand)
             if savepoint is not None:

@@ -102,9 +102,8 @@ def start_run(session: Session, *, workflow_id: str, workspace_id: str, version_
                          created_by=created_by, now=now)
     applied = advance(session, started, now=now, hand=hand)
     assert started.after is not None and started.new_step is not None
-    lease = next((claim for claim in applied.claims if claim.step_id == started.new_step.id),
-                 None)
-    return started.after, runs_repo.detached_step(started.new_step, lease)
+    lease = applied.leases.get(started.new_step.id)
+    return started.after, transitions_repo.written_step(started.new_step, lease)
 
 
 def cancel(session: Session, run: RunState, *, reason: str, now: datetime,

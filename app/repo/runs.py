@@ -10,10 +10,9 @@ from typing import Any
 from sqlalchemy import Row, bindparam, func
 from sqlmodel import Session, col, select
 
-from app.models import Run, RunStatus, StepRun, StepStatus
-from app.models.transition import NewStep, RunState
+from app.models import Run, RunStatus
+from app.models.transition import RunState
 from app.repo.connection import flushed_connection
-from app.repo.steps import Claim
 
 
 def get_run(session: Session, run_id: str, *, workspace_id: str | None = None) -> Run | None:
@@ -65,17 +64,6 @@ def detached_run(state: RunState, *, updated_at: datetime) -> Run:
         parent_step_id=state.parent_step_id, created_by=state.created_by, error=state.error,
         created_at=state.created_at, updated_at=updated_at, completed_at=state.completed_at,
         deadline_at=state.deadline_at)
-
-
-def detached_step(step: NewStep, claim: Claim | None) -> StepRun:
-    """A run's first step as its trigger wrote it (leased to `claim`'s taker, or pending)."""
-    return StepRun(
-        id=step.id, workspace_id=step.workspace_id, run_id=step.run_id, step_key=step.step_key,
-        kind=step.kind, seq=step.seq, status=StepStatus.RUNNING if claim else StepStatus.PENDING,
-        attempt=1 if claim else 0, max_attempts=step.max_attempts, input=step.input,
-        result=None, error=None, next_attempt_at=step.created_at, created_at=step.created_at,
-        started_at=step.created_at if claim else None, finished_at=None,
-        updated_at=step.created_at)
 
 
 def lock_run(session: Session, run_id: str) -> Run | None:

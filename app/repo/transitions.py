@@ -129,10 +129,20 @@ class Applied:
 
     stale: Stale | None = None
     claims: list[Claim] = field(default_factory=list)
+    leases: dict[str, Lease] = field(default_factory=dict)  # by new step id
 
     @property
     def ok(self) -> bool:
         return self.stale is None
+
+    def mine(self, own: list[Lease]) -> list[Claim]:
+        """The claims made with the first of `own` (a worker's lease for its successor)."""
+        return [claim for claim in self.claims if own and claim.token == own[0].token]
+
+
+def written_step(step: NewStep, lease: Lease | None) -> StepRun:
+    """A new step as apply() wrote it, as a detached row (a trigger's answer)."""
+    return StepRun(**_step_row(step, lease))
 
 
 _STEP_VALUES = dict(
@@ -238,6 +248,7 @@ def _gather(transition: Transition, now: datetime, lease_for: LeaseFor | None, r
         rows.new_steps.append(_step_row(new, lease))
         if lease is not None:
             applied.claims.append(_claim(new, lease))
+            applied.leases[new.id] = lease
         else:
             rows.steps_due = True
     if (approval := transition.new_approval) is not None:
