@@ -3,6 +3,13 @@ for 24 hours and replayed verbatim (with `Idempotency-Replayed: true`); the same
 another request is 422, while the first is still running 409. Keys are per workspace.
 
 Only successful answers are kept: an error releases the key, so a corrected retry may reuse it.
+
+Two ways to hold a key. Most POSTs: this middleware claims the key in a transaction of its
+own before the route runs and stores the answer in another after it. The writes that carry
+the load (a trigger, a decision, a signal, retry and skip) take the `Keyed` dependency
+instead: the route's own transaction claims the key first and stores its answer last, so the
+key, the change and the answer commit together or not at all (`KeyedWrite`); the middleware
+only checks the header and describes the request.
 """
 
 from __future__ import annotations
@@ -11,11 +18,18 @@ import hashlib
 import logging
 import re
 import time
+from collections.abc import Callable
+from typing import Annotated, Generic, TypeVar
 
 import anyio
+from fastapi import Depends, FastAPI, Request
+from fastapi.routing import APIRoute, iter_route_contexts
+from pydantic import BaseModel
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.responses import Response
+from starlette.routing import compile_path
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.deps import caller_outcome
@@ -26,6 +40,7 @@ from app.db import write_session
 from app.errors import FieldError
 from app.services import idempotency
 from app.services.api_access import Caller
+from app.services.idempotency import AlreadyAnswered, KeyedWrite, KeyRequest
 
 log = logging.getLogger("app.api")
 
@@ -34,6 +49,29 @@ REPLAYED_HEADER = "Idempotency-Replayed"
 KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
 KEPT_HEADERS = ("content-type", "location", "etag")
 PURGE_EVERY_S = 600.0
+KEY_REQUEST_STATE = "idempotency_key"
+T = TypeVar("T")
+
+
+def keyed_write(request: Request) -> KeyedWrite:
+    """The route's Idempotency-Key, to be claimed and answered in the route's transaction."""
+    return KeyedWrite(state_of(request.scope).get(KEY_REQUEST_STATE))
+
+
+Keyed = Annotated[KeyedWrite, Depends(keyed_write)]
+
+
+def keyed_routes(api: FastAPI) -> list[re.Pattern[str]]:
+    """The paths of the POST routes that hold their key in their own transaction."""
+    return [compile_path(found.path)[0] for found in iter_route_contexts(api.routes)
+            if isinstance(found.route, APIRoute) and "POST" in (found.methods or ())
+            and any(dep.call is keyed_write for dep in found.route.dependant.dependencies)]
+
+
+def kept_headers(headers: dict[str, str]) -> dict[str, str]:
+    """The headers of an answer that a replay repeats."""
+    return {name.lower(): value for name, value in headers.items()
+            if name.lower() in KEPT_HEADERS}
 
 
 def request_hash(scope: Scope, body: bytes) -> str:
@@ -48,7 +86,7 @@ def _claim(caller: Caller, key: str, scope: Scope, digest: str) -> idempotency.C
                                      request_hash=digest, now=utcnow())
 
 
-def _complete(record_id: str, status: int, body: bytes, headers: dict[str, str]) -> None:
+def complete(record_id: str, status: int, body: bytes, headers: dict[str, str]) -> None:
     with write_session() as session:
         idempotency.complete_key(session, record_id=record_id, status=status,
                                  body=body.decode("utf-8", errors="replace"), headers=headers)
@@ -67,8 +105,10 @@ def _purge() -> None:
 
 
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *,
+                 keyed_in_route: list[re.Pattern[str]] | None = None) -> None:
         self.app = app
+        self.keyed_in_route = keyed_in_route or []
         self._next_purge = 0.0
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -85,11 +125,17 @@ class IdempotencyMiddleware:
             return
         await self._maybe_purge()
         digest = request_hash(scope, state_of(scope).get("body", b""))
+        if any(pattern.match(scope["path"]) for pattern in self.keyed_in_route):
+            state_of(scope)[KEY_REQUEST_STATE] = KeyRequest(
+                workspace_id=caller.workspace_id, key=key, method=scope["method"],
+                path=scope["path"], request_hash=digest)
+            await self.app(scope, receive, send)
+            return
         outcome = await run_in_threadpool(_claim, caller, key, scope, digest)
         if isinstance(outcome, idempotency.Claimed):
             await self._run_and_keep(outcome.record_id, scope, receive, send)
             return
-        await _Refusal(outcome)(scope, receive, send)
+        await refusal(outcome, scope)(scope, receive, send)
 
     @staticmethod
     def _applies(scope: Scope) -> Caller | None:
@@ -125,7 +171,7 @@ class IdempotencyMiddleware:
             with anyio.CancelScope(shield=True):
                 try:
                     if 200 <= status < 300:
-                        await run_in_threadpool(_complete, record_id, status, b"".join(chunks),
+                        await run_in_threadpool(complete, record_id, status, b"".join(chunks),
                                                 headers)
                     else:
                         await run_in_threadpool(_release, record_id)
@@ -143,27 +189,71 @@ class IdempotencyMiddleware:
             log.exception("purging expired idempotency records failed")
 
 
-class _Refusal:
+def refusal(outcome: idempotency.ClaimOutcome, scope: Scope) -> Response:
     """The answer when a key cannot be claimed: a replay, or a 409/422 problem."""
+    if isinstance(outcome, idempotency.Replay):
+        headers = {**outcome.headers, REPLAYED_HEADER: "true"}
+        return Response(content=outcome.body.encode("utf-8"), status_code=outcome.status,
+                        headers=headers)
+    if isinstance(outcome, idempotency.Mismatch):
+        return problem_response(
+            status=422, scope=scope,
+            detail="This Idempotency-Key was already used with a different request; use a "
+                   "new key for a new request",
+            errors=[FieldError(HEADER, "was used with a different request", "reused")])
+    return problem_response(
+        status=409, scope=scope, headers={"Retry-After": "1"},
+        detail="A request with this Idempotency-Key is still being processed; retry "
+               "shortly to receive its response")
 
-    def __init__(self, outcome: idempotency.ClaimOutcome) -> None:
-        self.outcome = outcome
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        outcome = self.outcome
-        if isinstance(outcome, idempotency.Replay):
-            headers = {**outcome.headers, REPLAYED_HEADER: "true"}
-            response: Response = Response(content=outcome.body.encode("utf-8"),
-                                          status_code=outcome.status, headers=headers)
-        elif isinstance(outcome, idempotency.Mismatch):
-            response = problem_response(
-                status=422, scope=scope,
-                detail="This Idempotency-Key was already used with a different request; use a "
-                       "new key for a new request",
-                errors=[FieldError(HEADER, "was used with a different request", "reused")])
-        else:
-            response = problem_response(
-                status=409, scope=scope, headers={"Retry-After": "1"},
-                detail="A request with this Idempotency-Key is still being processed; retry "
-                       "shortly to receive its response")
-        await response(scope, receive, send)
+def install_keyed_answers(api: FastAPI) -> None:
+    """A keyed route whose key was used before answers as the middleware would have."""
+
+    async def on_already_answered(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, AlreadyAnswered)
+        return refusal(exc.outcome, request.scope)
+
+    api.add_exception_handler(AlreadyAnswered, on_already_answered)
+
+
+
+class KeptAnswer(Generic[T]):
+    """The JSON answer of a keyed write: shaped from what the write wrote, inside its
+    transaction, and kept there with the request's key. `claim(session)` first; then pass
+    the answer as the use case's before-commit hook; `response()` after the commit."""
+
+    def __init__(self, keyed: KeyedWrite, shape: Callable[[T], BaseModel], *,
+                 status: int = 200,
+                 headers: Callable[[T], dict[str, str]] | None = None) -> None:
+        self.keyed = keyed
+        self.shape = shape
+        self.status = status
+        self.headers_of = headers
+        self.body = ""
+        self.headers: dict[str, str] = {}
+
+    def claim(self, session: Session) -> KeptAnswer[T]:
+        """Claim the key as the transaction's first write (AlreadyAnswered if it was used)."""
+        self.keyed.claim(session, now=utcnow())
+        return self
+
+    def __call__(self, session: Session, written: T) -> None:
+        self.body = self.shape(written).model_dump_json()
+        self.headers = self.headers_of(written) if self.headers_of else {}
+        self.keyed.keep(session, status=self.status, body=self.body, headers=self.stored())
+
+    def stored(self) -> dict[str, str]:
+        """The headers a replay repeats."""
+        return kept_headers({"content-type": "application/json", **self.headers})
+
+    def replace(self, model: BaseModel) -> None:
+        """Answer `model` instead and keep it with the key, in a transaction of its own (a
+        run-and-wait answers the run as it is after the wait; a retry replays that)."""
+        self.body = model.model_dump_json()
+        if self.keyed.record_id is not None:
+            complete(self.keyed.record_id, self.status, self.body.encode(), self.stored())
+
+    def response(self) -> Response:
+        return Response(content=self.body, status_code=self.status,
+                        media_type="application/json", headers=self.headers)

@@ -8,7 +8,8 @@ Request path through the layers (outermost first):
     CallerMiddleware           resolves the API key once (routes enforce it via require())
     RateLimitMiddleware        per-key read/write buckets, headers on every answer, 429
     BodyGuardMiddleware        NUL in the URL 400, body over the cap 413, malformed JSON 400
-    IdempotencyMiddleware      Idempotency-Key on POST: claim, replay, 409, 422
+    IdempotencyMiddleware      Idempotency-Key on POST: claim, replay, 409, 422 (keyed routes:
+                               checked here, claimed in the route's own transaction)
     ServerErrorMiddleware      unhandled exception → 500 (503 when the database is down)
     routes                     parse → one service → shape; domain errors → problem+json
 """
@@ -25,7 +26,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.api.deps import CallerMiddleware
 from app.api.docs import install_docs
 from app.api.errors import install_error_handlers, is_api_path, problem_response
-from app.api.idempotency import IdempotencyMiddleware
+from app.api.idempotency import IdempotencyMiddleware, install_keyed_answers, keyed_routes
 from app.api.limits import RateLimitMiddleware, new_limiter
 from app.api.middleware import (
     BodyGuardMiddleware,
@@ -124,13 +125,14 @@ def create_api() -> FastAPI:
     install_docs(api, openapi_url=OPENAPI_URL)
     _install_unknown_route_problems(api)
     install_error_handlers(api)
+    install_keyed_answers(api)
     install_openapi(api)
 
     limiter = new_limiter(settings)
     api.state.limiter = limiter
     # add_middleware wraps: the last one added is the outermost.
     api.add_middleware(ServerErrorMiddleware)
-    api.add_middleware(IdempotencyMiddleware)
+    api.add_middleware(IdempotencyMiddleware, keyed_in_route=keyed_routes(api))
     api.add_middleware(BodyGuardMiddleware, max_body_bytes=lambda: get_settings().max_body_bytes)
     api.add_middleware(RateLimitMiddleware, limiter=limiter,
                        shared_storage=bool(settings.redis_url))

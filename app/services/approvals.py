@@ -14,7 +14,7 @@ from app.models import Actor, Approval, ApprovalStatus, Role, StepStatus
 from app.repo import approvals as approvals_repo
 from app.repo import audit, steps
 from app.repo import runs as runs_repo
-from app.services.runs import conflicts
+from app.services.runs import BeforeCommit, conflicts
 
 DECISIONS = ("approved", "rejected")
 
@@ -42,8 +42,10 @@ def decide_approval(
     comment: str | None = None,
     email: str | None = None,
     role: str | None = None,
+    before_commit: BeforeCommit[Approval] | None = None,
 ) -> Approval:
-    """Approve or reject; `email`/`role` are checked against the assignees for a user actor."""
+    """Approve or reject; `email`/`role` are checked against the assignees for a user actor.
+    `before_commit` sees the decided approval in the transaction."""
     if decision not in DECISIONS:
         raise ValidationFailed("Unknown decision", errors=[FieldError(
             "decision", f"must be one of {', '.join(DECISIONS)}")])
@@ -79,5 +81,7 @@ def decide_approval(
                      action=f"approval.{decision}", resource_type="approval",
                      resource_id=approval.id,
                      details={"run_id": run.id, "comment": comment or None}, at_once=True)
+        if before_commit is not None:
+            before_commit(session, approval)
         hand.commit(session)
     return approval

@@ -50,14 +50,27 @@ ClaimOutcome = Claimed | Replay | InFlight | Mismatch
 
 def claim_key(session: Session, *, workspace_id: str, key: str, method: str, path: str,
               request_hash: str, now: datetime) -> ClaimOutcome:
-    """Claim `key` for this request, or say why not (replay, in flight, mismatch)."""
+    """Claim `key` for this request in a transaction of its own (committed at once, so a
+    concurrent duplicate sees it in flight), or say why not (replay, in flight, mismatch)."""
+    outcome = claim_in_transaction(session, workspace_id=workspace_id, key=key, method=method,
+                                   path=path, request_hash=request_hash, now=now)
+    if isinstance(outcome, Claimed):
+        session.commit()
+    return outcome
+
+
+def claim_in_transaction(session: Session, *, workspace_id: str, key: str, method: str,
+                         path: str, request_hash: str, now: datetime) -> ClaimOutcome:
+    """Claim `key` as the first write of the caller's transaction (not committed): it is
+    committed with the change it names and that change's answer, or rolled back with them.
+    A concurrent duplicate waits on the unique key (PostgreSQL) or the write lock (SQLite)
+    and then finds the answer. Anything but Claimed leaves no transaction open."""
     expires_at = now + KEEP_FOR
     for _ in range(_CLAIM_ATTEMPTS):
         try:
             record = records.insert_claim(session, workspace_id=workspace_id, key=key,
                                           method=method, path=path, request_hash=request_hash,
                                           now=now, expires_at=expires_at)
-            session.commit()
             return Claimed(record.id)
         except IntegrityError:
             session.rollback()
@@ -72,7 +85,6 @@ def claim_key(session: Session, *, workspace_id: str, key: str, method: str, pat
         if records.take_over(session, record_id=record_id, method=method, path=path,
                              request_hash=request_hash, now=now, expires_at=expires_at,
                              abandoned_before=now - ABANDONED_AFTER):
-            session.commit()
             return Claimed(record_id)
         session.rollback()
         if stored_hash != request_hash:
@@ -81,6 +93,54 @@ def claim_key(session: Session, *, workspace_id: str, key: str, method: str, pat
             return InFlight()
         return Replay(status, crypto.decrypt(body), headers)
     return InFlight()
+
+
+class AlreadyAnswered(Exception):
+    """A keyed write whose key was claimed before: answer `outcome` (a replay, 409 or 422)."""
+
+    def __init__(self, outcome: ClaimOutcome) -> None:
+        super().__init__(type(outcome).__name__)
+        self.outcome = outcome
+
+
+@dataclass(frozen=True)
+class KeyRequest:
+    """An Idempotency-Key sent with a write, and the request it names."""
+
+    workspace_id: str
+    key: str
+    method: str
+    path: str
+    request_hash: str
+
+
+class KeyedWrite:
+    """An Idempotency-Key recorded in the transaction of the write it names: `claim()` as
+    the transaction's first write, `keep()` the answer just before its commit. Without a key
+    (`KeyedWrite(None)`) both do nothing."""
+
+    def __init__(self, request: KeyRequest | None) -> None:
+        self.request = request
+        self.record_id: str | None = None
+
+    def claim(self, session: Session, *, now: datetime) -> None:
+        """Raises AlreadyAnswered when the key was used before (nothing written)."""
+        if self.request is None:
+            return
+        r = self.request
+        outcome = claim_in_transaction(session, workspace_id=r.workspace_id, key=r.key,
+                                       method=r.method, path=r.path,
+                                       request_hash=r.request_hash, now=now)
+        if not isinstance(outcome, Claimed):
+            raise AlreadyAnswered(outcome)
+        self.record_id = outcome.record_id
+
+    def keep(self, session: Session, *, status: int, body: str,
+             headers: dict[str, Any]) -> None:
+        """Store the answer in the claim, in the same transaction (the caller commits)."""
+        if self.record_id is not None:
+            records.store_response(session, record_id=self.record_id, status=status,
+                                   body=crypto.encrypt(body), headers=headers)
 
 
 def complete_key(session: Session, *, record_id: str, status: int, body: str,

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlmodel import Session
 
@@ -17,13 +17,17 @@ from app.engine.progress import StaleTransition, definition_of_version
 from app.engine.transition import Refused, Retried, Signalled, Skipped, decide
 from app.errors import ConcurrencyLimited, Conflict, FieldError, ValidationFailed, not_found
 from app.models import Actor, Run, RunStatus, StepRun, Trigger
-from app.models.transition import Transition
 from app.repo import accounts as accounts_repo
 from app.repo import audit, steps, workflows
 from app.repo import runs as runs_repo
 from app.settings import get_settings
 
 STALE = "The run changed while this request was handled; try again"
+
+T = TypeVar("T")
+# Called with the session and what a use case wrote, inside its transaction, just before the
+# commit: the API stores its answer with the request's Idempotency-Key there.
+BeforeCommit = Callable[[Session, T], None]
 
 
 @contextmanager
@@ -134,13 +138,17 @@ def trigger_run(
     actor: Actor,
     trigger: str = Trigger.API,
     version_number: int | None = None,
+    before_commit: BeforeCommit[Started] | None = None,
 ) -> Started:
     """Start a run of the published version (or `version_number`) with validated input; its
-    first step is handed to this process's executor after the commit."""
+    first step is handed to this process's executor after the commit. `before_commit` sees
+    what was written, in the transaction (the API keeps its answer with the request's key)."""
     with handover.begin() as hand:
         started = start_run_and_step(
             session, workspace_id=workspace_id, workflow_id=workflow_id, input=input,
             actor=actor, trigger=trigger, version_number=version_number, hand=hand)
+        if before_commit is not None:
+            before_commit(session, started)
         hand.commit(session)
     return started
 
@@ -162,8 +170,10 @@ def cancel_run(session: Session, *, workspace_id: str, run_id: str, actor: Actor
 
 def _operate(session: Session, *, workspace_id: str, step_id: str, actor: Actor,
              action: str, outcome: Retried | Skipped | Signalled, hint: str,
-             stale: str = STALE) -> Transition:
-    """Decide and apply an operator's outcome for a step, audit it and commit."""
+             stale: str = STALE,
+             before_commit: BeforeCommit[StepRun] | None = None) -> StepRun:
+    """Decide and apply an operator's outcome for a step, audit it and commit. Answers the
+    step as written (a retry's new attempt, else the step itself), read in the transaction."""
     step = steps.get_step(session, step_id, workspace_id=workspace_id)
     if step is None:
         raise not_found("step", step_id)
@@ -178,8 +188,12 @@ def _operate(session: Session, *, workspace_id: str, step_id: str, actor: Actor,
         progress.advance(session, transition, now=now, hand=hand)
         audit.record(session, workspace_id=workspace_id, actor=actor, action=action,
                      resource_type="step", resource_id=step.id, details={"run_id": run.id})
+        retried = isinstance(outcome, Retried) and transition.new_step is not None
+        answered = _fresh_step(session, transition.new_step.id if retried else step.id)
+        if before_commit is not None:
+            before_commit(session, answered)
         hand.commit(session)
-    return transition
+    return answered
 
 
 def _fresh_step(session: Session, step_id: str) -> StepRun:
@@ -192,24 +206,26 @@ def _fresh_step(session: Session, step_id: str) -> StepRun:
 FLAGGED_ONLY = "only a failed step of a FLAGGED run can be retried or skipped"
 
 
-def retry_step(session: Session, *, workspace_id: str, step_id: str, actor: Actor) -> StepRun:
+def retry_step(session: Session, *, workspace_id: str, step_id: str, actor: Actor,
+               before_commit: BeforeCommit[StepRun] | None = None) -> StepRun:
     """Run a failed step of a FLAGGED run again, with a fresh retry budget, as a new entry on
     the timeline (answered)."""
-    transition = _operate(session, workspace_id=workspace_id, step_id=step_id, actor=actor,
-                          action="step.retried", outcome=Retried(), hint=FLAGGED_ONLY)
-    assert transition.new_step is not None
-    return _fresh_step(session, transition.new_step.id)
+    return _operate(session, workspace_id=workspace_id, step_id=step_id, actor=actor,
+                    action="step.retried", outcome=Retried(), hint=FLAGGED_ONLY,
+                    before_commit=before_commit)
 
 
-def skip_step(session: Session, *, workspace_id: str, step_id: str, actor: Actor) -> StepRun:
+def skip_step(session: Session, *, workspace_id: str, step_id: str, actor: Actor,
+              before_commit: BeforeCommit[StepRun] | None = None) -> StepRun:
     """Mark a failed step skipped and continue the run where the step would have gone."""
-    _operate(session, workspace_id=workspace_id, step_id=step_id, actor=actor,
-             action="step.skipped", outcome=Skipped(), hint=FLAGGED_ONLY)
-    return _fresh_step(session, step_id)
+    return _operate(session, workspace_id=workspace_id, step_id=step_id, actor=actor,
+                    action="step.skipped", outcome=Skipped(), hint=FLAGGED_ONLY,
+                    before_commit=before_commit)
 
 
 def signal_step(session: Session, *, workspace_id: str, step_id: str, actor: Actor,
-                payload: dict[str, Any] | None = None) -> StepRun:
+                payload: dict[str, Any] | None = None,
+                before_commit: BeforeCommit[StepRun] | None = None) -> StepRun:
     """Release a `signal` step (seed 004's gate). A step not yet started is released too."""
     step = steps.get_step(session, step_id, workspace_id=workspace_id)
     if step is None:
@@ -217,8 +233,8 @@ def signal_step(session: Session, *, workspace_id: str, step_id: str, actor: Act
     if step.kind != "signal":
         raise Conflict(f"step '{step_id}' is a {step.kind} step; only signal steps take ready")
     result = {"signalled": True, "payload": payload or {}, "by": actor.display}
-    _operate(session, workspace_id=workspace_id, step_id=step_id, actor=actor,
-             action="step.signalled", outcome=Signalled(result=result),
-             hint="it is not waiting for a signal",
-             stale=f"step '{step_id}' is starting right now; send ready again")
-    return _fresh_step(session, step_id)
+    return _operate(session, workspace_id=workspace_id, step_id=step_id, actor=actor,
+                    action="step.signalled", outcome=Signalled(result=result),
+                    hint="it is not waiting for a signal",
+                    stale=f"step '{step_id}' is starting right now; send ready again",
+                    before_commit=before_commit)

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Query
+from fastapi import Depends, Query, Response
 
 from app.api.deps import Principal, ReadSession, WriteSession, require
+from app.api.idempotency import KeptAnswer, Keyed
 from app.api.openapi import problems
 from app.api.pagination import Created, Paging, page_of
 from app.api.routing import api_router
@@ -52,8 +53,9 @@ def get_approval(approval_id: str, caller: Reader, session: ReadSession) -> Appr
              responses=problems(404),
              summary="Approve or reject; the run continues (or ends) accordingly")
 def decide_approval(approval_id: str, body: ApprovalDecision, caller: Decider,
-                    session: WriteSession) -> ApprovalPublic:
-    approval = approvals.decide_approval(session, workspace_id=caller.workspace_id,
-                                         approval_id=approval_id, decision=body.decision,
-                                         actor=caller.actor, comment=body.comment)
-    return ApprovalPublic.model_validate(approval)
+                    session: WriteSession, keyed: Keyed) -> Response:
+    answer = KeptAnswer(keyed, ApprovalPublic.model_validate).claim(session)
+    approvals.decide_approval(session, workspace_id=caller.workspace_id,
+                              approval_id=approval_id, decision=body.decision,
+                              actor=caller.actor, comment=body.comment, before_commit=answer)
+    return answer.response()

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Query, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import Principal, ReadSession, WriteSession, require
+from app.api.idempotency import KeptAnswer, Keyed
 from app.api.openapi import problems
 from app.api.pagination import Created, Paging, page_of
 from app.api.routing import api_router
@@ -62,13 +64,23 @@ def run_detail(session: Any, run: Any) -> RunPublic:
     return RunPublic.of(run, steps_repo.step_rows_of_run(session, run.id))
 
 
-def _trigger(caller: Principal, workflow_id: str, body: WorkflowRunCreate) -> RunPublic:
-    """Start the run; the answer is built from what the trigger wrote (no read-back)."""
+def _trigger(caller: Principal, workflow_id: str, body: WorkflowRunCreate,
+             answer: KeptAnswer[runs.Started]) -> runs.Started:
+    """Start the run in one transaction with its key and answer, built from what the trigger
+    wrote (no read-back)."""
     with write_session() as session:
-        started = runs.trigger_run(session, workspace_id=caller.workspace_id,
-                                   workflow_id=workflow_id, input=body.input,
-                                   actor=caller.actor, version_number=body.version)
+        answer.claim(session)
+        return runs.trigger_run(session, workspace_id=caller.workspace_id,
+                                workflow_id=workflow_id, input=body.input, actor=caller.actor,
+                                version_number=body.version, before_commit=answer)
+
+
+def _run_answer(started: runs.Started) -> RunPublic:
     return RunPublic.of(started.run, [started.first_step])
+
+
+def _location(started: runs.Started) -> dict[str, str]:
+    return {"Location": f"{router.prefix}/runs/{started.run.id}"}
 
 
 def _load(caller: Principal, run_id: str) -> RunPublic:
@@ -80,31 +92,34 @@ def _load(caller: Principal, run_id: str) -> RunPublic:
 
 
 async def _start(caller: Principal, workflow_id: str, body: WorkflowRunCreate, wait: float,
-                 response: Response) -> RunPublic:
-    started = await run_in_threadpool(_trigger, caller, workflow_id, body)
-    response.headers["Location"] = f"{router.prefix}/runs/{started.id}"
-    if wait <= 0 or started.status != RunStatus.IN_PROGRESS:
-        return started  # settled already in its trigger's commit (a first approval, say)
-    await wait_until_settled(started.id, wait)
-    return await run_in_threadpool(_load, caller, started.id)
+                 keyed: Keyed) -> Response:
+    answer = KeptAnswer(keyed, _run_answer, status=status.HTTP_201_CREATED, headers=_location)
+    started = await run_in_threadpool(_trigger, caller, workflow_id, body, answer)
+    if wait <= 0 or started.run.status != RunStatus.IN_PROGRESS:
+        return answer.response()  # settled already in its trigger's commit (an approval, say)
+    await wait_until_settled(started.run.id, wait)
+    waited = await run_in_threadpool(_load, caller, started.run.id)
+    with anyio.CancelScope(shield=True):  # a retry of this request replays what it saw
+        await run_in_threadpool(answer.replace, waited)
+    return answer.response()
 
 
 @router.post("/workflows/{workflow_id}/runs", name="trigger_workflow_run",
              status_code=status.HTTP_201_CREATED, response_model=RunPublic,
              summary="Trigger a run of the workflow's published version",
              responses={**problems(404, 409), **RUN_LINKS}, openapi_extra=CREATED_HEADERS)
-async def trigger_workflow_run(workflow_id: str, caller: Runner, response: Response,
+async def trigger_workflow_run(workflow_id: str, caller: Runner, keyed: Keyed,
                                body: WorkflowRunCreate | None = None,
-                               wait: Wait = 0) -> RunPublic:
-    return await _start(caller, workflow_id, body or WorkflowRunCreate(), wait, response)
+                               wait: Wait = 0) -> Response:
+    return await _start(caller, workflow_id, body or WorkflowRunCreate(), wait, keyed)
 
 
 @router.post("/runs", name="create_run", status_code=status.HTTP_201_CREATED,
              response_model=RunPublic, summary="Trigger a run (the workflow named in the body)",
              responses={**problems(404, 409), **RUN_LINKS}, openapi_extra=CREATED_HEADERS)
-async def create_run(body: RunCreate, caller: Runner, response: Response,
-                     wait: Wait = 0) -> RunPublic:
-    return await _start(caller, body.workflow_id, body, wait, response)
+async def create_run(body: RunCreate, caller: Runner, keyed: Keyed,
+                     wait: Wait = 0) -> Response:
+    return await _start(caller, body.workflow_id, body, wait, keyed)
 
 
 @router.get("/runs", name="list_runs", response_model=RunPage, summary="List runs")

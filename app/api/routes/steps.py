@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Response
 
 from app.api.deps import Principal, ReadSession, WriteSession, require
+from app.api.idempotency import KeptAnswer, Keyed
 from app.api.openapi import problems
 from app.api.routing import api_router
 from app.api.schemas.runs import StepPublic, StepSignal
@@ -33,26 +34,33 @@ def get_step(step_id: str, caller: Reader, session: ReadSession) -> StepPublic:
 @router.post("/{step_id}/retry", name="retry_step", response_model=StepPublic,
              responses=problems(404),
              summary="Retry a failed step of a FLAGGED run (answers the new attempt's step)")
-def retry_step(step_id: str, caller: Runner, session: WriteSession) -> StepPublic:
-    step = runs.retry_step(session, workspace_id=caller.workspace_id, step_id=step_id,
-                           actor=caller.actor)
-    return StepPublic.of(step)
+def retry_step(step_id: str, caller: Runner, session: WriteSession,
+               keyed: Keyed) -> Response:
+    answer = KeptAnswer(keyed, StepPublic.of).claim(session)
+    runs.retry_step(session, workspace_id=caller.workspace_id, step_id=step_id,
+                    actor=caller.actor, before_commit=answer)
+    return answer.response()
 
 
 @router.post("/{step_id}/skip", name="skip_step", response_model=StepPublic,
              responses=problems(404),
              summary="Skip a failed step of a FLAGGED run; the run continues after it")
-def skip_step(step_id: str, caller: Runner, session: WriteSession) -> StepPublic:
-    step = runs.skip_step(session, workspace_id=caller.workspace_id, step_id=step_id,
-                          actor=caller.actor)
-    return StepPublic.of(step)
+def skip_step(step_id: str, caller: Runner, session: WriteSession,
+              keyed: Keyed) -> Response:
+    answer = KeptAnswer(keyed, StepPublic.of).claim(session)
+    runs.skip_step(session, workspace_id=caller.workspace_id, step_id=step_id,
+                   actor=caller.actor, before_commit=answer)
+    return answer.response()
 
 
 @router.post("/{step_id}/ready", name="signal_step", response_model=StepPublic,
              responses=problems(404),
              summary="Release a signal step that waits for an external ready")
-def signal_step(step_id: str, caller: Runner, session: WriteSession,
-                body: StepSignal | None = None) -> StepPublic:
-    step = runs.signal_step(session, workspace_id=caller.workspace_id, step_id=step_id,
-                            actor=caller.actor, payload=body.payload if body else None)
-    return StepPublic.of(step)
+def signal_step(step_id: str, caller: Runner, session: WriteSession, keyed: Keyed,
+                body: StepSignal | None = None) -> Response:
+    answer = KeptAnswer(keyed, StepPublic.of).claim(session)
+    runs.signal_step(session, workspace_id=caller.workspace_id, step_id=step_id,
+                     actor=caller.actor, payload=body.payload if body else None,
+                     before_commit=answer)
+    return answer.response()
+
