@@ -39,15 +39,17 @@ def _workspace_id(given: str | None) -> str:
     return workspace.id
 
 
-def _actor_for(email: str | None) -> tuple[Actor, str | None, str | None]:
-    """The acting user (with their role in the workspace checked later) or the CLI itself."""
+def _actor_for(email: str | None, workspace_id: str) -> Actor:
+    """The acting user with their role in the workspace (none if not a member), or the CLI."""
     if not email:
-        return Actor(type="system", label="cli"), None, None
+        return Actor.system("cli")
     with read_session() as session:
         user = accounts_repo.user_by_email(session, email)
-    if user is None:
-        raise SystemExit(f"no user with email {email}")
-    return Actor(type="user", id=user.id, label=user.email), user.email, user.id
+        if user is None:
+            raise SystemExit(f"no user with email {email}")
+        member = accounts_repo.membership(session, workspace_id=workspace_id, user_id=user.id)
+    return Actor.user(user_id=user.id, email=user.email, workspace_id=workspace_id,
+                      role=member.role if member else None)
 
 
 def cmd_migrate(_args: argparse.Namespace) -> None:
@@ -106,9 +108,10 @@ def _wait_for(run_id: str, timeout_s: float) -> None:
 
 def cmd_trigger(args: argparse.Namespace) -> None:
     payload = json.loads(args.input) if args.input else {}
-    actor, _, _ = _actor_for(args.as_user)
+    workspace_id = _workspace_id(args.workspace)
+    actor = _actor_for(args.as_user, workspace_id)
     with write_session() as session:
-        run = runs.trigger_run(session, workspace_id=_workspace_id(args.workspace),
+        run = runs.trigger_run(session, workspace_id=workspace_id,
                                workflow_id=args.workflow_id, input=payload, actor=actor,
                                trigger="api").run
     if args.wait:
@@ -117,23 +120,19 @@ def cmd_trigger(args: argparse.Namespace) -> None:
 
 
 def _decide(args: argparse.Namespace, decision: str) -> None:
-    actor, email, user_id = _actor_for(args.as_user)
     workspace_id = _workspace_id(args.workspace)
+    actor = _actor_for(args.as_user, workspace_id)
     ident = args.id
-    role = None
     with read_session() as session:
         if ident.startswith("run_"):
             pending = approvals_repo.pending_of_run(session, ident)
             if not pending:
                 raise SystemExit(f"run {ident} has no pending approval")
             ident = pending[0].id
-        if user_id:
-            member = accounts_repo.membership(session, workspace_id=workspace_id, user_id=user_id)
-            role = member.role if member else None
     with write_session() as session:
         approval = approvals.decide_approval(session, workspace_id=workspace_id,
                                              approval_id=ident, decision=decision, actor=actor,
-                                             comment=args.comment, email=email, role=role)
+                                             comment=args.comment)
     print(f"approval {approval.id}: {approval.status} by {approval.decided_by}")
     if args.wait:
         _wait_for(approval.run_id, args.wait)

@@ -46,7 +46,8 @@ class World:
         with write_session() as session:
             accounts.add_member(session, workspace_id=workspace.id, user_id=approver.id,
                                 role=Role.APPROVER, actor=system)
-        actor = Actor(type="user", id=admin.id, label="admin@acme.test")
+        actor = Actor.user(user_id=admin.id, email="admin@acme.test", role=Role.ADMIN,
+                           workspace_id=workspace.id)
         return cls(workspace_id=workspace.id, admin_id=admin.id, approver_id=approver.id,
                    actor=actor, http=http)
 

@@ -9,7 +9,6 @@ missing scope (the problem names it).
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Header, Request, Security
@@ -25,7 +24,7 @@ from app.clock import utcnow
 from app.db import read_session, read_session_unopened, write_session, write_session_unopened
 from app.errors import DomainError, Forbidden, Unauthorized
 from app.models import Actor
-from app.services.api_access import Caller, identify_caller, record_key_use
+from app.services.api_access import KeyGrant, identify_key, record_key_use
 
 CALLER_STATE = "caller"
 MISSING_KEY = ("An API key is required: send 'Authorization: Bearer <key>' or "
@@ -49,7 +48,7 @@ def secret_of(headers: Headers) -> str | None:
     return key.strip() if key and key.strip() else None
 
 
-def resolve_caller(headers: Headers) -> Caller | DomainError:
+def resolve_caller(headers: Headers) -> KeyGrant | DomainError:
     """Blocking (database): the caller, or the error that refuses the request."""
     try:
         secret = secret_of(headers)
@@ -57,7 +56,7 @@ def resolve_caller(headers: Headers) -> Caller | DomainError:
             return Unauthorized(MISSING_KEY)
         now = utcnow()
         with read_session() as session:
-            caller = identify_caller(session, secret=secret, now=now)
+            caller = identify_key(session, secret=secret, now=now)
     except DomainError as exc:
         return exc
     if caller.needs_touch(now):
@@ -83,27 +82,11 @@ class CallerMiddleware:
         await self.app(scope, receive, send)
 
 
-def caller_outcome(scope: Scope) -> Caller | DomainError | None:
+def caller_outcome(scope: Scope) -> KeyGrant | DomainError | None:
     return state_of(scope).get(CALLER_STATE)
 
 
-@dataclass(frozen=True)
-class Principal:
-    """The caller of one request: its key, workspace and the audit actor to record."""
-
-    caller: Caller
-    request_id: str | None
-
-    @property
-    def workspace_id(self) -> str:
-        return self.caller.workspace_id
-
-    @property
-    def actor(self) -> Actor:
-        return self.caller.actor(self.request_id)
-
-
-def _authorize(request: Request, scopes: tuple[str, ...]) -> Principal:
+def _authorize(request: Request, scopes: tuple[str, ...]) -> Actor:
     outcome = caller_outcome(request.scope)
     if isinstance(outcome, DomainError):
         raise outcome
@@ -120,10 +103,10 @@ def _authorize(request: Request, scopes: tuple[str, ...]) -> Principal:
     if missing:
         raise Forbidden(f"This API key lacks the '{missing[0]}' scope",
                         extra={"missing_scope": missing[0], "required_scopes": list(scopes)})
-    return Principal(caller=caller, request_id=state_of(request.scope).get("request_id"))
+    return caller.actor(state_of(request.scope).get("request_id"))
 
 
-def require(*scopes: str) -> Callable[..., Principal]:
+def require(*scopes: str) -> Callable[..., Actor]:
     """A dependency admitting keys that hold every scope given (none: any live key)."""
 
     # async: it does no I/O once CallerMiddleware has resolved the key, and a sync dependency
@@ -132,7 +115,7 @@ def require(*scopes: str) -> Callable[..., Principal]:
         request: Request,
         _bearer: Annotated[HTTPAuthorizationCredentials | None, Security(BEARER)] = None,
         _api_key: Annotated[str | None, Security(API_KEY_HEADER)] = None,
-    ) -> Principal:
+    ) -> Actor:
         if caller_outcome(request.scope) is None:  # the API used without create_api
             state_of(request.scope)[CALLER_STATE] = await run_in_threadpool(
                 resolve_caller, request.headers)

@@ -39,7 +39,7 @@ from app.clock import utcnow
 from app.db import write_session
 from app.errors import FieldError
 from app.services import idempotency
-from app.services.api_access import Caller
+from app.services.api_access import KeyGrant
 from app.services.idempotency import AlreadyAnswered, KeyedWrite, KeyRequest
 
 log = logging.getLogger("app.api")
@@ -79,7 +79,7 @@ def request_hash(scope: Scope, body: bytes) -> str:
     return hashlib.sha256(target.encode() + b"\n" + body).hexdigest()
 
 
-def _claim(caller: Caller, key: str, scope: Scope, digest: str) -> idempotency.ClaimOutcome:
+def _claim(caller: KeyGrant, key: str, scope: Scope, digest: str) -> idempotency.ClaimOutcome:
     with write_session() as session:
         return idempotency.claim_key(session, workspace_id=caller.workspace_id, key=key,
                                      method=scope["method"], path=scope["path"],
@@ -138,11 +138,11 @@ class IdempotencyMiddleware:
         await refusal(outcome, scope)(scope, receive, send)
 
     @staticmethod
-    def _applies(scope: Scope) -> Caller | None:
+    def _applies(scope: Scope) -> KeyGrant | None:
         if scope["type"] != "http" or scope["method"] != "POST" or not is_api_path(scope["path"]):
             return None
         caller = caller_outcome(scope)
-        if not isinstance(caller, Caller):
+        if not isinstance(caller, KeyGrant):
             return None  # the route answers 401
         named = Headers(scope=scope).get("x-workspace-id")
         if named is not None and named.strip() != caller.workspace_id:

@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.deps import caller_outcome
 from app.api.errors import is_api_path, problem_response
-from app.services.api_access import Caller
+from app.services.api_access import KeyGrant
 from app.settings import Settings, get_settings
 
 WINDOW_S = 60
@@ -63,7 +63,7 @@ class Verdict:
         }
 
 
-def _limit_for(bucket: str, caller: Caller | None) -> int:
+def _limit_for(bucket: str, caller: KeyGrant | None) -> int:
     settings = get_settings()
     if bucket == "read":
         own = caller.read_limit_per_min if caller else None
@@ -72,7 +72,7 @@ def _limit_for(bucket: str, caller: Caller | None) -> int:
     return own or settings.rate_limit_write_per_min
 
 
-def take(limiter: Limiter, *, bucket: str, identity: str, caller: Caller | None) -> Verdict:
+def take(limiter: Limiter, *, bucket: str, identity: str, caller: KeyGrant | None) -> Verdict:
     """Count one request against its bucket (blocking when the storage is Redis)."""
     limit = _limit_for(bucket, caller)
     item = RateLimitItemPerMinute(limit)
@@ -99,7 +99,7 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         outcome = caller_outcome(scope)
-        caller = outcome if isinstance(outcome, Caller) else None
+        caller = outcome if isinstance(outcome, KeyGrant) else None
         client = scope.get("client")
         identity = f"key:{caller.key_id}" if caller else f"ip:{client[0] if client else '-'}"
         bucket = "read" if scope["method"] in READ_METHODS else "write"

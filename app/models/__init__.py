@@ -1,7 +1,8 @@
 """Every table, imported here so SQLModel.metadata is complete for Alembic and the app."""
 
+from app.models.actor import Actor
 from app.models.api_key import SCOPES, ApiKey
-from app.models.audit import Actor, AuditLog
+from app.models.audit import AuditLog
 from app.models.base import Role, RunStatus, StepStatus, Trigger, new_id
 from app.models.compat import CompatNumber
 from app.models.credential import CREDENTIAL_TYPES, Credential

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -28,21 +27,3 @@ class AuditLog(SQLModel, table=True):
     details: dict[str, Any] = json_field(dict)
     request_id: str | None = Field(default=None, max_length=80)
     created_at: datetime = Field(default_factory=utcnow)
-
-
-@dataclass(frozen=True)
-class Actor:
-    """Who performs a use case: a signed-in user, an API key, or the system itself."""
-
-    type: str  # "user" | "api_key" | "system" | "public"
-    id: str | None = None
-    label: str = ""
-    request_id: str | None = None
-
-    @classmethod
-    def system(cls, label: str = "system") -> Actor:
-        return cls(type="system", label=label)
-
-    @property
-    def display(self) -> str:
-        return self.label or (f"{self.type}:{self.id}" if self.id else self.type)

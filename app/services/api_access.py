@@ -19,8 +19,9 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 
 @dataclass(frozen=True)
-class Caller:
-    """An authenticated API key, detached from any session."""
+class KeyGrant:
+    """What an authenticated API key allows (detached from any session): its workspace and
+    scopes, the addresses it may come from, its rate limits. Not who acts: `actor()` is."""
 
     key_id: str
     prefix: str
@@ -32,7 +33,10 @@ class Caller:
     last_used_at: datetime | None
 
     def actor(self, request_id: str | None = None) -> Actor:
-        return Actor(type="api_key", id=self.key_id, label=self.prefix, request_id=request_id)
+        """Who acts when this key is used: the key, in its workspace, with its scopes."""
+        return Actor.api_key(key_id=self.key_id, prefix=self.prefix,
+                             workspace_id=self.workspace_id, scopes=self.scopes,
+                             request_id=request_id)
 
     def needs_touch(self, now: datetime) -> bool:
         return self.last_used_at is None or now - self.last_used_at >= LAST_USED_RESOLUTION
@@ -54,10 +58,10 @@ class Caller:
         return False
 
 
-def identify_caller(session: Session, *, secret: str, now: datetime) -> Caller:
+def identify_key(session: Session, *, secret: str, now: datetime) -> KeyGrant:
     """The caller behind a secret, or Unauthorized (malformed, unknown, revoked, expired)."""
     key = authenticate(session, secret, now=now)
-    return Caller(
+    return KeyGrant(
         key_id=key.id,
         prefix=key.prefix,
         workspace_id=key.workspace_id,

@@ -22,7 +22,6 @@ from app.repo import runs as runs_repo
 from app.services import permissions
 from app.services.approvals import decide_approval, is_assignee
 from app.services.inbox import pretty_json
-from app.services.permissions import Member
 from app.settings import get_settings
 
 LINK_TTL_S = 72 * 3600
@@ -59,41 +58,41 @@ def _serializer() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(get_settings().secret_key, salt=_SALT)
 
 
-def _eligible(session: Session, approval: Approval, user: User) -> Member | None:
+def _eligible(session: Session, approval: Approval, user: User) -> Actor | None:
     membership = accounts_repo.membership(session, workspace_id=approval.workspace_id,
                                           user_id=user.id)
     if membership is None or not user.is_active:
         return None
-    member = Member(user_id=user.id, email=user.email, role=membership.role,
-                    workspace_id=approval.workspace_id)
-    if not permissions.can(member.role, permissions.DECIDE_APPROVALS):
+    actor = Actor.user(user_id=user.id, email=user.email, role=membership.role,
+                       workspace_id=approval.workspace_id)
+    if not permissions.can(actor.role, permissions.DECIDE_APPROVALS):
         return None
     if not is_assignee(approval, email=user.email, role=membership.role):
         return None
-    return member
+    return actor
 
 
-def eligible_approvers(session: Session, *, member: Member, approval_id: str) -> list[dict]:
-    """Whom `member` may make a link for: any eligible approver (admins), else themselves."""
-    approval = approvals_repo.get_approval(session, approval_id, workspace_id=member.workspace_id)
+def eligible_approvers(session: Session, *, actor: Actor, approval_id: str) -> list[dict]:
+    """Whom `actor` may make a link for: any eligible approver (admins), else themselves."""
+    approval = approvals_repo.get_approval(session, approval_id, workspace_id=actor.workspace_id)
     if approval is None:
         raise not_found("approval", approval_id)
     out = []
-    for membership, user in accounts_repo.members_of_workspace(session, member.workspace_id):
-        if user.id != member.user_id and not permissions.can(
-                member.role, permissions.SHARE_APPROVAL_LINKS):
+    for membership, user in accounts_repo.members_of_workspace(session, actor.workspace_id):
+        if user.id != actor.id and not permissions.can(
+                actor.role, permissions.SHARE_APPROVAL_LINKS):
             continue
         if _eligible(session, approval, user) is not None:
             out.append({"user_id": user.id, "email": user.email, "role": membership.role})
     return out
 
 
-def make_link_token(session: Session, *, member: Member, approval_id: str,
+def make_link_token(session: Session, *, actor: Actor, approval_id: str,
                     approver_user_id: str) -> str:
     """A signed token for `approver_user_id` to decide `approval_id` without signing in."""
-    if approver_user_id != member.user_id:
-        permissions.require(member.role, permissions.SHARE_APPROVAL_LINKS)
-    approval = approvals_repo.get_approval(session, approval_id, workspace_id=member.workspace_id)
+    if approver_user_id != actor.id:
+        permissions.require(actor.role, permissions.SHARE_APPROVAL_LINKS)
+    approval = approvals_repo.get_approval(session, approval_id, workspace_id=actor.workspace_id)
     if approval is None:
         raise not_found("approval", approval_id)
     if approval.status != ApprovalStatus.PENDING:
@@ -144,10 +143,9 @@ def decide_by_link(session: Session, *, token: str, decision: str,
     if approval.status != ApprovalStatus.PENDING:
         by = f" by {approval.decided_by}" if approval.decided_by else ""
         raise Conflict(f"This link was already used: the approval was {approval.status}{by}")
-    member = _eligible(session, approval, user)
-    if member is None:
+    actor = _eligible(session, approval, user)
+    if actor is None:
         raise Forbidden(f"{user.email} can no longer decide this approval")
-    actor = Actor(type="user", id=user.id, label=user.email, request_id="approval-link")
     return decide_approval(session, workspace_id=approval.workspace_id, approval_id=approval.id,
-                           decision=decision, actor=actor, comment=comment, email=user.email,
-                           role=member.role)
+                           decision=decision, actor=actor.with_request("approval-link"),
+                           comment=comment)

@@ -40,11 +40,9 @@ def decide_approval(
     decision: str,
     actor: Actor,
     comment: str | None = None,
-    email: str | None = None,
-    role: str | None = None,
     before_commit: BeforeCommit[Approval] | None = None,
 ) -> Approval:
-    """Approve or reject; `email`/`role` are checked against the assignees for a user actor.
+    """Approve or reject; a member acting must be an assignee (by email or role).
     `before_commit` sees the decided approval in the transaction."""
     if decision not in DECISIONS:
         raise ValidationFailed("Unknown decision", errors=[FieldError(
@@ -52,7 +50,7 @@ def decide_approval(
     found = approvals_repo.get_approval(session, approval_id, workspace_id=workspace_id)
     if found is None:
         raise not_found("approval", approval_id)
-    if actor.type == "user" and not is_assignee(found, email=email, role=role):
+    if actor.is_user and not is_assignee(found, email=actor.email, role=actor.role):
         raise Forbidden("You are not an assignee of this approval")
     run = runs_repo.lock_run(session, found.run_id)
     approval = approvals_repo.lock_approval(session, approval_id)

@@ -10,12 +10,11 @@ from sqlmodel import Session
 
 from app.clock import iso, utcnow
 from app.errors import Forbidden, not_found
-from app.models import Approval, ApprovalStatus
+from app.models import Actor, Approval, ApprovalStatus
 from app.repo import approvals as approvals_repo
 from app.repo import runs as runs_repo
 from app.services import permissions
 from app.services.approvals import decide_approval, is_assignee
-from app.services.permissions import Member
 
 INBOX_LIMIT = 200
 HISTORY_LIMIT = 50
@@ -48,7 +47,7 @@ def pretty_json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str, sort_keys=False)
 
 
-def _item(approval: Approval, *, member: Member, run_input: Any, outputs: Any) -> InboxItem:
+def _item(approval: Approval, *, actor: Actor, run_input: Any, outputs: Any) -> InboxItem:
     now = utcnow()
     earlier = {k: v for k, v in (outputs or {}).items() if k != approval.step_key}
     return InboxItem(
@@ -63,66 +62,65 @@ def _item(approval: Approval, *, member: Member, run_input: Any, outputs: Any) -
         comment=approval.comment or "", decided_by=approval.decided_by or "",
         decided_at=iso(approval.decided_at) or "",
         can_decide=(approval.status == ApprovalStatus.PENDING
-                    and permissions.can(member.role, permissions.DECIDE_APPROVALS)
-                    and is_assignee(approval, email=member.email, role=member.role)),
+                    and permissions.can(actor.role, permissions.DECIDE_APPROVALS)
+                    and is_assignee(approval, email=actor.email, role=actor.role)),
     )
 
 
-def _visible(approval: Approval, member: Member) -> bool:
+def _visible(approval: Approval, actor: Actor) -> bool:
     """Deciders see what is theirs; members who cannot decide see every item, read-only."""
-    if not permissions.can(member.role, permissions.DECIDE_APPROVALS):
+    if not permissions.can(actor.role, permissions.DECIDE_APPROVALS):
         return True
-    return is_assignee(approval, email=member.email, role=member.role)
+    return is_assignee(approval, email=actor.email, role=actor.role)
 
 
-def _shape(session: Session, approvals: list[Approval], member: Member) -> list[InboxItem]:
+def _shape(session: Session, approvals: list[Approval], actor: Actor) -> list[InboxItem]:
     items = []
     runs: dict[str, Any] = {}
     for approval in approvals:
         if approval.run_id not in runs:
             runs[approval.run_id] = runs_repo.get_run(session, approval.run_id)
         run = runs[approval.run_id]
-        items.append(_item(approval, member=member, run_input=run.input if run else None,
+        items.append(_item(approval, actor=actor, run_input=run.input if run else None,
                            outputs=run.outputs if run else None))
     return items
 
 
-def pending_for(session: Session, *, member: Member) -> list[InboxItem]:
+def pending_for(session: Session, *, actor: Actor) -> list[InboxItem]:
     """Pending approvals the member may see, newest first."""
-    rows = approvals_repo.list_approvals(session, workspace_id=member.workspace_id,
+    rows = approvals_repo.list_approvals(session, workspace_id=actor.workspace_id,
                                          limit=INBOX_LIMIT, status=ApprovalStatus.PENDING)
-    return _shape(session, [a for a in rows if _visible(a, member)], member)
+    return _shape(session, [a for a in rows if _visible(a, actor)], actor)
 
 
-def count_pending_for(session: Session, *, member: Member) -> int:
+def count_pending_for(session: Session, *, actor: Actor) -> int:
     """How many pending approvals the member can decide (the sidebar badge)."""
-    if not permissions.can(member.role, permissions.DECIDE_APPROVALS):
+    if not permissions.can(actor.role, permissions.DECIDE_APPROVALS):
         return 0
-    rows = approvals_repo.list_approvals(session, workspace_id=member.workspace_id,
+    rows = approvals_repo.list_approvals(session, workspace_id=actor.workspace_id,
                                          limit=INBOX_LIMIT, status=ApprovalStatus.PENDING)
-    return sum(1 for a in rows if is_assignee(a, email=member.email, role=member.role))
+    return sum(1 for a in rows if is_assignee(a, email=actor.email, role=actor.role))
 
 
-def decided_for(session: Session, *, member: Member) -> list[InboxItem]:
+def decided_for(session: Session, *, actor: Actor) -> list[InboxItem]:
     """Decided (or cancelled) approvals the member could see, newest first."""
     rows = approvals_repo.list_approvals(
-        session, workspace_id=member.workspace_id, limit=HISTORY_LIMIT * 4,
+        session, workspace_id=actor.workspace_id, limit=HISTORY_LIMIT * 4,
         status=",".join((ApprovalStatus.APPROVED, ApprovalStatus.REJECTED,
                          ApprovalStatus.CANCELLED)))
-    visible = [a for a in rows if _visible(a, member)][:HISTORY_LIMIT]
-    return _shape(session, visible, member)
+    visible = [a for a in rows if _visible(a, actor)][:HISTORY_LIMIT]
+    return _shape(session, visible, actor)
 
 
-def decide(session: Session, *, member: Member, approval_id: str, decision: str,
+def decide(session: Session, *, actor: Actor, approval_id: str, decision: str,
            comment: str | None = None) -> Approval:
     """Decide as a signed-in member: the role must allow deciding and the member be assigned."""
-    permissions.require(member.role, permissions.DECIDE_APPROVALS)
-    approval = approvals_repo.get_approval(session, approval_id, workspace_id=member.workspace_id)
+    permissions.require(actor.role, permissions.DECIDE_APPROVALS)
+    approval = approvals_repo.get_approval(session, approval_id, workspace_id=actor.workspace_id)
     if approval is None:
         raise not_found("approval", approval_id)
     if approval.status == ApprovalStatus.PENDING and not is_assignee(
-            approval, email=member.email, role=member.role):
+            approval, email=actor.email, role=actor.role):
         raise Forbidden("You are not an assignee of this approval")
-    return decide_approval(session, workspace_id=member.workspace_id, approval_id=approval_id,
-                           decision=decision, actor=member.actor, comment=comment,
-                           email=member.email, role=member.role)
+    return decide_approval(session, workspace_id=actor.workspace_id, approval_id=approval_id,
+                           decision=decision, actor=actor, comment=comment)

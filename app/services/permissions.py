@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from app.errors import Forbidden
-from app.models import Actor, Role
+from app.models import Role
 
 # capability → roles that have it
 DECIDE_APPROVALS = "approvals:decide"
@@ -46,17 +44,3 @@ def require(role: str | None, capability: str) -> None:
 
 def capabilities(role: str | None) -> list[str]:
     return sorted(c for c in _GRANTS if can(role, c))
-
-
-@dataclass(frozen=True)
-class Member:
-    """A signed-in member acting in one workspace: what use cases check roles against."""
-
-    user_id: str
-    email: str
-    role: str
-    workspace_id: str
-
-    @property
-    def actor(self) -> Actor:
-        return Actor(type="user", id=self.user_id, label=self.email)

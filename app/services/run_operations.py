@@ -4,24 +4,23 @@ from __future__ import annotations
 
 from sqlmodel import Session
 
-from app.models import Run, StepRun
+from app.models import Actor, Run, StepRun
 from app.services import permissions, runs
-from app.services.permissions import Member
 
 
-def cancel(session: Session, *, member: Member, run_id: str) -> Run:
-    permissions.require(member.role, permissions.OPERATE_RUNS)
-    return runs.cancel_run(session, workspace_id=member.workspace_id, run_id=run_id,
-                           actor=member.actor)
+def cancel(session: Session, *, actor: Actor, run_id: str) -> Run:
+    permissions.require(actor.role, permissions.OPERATE_RUNS)
+    return runs.cancel_run(session, workspace_id=actor.workspace_id, run_id=run_id,
+                           actor=actor)
 
 
-def retry(session: Session, *, member: Member, step_id: str) -> StepRun:
-    permissions.require(member.role, permissions.OPERATE_RUNS)
-    return runs.retry_step(session, workspace_id=member.workspace_id, step_id=step_id,
-                           actor=member.actor)
+def retry(session: Session, *, actor: Actor, step_id: str) -> StepRun:
+    permissions.require(actor.role, permissions.OPERATE_RUNS)
+    return runs.retry_step(session, workspace_id=actor.workspace_id, step_id=step_id,
+                           actor=actor)
 
 
-def skip(session: Session, *, member: Member, step_id: str) -> StepRun:
-    permissions.require(member.role, permissions.OPERATE_RUNS)
-    return runs.skip_step(session, workspace_id=member.workspace_id, step_id=step_id,
-                          actor=member.actor)
+def skip(session: Session, *, actor: Actor, step_id: str) -> StepRun:
+    permissions.require(actor.role, permissions.OPERATE_RUNS)
+    return runs.skip_step(session, workspace_id=actor.workspace_id, step_id=step_id,
+                          actor=actor)

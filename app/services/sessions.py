@@ -14,7 +14,6 @@ from app.errors import Forbidden, Unauthorized, not_found
 from app.models import Actor, User
 from app.repo import accounts as accounts_repo
 from app.services import accounts
-from app.services.permissions import Member
 from app.settings import get_settings
 
 COOKIE_NAME = "flowdesk_session"
@@ -31,8 +30,9 @@ class WorkspaceChoice:
 
 
 @dataclass(frozen=True)
-class Principal:
-    """The signed-in member as the pages need them: primitives only."""
+class SignedIn:
+    """A page's session: the signed-in member and the workspaces they may switch to
+    (primitives only); `actor` is who acts when they use a page."""
 
     user_id: str
     email: str
@@ -44,12 +44,8 @@ class Principal:
 
     @property
     def actor(self) -> Actor:
-        return Actor(type="user", id=self.user_id, label=self.email)
-
-    @property
-    def member(self) -> Member:
-        return Member(user_id=self.user_id, email=self.email, role=self.role,
-                      workspace_id=self.workspace_id)
+        return Actor.user(user_id=self.user_id, email=self.email, role=self.role,
+                          workspace_id=self.workspace_id)
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -72,20 +68,20 @@ def _claims(token: str) -> dict[str, Any]:
     return claims
 
 
-def _principal(session: Session, user: User, workspace_id: str | None) -> Principal:
+def _principal(session: Session, user: User, workspace_id: str | None) -> SignedIn:
     rows = accounts_repo.memberships_of_user(session, user.id)
     choices = tuple(WorkspaceChoice(id=ws.id, name=ws.name, role=m.role) for m, ws in rows)
     if not choices:
         raise Forbidden("Your account is not a member of any workspace yet; ask an admin to "
                         "add you")
     chosen = next((c for c in choices if c.id == workspace_id), choices[0])
-    return Principal(user_id=user.id, email=user.email, name=user.name or user.email,
+    return SignedIn(user_id=user.id, email=user.email, name=user.name or user.email,
                      role=chosen.role, workspace_id=chosen.id, workspace_name=chosen.name,
                      workspaces=choices)
 
 
 def start_session(session: Session, *, email: str, password: str,
-                  workspace_id: str | None = None) -> tuple[str, Principal]:
+                  workspace_id: str | None = None) -> tuple[str, SignedIn]:
     """Check the password (throttled by accounts.sign_in) and return a new cookie value."""
     signed = accounts.sign_in(session, email=email, password=password)
     user = session.get(User, signed.user_id)
@@ -96,7 +92,7 @@ def start_session(session: Session, *, email: str, password: str,
     return token, principal
 
 
-def resolve(session: Session, token: str) -> Principal:
+def resolve(session: Session, token: str) -> SignedIn:
     """The member a cookie stands for, re-checked against the database on every call."""
     claims = _claims(token)
     user = session.get(User, claims["u"])
@@ -105,7 +101,7 @@ def resolve(session: Session, token: str) -> Principal:
     return _principal(session, user, claims.get("w"))
 
 
-def switch_workspace(session: Session, *, token: str, workspace_id: str) -> tuple[str, Principal]:
+def switch_workspace(session: Session, *, token: str, workspace_id: str) -> tuple[str, SignedIn]:
     claims = _claims(token)
     current = resolve(session, token)
     if workspace_id not in {c.id for c in current.workspaces}:

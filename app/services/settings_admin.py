@@ -12,10 +12,9 @@ from sqlmodel import Session
 
 from app.clock import iso, utcnow
 from app.errors import FieldError, ValidationFailed
-from app.models import SCOPES, ApiKey, Credential, User
+from app.models import SCOPES, Actor, ApiKey, Credential, User
 from app.repo import credentials as credentials_repo
 from app.services import api_keys, credentials, permissions
-from app.services.permissions import Member
 
 EXPIRY_CHOICES = {"7": 7, "30": 30, "90": 90, "365": 365, "never": None}
 
@@ -51,12 +50,12 @@ def _key_state(key: ApiKey, now: datetime) -> str:
     return "active"
 
 
-def list_keys(session: Session, *, member: Member) -> list[KeyRow]:
-    permissions.require(member.role, permissions.SEE_SETTINGS)
+def list_keys(session: Session, *, actor: Actor) -> list[KeyRow]:
+    permissions.require(actor.role, permissions.SEE_SETTINGS)
     now = utcnow()
     emails: dict[str, str] = {}
     rows = []
-    for key in api_keys.list_api_keys(session, workspace_id=member.workspace_id):
+    for key in api_keys.list_api_keys(session, workspace_id=actor.workspace_id):
         if key.created_by and key.created_by not in emails:
             user = session.get(User, key.created_by)
             emails[key.created_by] = user.email if user else key.created_by
@@ -69,10 +68,10 @@ def list_keys(session: Session, *, member: Member) -> list[KeyRow]:
     return rows
 
 
-def mint_key(session: Session, *, member: Member, name: str, scopes: Sequence[str],
+def mint_key(session: Session, *, actor: Actor, name: str, scopes: Sequence[str],
              expiry: str) -> tuple[str, str]:
     """Mint a key; returns (key id, the secret). The secret is never retrievable again."""
-    permissions.require(member.role, permissions.SEE_SETTINGS)
+    permissions.require(actor.role, permissions.SEE_SETTINGS)
     problems = []
     if not name.strip():
         problems.append(FieldError("name", "give the key a name (who or what uses it)",
@@ -83,16 +82,16 @@ def mint_key(session: Session, *, member: Member, name: str, scopes: Sequence[st
         raise ValidationFailed("The API key is invalid", errors=problems)
     days = EXPIRY_CHOICES[expiry]
     minted = api_keys.mint_api_key(
-        session, workspace_id=member.workspace_id, actor=member.actor, name=name.strip(),
+        session, workspace_id=actor.workspace_id, actor=actor, name=name.strip(),
         scopes=[s for s in SCOPES if s in set(scopes)] or list(scopes),
         expires_at=utcnow() + timedelta(days=days) if days else None)
     return minted.key.id, minted.secret
 
 
-def revoke_key(session: Session, *, member: Member, key_id: str) -> None:
-    permissions.require(member.role, permissions.SEE_SETTINGS)
-    api_keys.revoke_api_key(session, workspace_id=member.workspace_id, key_id=key_id,
-                            actor=member.actor)
+def revoke_key(session: Session, *, actor: Actor, key_id: str) -> None:
+    permissions.require(actor.role, permissions.SEE_SETTINGS)
+    api_keys.revoke_api_key(session, workspace_id=actor.workspace_id, key_id=key_id,
+                            actor=actor)
 
 
 def _credential_row(credential: Credential) -> CredentialRow:
@@ -102,23 +101,23 @@ def _credential_row(credential: Credential) -> CredentialRow:
                          created_at=iso(credential.created_at) or "")
 
 
-def list_credentials(session: Session, *, member: Member) -> list[CredentialRow]:
-    permissions.require(member.role, permissions.SEE_SETTINGS)
+def list_credentials(session: Session, *, actor: Actor) -> list[CredentialRow]:
+    permissions.require(actor.role, permissions.SEE_SETTINGS)
     return [_credential_row(c) for c in credentials_repo.list_credentials(
-        session, workspace_id=member.workspace_id)]
+        session, workspace_id=actor.workspace_id)]
 
 
-def create_credential(session: Session, *, member: Member, name: str, type: str, value: str,
+def create_credential(session: Session, *, actor: Actor, name: str, type: str, value: str,
                       header: str = "") -> CredentialRow:
-    permissions.require(member.role, permissions.SEE_SETTINGS)
+    permissions.require(actor.role, permissions.SEE_SETTINGS)
     config: dict[str, Any] = {"header": header.strip()} if header.strip() else {}
-    created = credentials.create_credential(session, workspace_id=member.workspace_id,
-                                            actor=member.actor, name=name, type=type,
+    created = credentials.create_credential(session, workspace_id=actor.workspace_id,
+                                            actor=actor, name=name, type=type,
                                             value=value, config=config)
     return _credential_row(created)
 
 
-def delete_credential(session: Session, *, member: Member, credential_id: str) -> None:
-    permissions.require(member.role, permissions.SEE_SETTINGS)
-    credentials.delete_credential(session, workspace_id=member.workspace_id,
-                                  credential_id=credential_id, actor=member.actor)
+def delete_credential(session: Session, *, actor: Actor, credential_id: str) -> None:
+    permissions.require(actor.role, permissions.SEE_SETTINGS)
+    credentials.delete_credential(session, workspace_id=actor.workspace_id,
+                                  credential_id=credential_id, actor=actor)

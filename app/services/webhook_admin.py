@@ -9,9 +9,8 @@ from dataclasses import dataclass
 from sqlmodel import Session
 
 from app.clock import iso
-from app.models import DeliveryStatus, Webhook, WebhookDelivery
+from app.models import Actor, DeliveryStatus, Webhook, WebhookDelivery
 from app.services import permissions, webhooks
-from app.services.permissions import Member
 
 LIST_LIMIT = 100
 DELIVERY_LIMIT = 25
@@ -66,55 +65,55 @@ def _delivery_row(d: WebhookDelivery) -> DeliveryRow:
         replay=bool(d.replay_of))
 
 
-def list_subscriptions(session: Session, *, member: Member) -> list[WebhookRow]:
-    permissions.require(member.role, permissions.SEE_SETTINGS)
-    return [_row(w) for w in webhooks.list_webhooks(session, workspace_id=member.workspace_id,
+def list_subscriptions(session: Session, *, actor: Actor) -> list[WebhookRow]:
+    permissions.require(actor.role, permissions.SEE_SETTINGS)
+    return [_row(w) for w in webhooks.list_webhooks(session, workspace_id=actor.workspace_id,
                                                     limit=LIST_LIMIT)]
 
 
-def subscribe(session: Session, *, member: Member, url: str, events: Sequence[str],
+def subscribe(session: Session, *, actor: Actor, url: str, events: Sequence[str],
               description: str = "") -> tuple[WebhookRow, str]:
     """Create a subscription; returns it and its secret (shown this once)."""
-    permissions.require(member.role, permissions.SEE_SETTINGS)
-    created = webhooks.create_webhook(session, workspace_id=member.workspace_id,
-                                      actor=member.actor, url=url, events=list(events),
+    permissions.require(actor.role, permissions.SEE_SETTINGS)
+    created = webhooks.create_webhook(session, workspace_id=actor.workspace_id,
+                                      actor=actor, url=url, events=list(events),
                                       description=description)
     return _row(created.webhook), created.secret
 
 
-def set_active(session: Session, *, member: Member, webhook_id: str, active: bool) -> None:
-    permissions.require(member.role, permissions.SEE_SETTINGS)
-    webhooks.update_webhook(session, workspace_id=member.workspace_id, webhook_id=webhook_id,
-                            actor=member.actor, active=active)
+def set_active(session: Session, *, actor: Actor, webhook_id: str, active: bool) -> None:
+    permissions.require(actor.role, permissions.SEE_SETTINGS)
+    webhooks.update_webhook(session, workspace_id=actor.workspace_id, webhook_id=webhook_id,
+                            actor=actor, active=active)
 
 
-def unsubscribe(session: Session, *, member: Member, webhook_id: str) -> None:
-    permissions.require(member.role, permissions.SEE_SETTINGS)
-    webhooks.delete_webhook(session, workspace_id=member.workspace_id, webhook_id=webhook_id,
-                            actor=member.actor)
+def unsubscribe(session: Session, *, actor: Actor, webhook_id: str) -> None:
+    permissions.require(actor.role, permissions.SEE_SETTINGS)
+    webhooks.delete_webhook(session, workspace_id=actor.workspace_id, webhook_id=webhook_id,
+                            actor=actor)
 
 
-def rotate(session: Session, *, member: Member, webhook_id: str) -> str:
+def rotate(session: Session, *, actor: Actor, webhook_id: str) -> str:
     """A new secret (the old one keeps signing during the overlap); shown this once."""
-    permissions.require(member.role, permissions.SEE_SETTINGS)
-    return webhooks.rotate_secret(session, workspace_id=member.workspace_id,
-                                  webhook_id=webhook_id, actor=member.actor).secret
+    permissions.require(actor.role, permissions.SEE_SETTINGS)
+    return webhooks.rotate_secret(session, workspace_id=actor.workspace_id,
+                                  webhook_id=webhook_id, actor=actor).secret
 
 
-def deliveries(session: Session, *, member: Member, webhook_id: str) -> list[DeliveryRow]:
-    permissions.require(member.role, permissions.SEE_SETTINGS)
-    logs = webhooks.list_deliveries(session, workspace_id=member.workspace_id,
+def deliveries(session: Session, *, actor: Actor, webhook_id: str) -> list[DeliveryRow]:
+    permissions.require(actor.role, permissions.SEE_SETTINGS)
+    logs = webhooks.list_deliveries(session, workspace_id=actor.workspace_id,
                                     webhook_id=webhook_id, limit=DELIVERY_LIMIT)
     return [_delivery_row(log.delivery) for log in logs]
 
 
-def replay(session: Session, *, member: Member, webhook_id: str, delivery_id: str) -> None:
-    permissions.require(member.role, permissions.SEE_SETTINGS)
-    webhooks.replay_delivery(session, workspace_id=member.workspace_id, webhook_id=webhook_id,
-                             delivery_id=delivery_id, actor=member.actor)
+def replay(session: Session, *, actor: Actor, webhook_id: str, delivery_id: str) -> None:
+    permissions.require(actor.role, permissions.SEE_SETTINGS)
+    webhooks.replay_delivery(session, workspace_id=actor.workspace_id, webhook_id=webhook_id,
+                             delivery_id=delivery_id, actor=actor)
 
 
-def send_test(session: Session, *, member: Member, webhook_id: str) -> None:
-    permissions.require(member.role, permissions.SEE_SETTINGS)
-    webhooks.send_test_event(session, workspace_id=member.workspace_id, webhook_id=webhook_id,
-                             actor=member.actor)
+def send_test(session: Session, *, actor: Actor, webhook_id: str) -> None:
+    permissions.require(actor.role, permissions.SEE_SETTINGS)
+    webhooks.send_test_event(session, workspace_id=actor.workspace_id, webhook_id=webhook_id,
+                             actor=actor)

@@ -37,7 +37,7 @@ def decide(world: Any, run_id: str, decision: str) -> None:
     with write_session() as session:
         approvals.decide_approval(session, workspace_id=world.workspace_id,
                                   approval_id=approval.id, decision=decision, actor=world.actor,
-                                  email="admin@acme.test", role="admin", comment="ok")
+                                  comment="ok")
 
 
 def test_approved_run_completes_through_the_welcome_branch(world: Any) -> None:

@@ -10,7 +10,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, status
 
-from app.api.deps import Principal, ReadSession, WriteSession, require
+from app.api.deps import ReadSession, WriteSession, require
 from app.api.openapi import problems
 from app.api.routing import api_router
 from app.api.schemas.webhooks import (
@@ -21,13 +21,13 @@ from app.api.schemas.webhooks import (
     PublicWebhookList,
 )
 from app.clock import iso
-from app.models import Webhook
+from app.models import Actor, Webhook
 from app.models.event import PayloadFormat
 from app.services import compat, webhooks
 
 router = api_router(prefix="/api/public/webhooks", tags=["compat: seed 000"])
 
-Manager = Annotated[Principal, Depends(require("webhooks:write"))]
+Manager = Annotated[Actor, Depends(require("webhooks:write"))]
 # That product listed every webhook at once; a workspace has far fewer than this.
 LIST_CAP = 1000
 
@@ -44,7 +44,7 @@ def register(body: PublicWebhookCreate, caller: Manager,
              session: WriteSession) -> PublicWebhookCreated:
     compat.check_org(workspace_id=caller.workspace_id, org_id=body.orgId)
     created = webhooks.create_webhook(
-        session, workspace_id=caller.workspace_id, actor=caller.actor, url=body.url,
+        session, workspace_id=caller.workspace_id, actor=caller, url=body.url,
         events=body.events, description=body.description, secret=body.secret,
         payload_format=PayloadFormat.COMPAT)
     return PublicWebhookCreated(**_public(created.webhook).model_dump(), secret=created.secret)
@@ -64,5 +64,5 @@ def list_registered(caller: Manager, session: ReadSession,
                responses=problems(404), summary="Remove a webhook")
 def remove(id: str, caller: Manager, session: WriteSession) -> PublicWebhookDeleted:
     webhooks.delete_webhook(session, workspace_id=caller.workspace_id, webhook_id=id,
-                            actor=caller.actor)
+                            actor=caller)
     return PublicWebhookDeleted(id=id)

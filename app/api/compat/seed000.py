@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
-from app.api.deps import Principal, ReadSession, WriteSession, require
+from app.api.deps import ReadSession, WriteSession, require
 from app.api.openapi import problems
 from app.api.routing import api_router
 from app.api.schemas.compat import (
@@ -20,16 +20,16 @@ from app.api.schemas.compat import (
 from app.clock import iso
 from app.engine.progress import definition_of_version
 from app.errors import not_found
-from app.models import RunStatus
+from app.models import Actor, RunStatus
 from app.repo import runs as runs_repo
 from app.repo import workflows as workflows_repo
 from app.services import compat
 
 router = api_router(prefix="/api/public", tags=["compat: seed 000"])
 
-Reader = Annotated[Principal, Depends(require("runs:read"))]
-Runner = Annotated[Principal, Depends(require("runs:write"))]
-Lister = Annotated[Principal, Depends(require("workflows:read"))]
+Reader = Annotated[Actor, Depends(require("runs:read"))]
+Runner = Annotated[Actor, Depends(require("runs:write"))]
+Lister = Annotated[Actor, Depends(require("workflows:read"))]
 
 
 @router.post("/runs/trigger", name="public_trigger_run", response_model=PublicTriggerResponse,
@@ -38,7 +38,7 @@ def trigger(body: PublicTriggerRequest, caller: Runner,
             session: WriteSession) -> PublicTriggerResponse:
     run = compat.trigger_by_ref(session, workspace_id=caller.workspace_id,
                                 workflow_ref=body.workflowId, org_id=body.orgId,
-                                input=body.input, actor=caller.actor)
+                                input=body.input, actor=caller)
     return PublicTriggerResponse(runId=run.id, status=run.status,
                                  currentStep=run.steps_completed,
                                  workflowTitle=run.workflow_title,

@@ -9,7 +9,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query
 
-from app.api.deps import Principal, WriteSession, require
+from app.api.deps import WriteSession, require
 from app.api.openapi import problems
 from app.api.routing import api_router
 from app.api.schemas.compat import (
@@ -23,14 +23,14 @@ from app.api.schemas.compat import (
     seed_result_json,
 )
 from app.engine.definition import SEED_BRANCH_SUFFIX
-from app.models import Run, RunStatus, StepRun, StepStatus
+from app.models import Actor, Run, RunStatus, StepRun, StepStatus
 from app.services import compat, runs
 
 router = api_router(prefix="/api/workflow", tags=["compat: seed 004"])
 
-Reader = Annotated[Principal, Depends(require("runs:read"))]
-Runner = Annotated[Principal, Depends(require("runs:write"))]
-Creator = Annotated[Principal, Depends(require("workflows:write", "runs:write"))]
+Reader = Annotated[Actor, Depends(require("runs:read"))]
+Runner = Annotated[Actor, Depends(require("runs:write"))]
+Creator = Annotated[Actor, Depends(require("workflows:write", "runs:write"))]
 Number = Annotated[int, Path(ge=1, le=2**63 - 1)]
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -73,7 +73,7 @@ def _flow_step(step: StepRun, number: int, spec: object | None) -> FlowStep:
 def create_and_start(body: FlowCreateRequest, caller: Creator,
                      session: WriteSession) -> FlowStarted:
     _run, number = compat.create_and_start(session, workspace_id=caller.workspace_id,
-                                           actor=caller.actor, name=body.name, flow=body.flow,
+                                           actor=caller, name=body.name, flow=body.flow,
                                            input=body.input)
     return FlowStarted(id=number)
 
@@ -107,7 +107,7 @@ def cancel_flow(id: Number, caller: Runner, session: WriteSession) -> FlowCancel
     run_id = compat.ref_of_number(session, workspace_id=caller.workspace_id, number=id,
                                   kind=compat.RUN)
     runs.cancel_run(session, workspace_id=caller.workspace_id, run_id=run_id,
-                    actor=caller.actor)
+                    actor=caller)
     return FlowCancelled()
 
 
@@ -117,5 +117,5 @@ def step_ready(step_id: Number, caller: Runner, session: WriteSession) -> FlowQu
     ref = compat.ref_of_number(session, workspace_id=caller.workspace_id, number=step_id,
                                kind=compat.STEP)
     runs.signal_step(session, workspace_id=caller.workspace_id, step_id=ref,
-                     actor=caller.actor)
+                     actor=caller)
     return FlowQueued()

@@ -7,20 +7,21 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Response
 
-from app.api.deps import Principal, ReadSession, WriteSession, require
+from app.api.deps import ReadSession, WriteSession, require
 from app.api.idempotency import KeptAnswer, Keyed
 from app.api.openapi import problems
 from app.api.pagination import Created, Paging, page_of
 from app.api.routing import api_router
 from app.api.schemas.approvals import ApprovalDecision, ApprovalPage, ApprovalPublic
 from app.errors import not_found
+from app.models import Actor
 from app.repo import approvals as approvals_repo
 from app.services import approvals
 
 router = api_router(prefix="/api/v1/approvals", tags=["approvals"])
 
-Reader = Annotated[Principal, Depends(require("runs:read"))]
-Decider = Annotated[Principal, Depends(require("approvals:write"))]
+Reader = Annotated[Actor, Depends(require("runs:read"))]
+Decider = Annotated[Actor, Depends(require("approvals:write"))]
 StatusFilter = Annotated[str | None, Query(
     pattern=r"^(pending|approved|rejected|cancelled)(,(pending|approved|rejected|cancelled))*$",
     description="One status or several, comma-separated.", examples=["pending"])]
@@ -57,5 +58,5 @@ def decide_approval(approval_id: str, body: ApprovalDecision, caller: Decider,
     answer = KeptAnswer(keyed, ApprovalPublic.model_validate).claim(session)
     approvals.decide_approval(session, workspace_id=caller.workspace_id,
                               approval_id=approval_id, decision=body.decision,
-                              actor=caller.actor, comment=body.comment, before_commit=answer)
+                              actor=caller, comment=body.comment, before_commit=answer)
     return answer.response()

@@ -6,15 +6,16 @@ from typing import Annotated
 
 from fastapi import Depends, Query
 
-from app.api.deps import Principal, ReadSession, require
+from app.api.deps import ReadSession, require
 from app.api.pagination import Created, Paging, page_of
 from app.api.routing import api_router
 from app.api.schemas.audit import AuditEventPage, AuditEventPublic
+from app.models import Actor
 from app.repo import audit
 
 router = api_router(prefix="/api/v1/audit-events", tags=["audit"])
 
-Auditor = Annotated[Principal, Depends(require("audit:read"))]
+Auditor = Annotated[Actor, Depends(require("audit:read"))]
 
 
 @router.get("", name="list_audit_events", response_model=AuditEventPage,

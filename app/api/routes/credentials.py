@@ -7,18 +7,19 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Response, status
 
-from app.api.deps import Principal, ReadSession, WriteSession, require
+from app.api.deps import ReadSession, WriteSession, require
 from app.api.openapi import problems
 from app.api.pagination import Paging, page_of
 from app.api.routing import api_router
 from app.api.schemas.credentials import CredentialCreate, CredentialPage, CredentialPublic
 from app.errors import not_found
+from app.models import Actor
 from app.repo import credentials as credentials_repo
 from app.services import credentials
 
 router = api_router(prefix="/api/v1/credentials", tags=["credentials"])
 
-Manager = Annotated[Principal, Depends(require("credentials:write"))]
+Manager = Annotated[Actor, Depends(require("credentials:write"))]
 
 
 @router.get("", name="list_credentials", response_model=CredentialPage,
@@ -41,7 +42,7 @@ def list_credentials(caller: Manager, session: ReadSession, paging: Paging,
 def create_credential(body: CredentialCreate, caller: Manager, session: WriteSession,
                       response: Response) -> CredentialPublic:
     credential = credentials.create_credential(
-        session, workspace_id=caller.workspace_id, actor=caller.actor, name=body.name,
+        session, workspace_id=caller.workspace_id, actor=caller, name=body.name,
         type=body.type, value=body.value, config=body.config)
     response.headers["Location"] = f"{router.prefix}/{credential.id}"
     return CredentialPublic.model_validate(credential)
@@ -63,5 +64,5 @@ def get_credential(credential_id: str, caller: Manager,
                responses=problems(404), summary="Delete a credential")
 def delete_credential(credential_id: str, caller: Manager, session: WriteSession) -> Response:
     credentials.delete_credential(session, workspace_id=caller.workspace_id,
-                                  credential_id=credential_id, actor=caller.actor)
+                                  credential_id=credential_id, actor=caller)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

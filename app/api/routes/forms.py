@@ -6,7 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import Depends, Query, Response, status
 
-from app.api.deps import IfMatch, Principal, ReadSession, WriteSession, etag, require
+from app.api.deps import IfMatch, ReadSession, WriteSession, etag, require
 from app.api.openapi import problems
 from app.api.pagination import Created, Paging, page_of
 from app.api.routing import api_router
@@ -20,15 +20,15 @@ from app.api.schemas.forms import (
     SubmissionPublic,
 )
 from app.errors import not_found
-from app.models import Form
+from app.models import Actor, Form
 from app.repo import forms as forms_repo
 from app.services import forms
 from app.settings import get_settings
 
 router = api_router(prefix="/api/v1/forms", tags=["forms"])
 
-Reader = Annotated[Principal, Depends(require("forms:read"))]
-Writer = Annotated[Principal, Depends(require("forms:write"))]
+Reader = Annotated[Actor, Depends(require("forms:read"))]
+Writer = Annotated[Actor, Depends(require("forms:write"))]
 FORM_LINKS = {201: {"links": {
     "GetForm": {"operationId": "get_form", "parameters": {"form_id": "$response.body#/id"}},
     "SubmitForm": {"operationId": "submit_form",
@@ -44,7 +44,7 @@ def _public(form: Form, response: Response | None = None) -> FormPublic:
     return FormPublic.of(form, base_url=get_settings().public_url)
 
 
-def _owned(session: Any, caller: Principal, form_id: str) -> Form:
+def _owned(session: Any, caller: Actor, form_id: str) -> Form:
     form = forms_repo.get_form(session, form_id, workspace_id=caller.workspace_id)
     if form is None:
         raise not_found("form", form_id)
@@ -67,7 +67,7 @@ def list_forms(caller: Reader, session: ReadSession, paging: Paging,
 def create_form(body: FormCreate, caller: Writer, session: WriteSession,
                 response: Response) -> FormPublic:
     form = forms.create_form(
-        session, workspace_id=caller.workspace_id, actor=caller.actor, title=body.title,
+        session, workspace_id=caller.workspace_id, actor=caller, title=body.title,
         fields=[f.model_dump(exclude_none=True) for f in body.fields],
         description=body.description, workflow_id=body.workflow_id, slug=body.slug,
         field_map=body.field_map, is_published=body.is_published,
@@ -93,7 +93,7 @@ def update_form(form_id: str, body: FormUpdate, caller: Writer, session: WriteSe
     if body.fields is not None:
         changes["fields"] = [f.model_dump(exclude_none=True) for f in body.fields]
     form = forms.update_form(session, workspace_id=caller.workspace_id, form_id=form_id,
-                             actor=caller.actor, expected_version=expected, **changes)
+                             actor=caller, expected_version=expected, **changes)
     return _public(form, response)
 
 
@@ -101,7 +101,7 @@ def update_form(form_id: str, body: FormUpdate, caller: Writer, session: WriteSe
                response_class=Response, responses=problems(404), summary="Delete a form")
 def delete_form(form_id: str, caller: Writer, session: WriteSession) -> Response:
     forms.delete_form(session, workspace_id=caller.workspace_id, form_id=form_id,
-                      actor=caller.actor)
+                      actor=caller)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -113,7 +113,7 @@ def submit_form(form_id: str, body: SubmissionCreate, caller: Writer,
                 session: WriteSession) -> SubmissionPublic:
     submission = forms.submit_form_in_workspace(session, workspace_id=caller.workspace_id,
                                                 form_id=form_id, data=body.data,
-                                                actor=caller.actor)
+                                                actor=caller)
     return SubmissionPublic.model_validate(submission)
 
 

@@ -9,7 +9,7 @@ import anyio
 from fastapi import Depends, Query, Response, status
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import Principal, ReadSession, WriteSession, require
+from app.api.deps import ReadSession, WriteSession, require
 from app.api.idempotency import KeptAnswer, Keyed
 from app.api.openapi import problems
 from app.api.pagination import Created, Paging, page_of
@@ -25,15 +25,15 @@ from app.api.schemas.runs import (
 from app.api.waiting import MAX_WAIT_S, wait_until_settled
 from app.db import read_session, write_session
 from app.errors import not_found
-from app.models import RunStatus
+from app.models import Actor, RunStatus
 from app.repo import runs as runs_repo
 from app.repo import steps as steps_repo
 from app.services import runs, workflows
 
 router = api_router(prefix="/api/v1", tags=["runs"])
 
-Reader = Annotated[Principal, Depends(require("runs:read"))]
-Runner = Annotated[Principal, Depends(require("runs:write"))]
+Reader = Annotated[Actor, Depends(require("runs:read"))]
+Runner = Annotated[Actor, Depends(require("runs:write"))]
 _STATUS = "(IN_PROGRESS|BLOCKED|FLAGGED|COMPLETED|CANCELLED)"
 STATUS_LIST = f"^{_STATUS}(,{_STATUS})*$"
 StatusFilter = Annotated[str | None, Query(
@@ -64,14 +64,14 @@ def run_detail(session: Any, run: Any) -> RunPublic:
     return RunPublic.of(run, steps_repo.step_rows_of_run(session, run.id))
 
 
-def _trigger(caller: Principal, workflow_id: str, body: WorkflowRunCreate,
+def _trigger(caller: Actor, workflow_id: str, body: WorkflowRunCreate,
              answer: KeptAnswer[runs.Started]) -> runs.Started:
     """Start the run in one transaction with its key and answer, built from what the trigger
     wrote (no read-back)."""
     with write_session() as session:
         answer.claim(session)
         return runs.trigger_run(session, workspace_id=caller.workspace_id,
-                                workflow_id=workflow_id, input=body.input, actor=caller.actor,
+                                workflow_id=workflow_id, input=body.input, actor=caller,
                                 version_number=body.version, before_commit=answer)
 
 
@@ -83,7 +83,7 @@ def _location(started: runs.Started) -> dict[str, str]:
     return {"Location": f"{router.prefix}/runs/{started.run.id}"}
 
 
-def _load(caller: Principal, run_id: str) -> RunPublic:
+def _load(caller: Actor, run_id: str) -> RunPublic:
     with read_session() as session:
         run = runs_repo.run_row(session, run_id, workspace_id=caller.workspace_id)
         if run is None:
@@ -91,7 +91,7 @@ def _load(caller: Principal, run_id: str) -> RunPublic:
         return run_detail(session, run)
 
 
-async def _start(caller: Principal, workflow_id: str, body: WorkflowRunCreate, wait: float,
+async def _start(caller: Actor, workflow_id: str, body: WorkflowRunCreate, wait: float,
                  keyed: Keyed) -> Response:
     answer = KeptAnswer(keyed, _run_answer, status=status.HTTP_201_CREATED, headers=_location)
     started = await run_in_threadpool(_trigger, caller, workflow_id, body, answer)
@@ -165,5 +165,5 @@ def get_run(run_id: str, caller: Reader, session: ReadSession) -> RunPublic:
 def cancel_run(run_id: str, caller: Runner, session: WriteSession,
                body: RunCancel | None = None) -> RunPublic:
     run = runs.cancel_run(session, workspace_id=caller.workspace_id, run_id=run_id,
-                          actor=caller.actor, reason=body.reason if body else None)
+                          actor=caller, reason=body.reason if body else None)
     return run_detail(session, run)

@@ -7,19 +7,20 @@ from typing import Annotated
 
 from fastapi import Depends, Response
 
-from app.api.deps import Principal, ReadSession, WriteSession, require
+from app.api.deps import ReadSession, WriteSession, require
 from app.api.idempotency import KeptAnswer, Keyed
 from app.api.openapi import problems
 from app.api.routing import api_router
 from app.api.schemas.runs import StepPublic, StepSignal
 from app.errors import not_found
+from app.models import Actor
 from app.repo import steps as steps_repo
 from app.services import runs
 
 router = api_router(prefix="/api/v1/steps", tags=["steps"])
 
-Reader = Annotated[Principal, Depends(require("runs:read"))]
-Runner = Annotated[Principal, Depends(require("runs:write"))]
+Reader = Annotated[Actor, Depends(require("runs:read"))]
+Runner = Annotated[Actor, Depends(require("runs:write"))]
 
 
 @router.get("/{step_id}", name="get_step", response_model=StepPublic, responses=problems(404),
@@ -38,7 +39,7 @@ def retry_step(step_id: str, caller: Runner, session: WriteSession,
                keyed: Keyed) -> Response:
     answer = KeptAnswer(keyed, StepPublic.of).claim(session)
     runs.retry_step(session, workspace_id=caller.workspace_id, step_id=step_id,
-                    actor=caller.actor, before_commit=answer)
+                    actor=caller, before_commit=answer)
     return answer.response()
 
 
@@ -49,7 +50,7 @@ def skip_step(step_id: str, caller: Runner, session: WriteSession,
               keyed: Keyed) -> Response:
     answer = KeptAnswer(keyed, StepPublic.of).claim(session)
     runs.skip_step(session, workspace_id=caller.workspace_id, step_id=step_id,
-                   actor=caller.actor, before_commit=answer)
+                   actor=caller, before_commit=answer)
     return answer.response()
 
 
@@ -60,7 +61,7 @@ def signal_step(step_id: str, caller: Runner, session: WriteSession, keyed: Keye
                 body: StepSignal | None = None) -> Response:
     answer = KeptAnswer(keyed, StepPublic.of).claim(session)
     runs.signal_step(session, workspace_id=caller.workspace_id, step_id=step_id,
-                     actor=caller.actor, payload=body.payload if body else None,
+                     actor=caller, payload=body.payload if body else None,
                      before_commit=answer)
     return answer.response()
 

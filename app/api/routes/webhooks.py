@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Query, Response, status
 
-from app.api.deps import IfMatch, Principal, ReadSession, WriteSession, etag, require
+from app.api.deps import IfMatch, ReadSession, WriteSession, etag, require
 from app.api.openapi import problems
 from app.api.pagination import Paging, page_of
 from app.api.routing import api_router
@@ -23,12 +23,13 @@ from app.api.schemas.webhooks import (
     WebhookSecret,
     WebhookUpdate,
 )
+from app.models import Actor
 from app.services import webhooks
 from app.services.webhooks import DeliveryLog
 
 router = api_router(prefix="/api/v1/webhooks", tags=["webhooks"])
 
-Manager = Annotated[Principal, Depends(require("webhooks:write"))]
+Manager = Annotated[Actor, Depends(require("webhooks:write"))]
 StatusFilter = Annotated[str | None, Query(pattern="^(pending|delivering|succeeded|failed)$",
                                            description="Only deliveries in this status.")]
 EventFilter = Annotated[str | None, Query(max_length=60, description="Only this event type.",
@@ -68,7 +69,7 @@ def list_webhooks(caller: Manager, session: ReadSession, paging: Paging) -> dict
 def create_webhook(body: WebhookCreate, caller: Manager, session: WriteSession,
                    response: Response) -> WebhookCreated:
     created = webhooks.create_webhook(
-        session, workspace_id=caller.workspace_id, actor=caller.actor, url=body.url,
+        session, workspace_id=caller.workspace_id, actor=caller, url=body.url,
         events=body.events, description=body.description, secret=body.secret,
         payload_format=body.payload_format)
     response.headers["Location"] = f"{router.prefix}/{created.webhook.id}"
@@ -96,7 +97,7 @@ def update_webhook(webhook_id: str, body: WebhookUpdate, caller: Manager,
                    session: WriteSession, expected: IfMatch,
                    response: Response) -> WebhookPublic:
     webhook = webhooks.update_webhook(
-        session, workspace_id=caller.workspace_id, webhook_id=webhook_id, actor=caller.actor,
+        session, workspace_id=caller.workspace_id, webhook_id=webhook_id, actor=caller,
         expected_version=expected, url=body.url, events=body.events, active=body.active,
         description=body.description)
     response.headers["ETag"] = etag(webhook.version)
@@ -108,7 +109,7 @@ def update_webhook(webhook_id: str, body: WebhookUpdate, caller: Manager,
                summary="Delete a subscription with its delivery log")
 def delete_webhook(webhook_id: str, caller: Manager, session: WriteSession) -> Response:
     webhooks.delete_webhook(session, workspace_id=caller.workspace_id, webhook_id=webhook_id,
-                            actor=caller.actor)
+                            actor=caller)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -117,7 +118,7 @@ def delete_webhook(webhook_id: str, caller: Manager, session: WriteSession) -> R
              summary="Replace the signing secret; the old one also signs for an overlap")
 def rotate_secret(webhook_id: str, caller: Manager, session: WriteSession) -> WebhookSecret:
     rotated = webhooks.rotate_secret(session, workspace_id=caller.workspace_id,
-                                     webhook_id=webhook_id, actor=caller.actor)
+                                     webhook_id=webhook_id, actor=caller)
     hook = rotated.webhook
     return WebhookSecret(id=hook.id, secret=rotated.secret, version=hook.version,
                          previous_secret_expires_at=hook.previous_secret_expires_at)
@@ -154,7 +155,7 @@ def replay_delivery(webhook_id: str, delivery_id: str, caller: Manager,
                     session: WriteSession) -> DeliveryPublic:
     replay = webhooks.replay_delivery(session, workspace_id=caller.workspace_id,
                                       webhook_id=webhook_id, delivery_id=delivery_id,
-                                      actor=caller.actor)
+                                      actor=caller)
     return delivery_public(DeliveryLog(delivery=replay, attempts=[]))
 
 
@@ -163,5 +164,5 @@ def replay_delivery(webhook_id: str, delivery_id: str, caller: Manager,
              summary="Send a webhook.test event to this subscription only")
 def send_test(webhook_id: str, caller: Manager, session: WriteSession) -> DeliveryPublic:
     delivery = webhooks.send_test_event(session, workspace_id=caller.workspace_id,
-                                        webhook_id=webhook_id, actor=caller.actor)
+                                        webhook_id=webhook_id, actor=caller)
     return delivery_public(DeliveryLog(delivery=delivery, attempts=[]))

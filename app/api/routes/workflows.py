@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Path, Query, Response, status
 
-from app.api.deps import IfMatch, Principal, ReadSession, WriteSession, etag, require
+from app.api.deps import IfMatch, ReadSession, WriteSession, etag, require
 from app.api.openapi import problems
 from app.api.pagination import Created, Paging, page_of
 from app.api.routing import api_router
@@ -24,13 +24,14 @@ from app.api.schemas.workflows import (
     WorkflowVersionSummary,
 )
 from app.errors import not_found
+from app.models import Actor
 from app.repo import workflows as workflows_repo
 from app.services import workflows
 
 router = api_router(prefix="/api/v1/workflows", tags=["workflows"])
 
-Reader = Annotated[Principal, Depends(require("workflows:read"))]
-Writer = Annotated[Principal, Depends(require("workflows:write"))]
+Reader = Annotated[Actor, Depends(require("workflows:read"))]
+Writer = Annotated[Actor, Depends(require("workflows:write"))]
 WORKFLOW_LINKS = {
     "GetWorkflow": {"operationId": "get_workflow",
                     "parameters": {"workflow_id": "$response.body#/id"}},
@@ -68,7 +69,7 @@ def list_workflows(caller: Reader, session: ReadSession, paging: Paging, created
 def create_workflow(body: WorkflowCreate, caller: Writer, session: WriteSession,
                     response: Response) -> WorkflowPublic:
     workflow = workflows.create_workflow(session, workspace_id=caller.workspace_id,
-                                         actor=caller.actor, title=body.title,
+                                         actor=caller, title=body.title,
                                          description=body.description,
                                          definition=body.definition)
     response.headers["Location"] = f"{router.prefix}/{workflow.id}"
@@ -94,7 +95,7 @@ def update_workflow(workflow_id: str, body: WorkflowUpdate, caller: Writer,
                     session: WriteSession, expected: IfMatch,
                     response: Response) -> WorkflowPublic:
     workflow = workflows.save_workflow(session, workspace_id=caller.workspace_id,
-                                       workflow_id=workflow_id, actor=caller.actor,
+                                       workflow_id=workflow_id, actor=caller,
                                        expected_version=expected, title=body.title,
                                        description=body.description,
                                        definition=body.definition)
@@ -107,7 +108,7 @@ def update_workflow(workflow_id: str, body: WorkflowUpdate, caller: Writer,
                summary="Delete a workflow (its past runs remain)", responses=problems(404))
 def delete_workflow(workflow_id: str, caller: Writer, session: WriteSession) -> Response:
     workflows.delete_workflow(session, workspace_id=caller.workspace_id,
-                              workflow_id=workflow_id, actor=caller.actor)
+                              workflow_id=workflow_id, actor=caller)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -135,7 +136,7 @@ def validate_workflow(workflow_id: str, caller: Reader, session: ReadSession,
 def publish_workflow(workflow_id: str, caller: Writer,
                      session: WriteSession) -> WorkflowVersionPublic:
     version = workflows.publish_workflow(session, workspace_id=caller.workspace_id,
-                                         workflow_id=workflow_id, actor=caller.actor)
+                                         workflow_id=workflow_id, actor=caller)
     return WorkflowVersionPublic.model_validate(version)
 
 

@@ -6,17 +6,18 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from app.api.deps import Principal, ReadSession, require
+from app.api.deps import ReadSession, require
 from app.api.openapi import problems
 from app.api.pagination import Paging
 from app.api.routing import api_router
 from app.api.schemas.workspaces import WorkspacePage, WorkspacePublic
 from app.errors import not_found
+from app.models import Actor
 from app.repo import accounts
 
 router = api_router(prefix="/api/v1/workspaces", tags=["workspaces"])
 
-AnyKey = Annotated[Principal, Depends(require())]
+AnyKey = Annotated[Actor, Depends(require())]
 
 
 @router.get("", name="list_workspaces", response_model=WorkspacePage,

@@ -8,9 +8,9 @@ import reflex as rx
 
 from app.db import read_session, write_session
 from app.errors import Conflict, DomainError
+from app.models import Actor
 from app.services import approval_links, inbox
 from app.services.inbox import InboxItem
-from app.services.permissions import Member
 from app.settings import get_settings
 from app.ui import routes
 from app.ui.states import live
@@ -19,30 +19,30 @@ from app.ui.states.auth import AuthState, call_service
 WATCH = "approvals"
 
 
-def _pending(member: Member) -> list[InboxItem]:
+def _pending(actor: Actor) -> list[InboxItem]:
     with read_session() as session:
-        return inbox.pending_for(session, member=member)
+        return inbox.pending_for(session, actor=actor)
 
 
-def _decided(member: Member) -> list[InboxItem]:
+def _decided(actor: Actor) -> list[InboxItem]:
     with read_session() as session:
-        return inbox.decided_for(session, member=member)
+        return inbox.decided_for(session, actor=actor)
 
 
-def _decide(member: Member, approval_id: str, decision: str, comment: str | None) -> None:
+def _decide(actor: Actor, approval_id: str, decision: str, comment: str | None) -> None:
     with write_session() as session:
-        inbox.decide(session, member=member, approval_id=approval_id, decision=decision,
+        inbox.decide(session, actor=actor, approval_id=approval_id, decision=decision,
                      comment=comment)
 
 
-def _eligible(member: Member, approval_id: str) -> list[dict]:
+def _eligible(actor: Actor, approval_id: str) -> list[dict]:
     with read_session() as session:
-        return approval_links.eligible_approvers(session, member=member, approval_id=approval_id)
+        return approval_links.eligible_approvers(session, actor=actor, approval_id=approval_id)
 
 
-def _link(member: Member, approval_id: str, user_id: str) -> str:
+def _link(actor: Actor, approval_id: str, user_id: str) -> str:
     with read_session() as session:
-        token = approval_links.make_link_token(session, member=member, approval_id=approval_id,
+        token = approval_links.make_link_token(session, actor=actor, approval_id=approval_id,
                                                approver_user_id=user_id)
     return routes.approval_link_url(token, get_settings().public_url)
 
@@ -63,8 +63,8 @@ class ApprovalsState(AuthState):
     link_url: str = ""
     link_error: str = ""
 
-    def _member(self) -> Member:
-        return Member(user_id=self.user_id, email=self.email, role=self.role,
+    def _actor(self) -> Actor:
+        return Actor.user(user_id=self.user_id, email=self.email, role=self.role,
                       workspace_id=self.workspace_id)
 
     @rx.event
@@ -80,7 +80,7 @@ class ApprovalsState(AuthState):
 
     @rx.event
     async def load_decided(self) -> None:
-        self.decided = await call_service(_decided, self._member())
+        self.decided = await call_service(_decided, self._actor())
 
     @rx.event
     def open_page(self) -> Any:
@@ -101,8 +101,8 @@ class ApprovalsState(AuthState):
                     async with self:
                         if not self.user_id:
                             return
-                        member = self._member()
-                    items = await call_service(_pending, member)
+                        actor = self._actor()
+                    items = await call_service(_pending, actor)
                     async with self:
                         if items != self.pending or not self.loaded:
                             self.pending = items
@@ -120,7 +120,7 @@ class ApprovalsState(AuthState):
         comment = (self.comments.get(approval_id) or "").strip() or None
         try:
             principal = await self._principal()
-            await call_service(_decide, principal.member, approval_id, decision, comment)
+            await call_service(_decide, principal.actor, approval_id, decision, comment)
         except Conflict as exc:
             # Someone else decided first (or the run moved on): say so and drop the item.
             self.notice = str(exc)
@@ -143,7 +143,7 @@ class ApprovalsState(AuthState):
         self.link_error = ""
         self.link_user_id = ""
         try:
-            rows = await call_service(_eligible, self._member(), approval_id)
+            rows = await call_service(_eligible, self._actor(), approval_id)
         except DomainError as exc:
             self.link_candidates = []
             self.link_error = str(exc)
@@ -169,7 +169,7 @@ class ApprovalsState(AuthState):
         self.link_error = ""
         try:
             principal = await self._principal()
-            self.link_url = await call_service(_link, principal.member, self.link_approval_id,
+            self.link_url = await call_service(_link, principal.actor, self.link_approval_id,
                                                self.link_user_id)
         except DomainError as exc:
             self.link_error = str(exc)

@@ -15,7 +15,7 @@ import reflex as rx
 from app.db import read_session, write_session
 from app.errors import DomainError, Unauthorized
 from app.services import permissions, sessions
-from app.services.sessions import Principal
+from app.services.sessions import SignedIn
 from app.settings import get_settings
 from app.ui import routes
 
@@ -27,7 +27,7 @@ async def call_service(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     return await asyncio.to_thread(fn, *args, **kwargs)
 
 
-def _resolve(token: str) -> Principal:
+def _resolve(token: str) -> SignedIn:
     with read_session() as session:
         return sessions.resolve(session, token)
 
@@ -82,7 +82,7 @@ class AuthState(rx.State):
         return len(self.workspaces) > 1
 
     # ----- helpers for subclasses (underscore: not event handlers) -----
-    def _apply(self, principal: Principal) -> None:
+    def _apply(self, principal: SignedIn) -> None:
         self.user_id = principal.user_id
         self.email = principal.email
         self.user_name = principal.name
@@ -101,7 +101,7 @@ class AuthState(rx.State):
         url = self.router.url
         return f"{url.path}?{url.query}" if url.query else str(url.path)
 
-    async def _principal(self) -> Principal:
+    async def _principal(self) -> SignedIn:
         """The signed-in member, re-checked now (a removed member or ended session fails)."""
         principal = await call_service(_resolve, self.session_token)
         if principal.workspace_id != self.workspace_id and self.workspace_id:
@@ -172,7 +172,7 @@ class AuthState(rx.State):
         yield rx.redirect(self._next_path(), replace=True)
 
     @staticmethod
-    def _start(email: str, password: str) -> tuple[str, Principal]:
+    def _start(email: str, password: str) -> tuple[str, SignedIn]:
         with write_session() as session:
             return sessions.start_session(session, email=email, password=password)
 
@@ -204,7 +204,7 @@ class AuthState(rx.State):
     async def switch_workspace(self, workspace_id: str) -> Any:
         token = self.session_token
 
-        def switch() -> tuple[str, Principal]:
+        def switch() -> tuple[str, SignedIn]:
             with read_session() as session:
                 return sessions.switch_workspace(session, token=token, workspace_id=workspace_id)
 

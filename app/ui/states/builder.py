@@ -16,7 +16,7 @@ from app.clock import iso
 from app.db import read_session, write_session
 from app.errors import Conflict, DomainError
 from app.services import builder, permissions, workflows
-from app.services.sessions import Principal
+from app.services.sessions import SignedIn
 from app.ui import builder_graph as graph
 from app.ui import routes
 from app.ui.states.auth import AuthState, call_service
@@ -52,7 +52,7 @@ def _versions(workspace_id: str, workflow_id: str) -> list[dict[str, Any]]:
     return [{**asdict(r), "published_at": iso(r.published_at)} for r in rows]
 
 
-def _builder(principal: Principal) -> Principal:
+def _builder(principal: SignedIn) -> SignedIn:
     permissions.require(principal.role, permissions.BUILD)
     return principal
 

@@ -11,7 +11,7 @@ from app.clock import iso
 from app.db import read_session, write_session
 from app.errors import DomainError
 from app.services import builder, form_builder, forms, permissions, submissions
-from app.services.sessions import Principal
+from app.services.sessions import SignedIn
 from app.ui import routes
 from app.ui.states.auth import AuthState, call_service
 
@@ -41,7 +41,7 @@ class FormsState(AuthState):
     delete_id: str = ""
     delete_title: str = ""
 
-    async def _builder(self) -> Principal:
+    async def _builder(self) -> SignedIn:
         principal = await self._principal()
         permissions.require(principal.role, permissions.BUILD)
         return principal

@@ -9,8 +9,8 @@ import reflex as rx
 
 from app.db import read_session, write_session
 from app.errors import DomainError
+from app.models import Actor
 from app.services import run_operations, timeline
-from app.services.permissions import Member
 from app.services.timeline import RunView
 from app.ui import routes
 from app.ui.states import live
@@ -30,9 +30,9 @@ def _load(workspace_id: str, run_id: str) -> RunView:
         return timeline.run_view(session, workspace_id=workspace_id, run_id=run_id)
 
 
-def _act(action: Callable[..., Any], member: Member, **kwargs: str) -> None:
+def _act(action: Callable[..., Any], actor: Actor, **kwargs: str) -> None:
     with write_session() as session:
-        action(session, member=member, **kwargs)
+        action(session, actor=actor, **kwargs)
 
 
 class RunState(AuthState):
@@ -84,7 +84,7 @@ class RunState(AuthState):
         yield
         try:
             principal = await self._principal()
-            await call_service(_act, action, principal.member, **kwargs)
+            await call_service(_act, action, principal.actor, **kwargs)
             self.run = await call_service(_load, self.workspace_id, self._run_id())
         except DomainError as exc:
             if "step_id" in kwargs:

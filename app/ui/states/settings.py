@@ -8,10 +8,9 @@ import reflex as rx
 
 from app.db import read_session, write_session
 from app.errors import DomainError
-from app.models import SCOPES
+from app.models import SCOPES, Actor
 from app.services import members, settings_admin
 from app.services.members import MemberRow
-from app.services.permissions import Member
 from app.services.settings_admin import CredentialRow, KeyRow
 from app.ui import routes
 from app.ui.states.auth import AuthState, call_service
@@ -19,21 +18,21 @@ from app.ui.states.auth import AuthState, call_service
 DEFAULT_SCOPES = ["runs:read", "runs:write", "workflows:read"]
 
 
-def read_as(fn: Any, member: Member, **kwargs: Any) -> Any:
+def read_as(fn: Any, actor: Actor, **kwargs: Any) -> Any:
     with read_session() as session:
-        return fn(session, member=member, **kwargs)
+        return fn(session, actor=actor, **kwargs)
 
 
-def write_as(fn: Any, member: Member, **kwargs: Any) -> Any:
+def write_as(fn: Any, actor: Actor, **kwargs: Any) -> Any:
     with write_session() as session:
-        return fn(session, member=member, **kwargs)
+        return fn(session, actor=actor, **kwargs)
 
 
 class SettingsState(AuthState):
     """Shared by the settings pages: the member, and /settings sending on to the first tab."""
 
-    def _member(self) -> Member:
-        return Member(user_id=self.user_id, email=self.email, role=self.role,
+    def _actor(self) -> Actor:
+        return Actor.user(user_id=self.user_id, email=self.email, role=self.role,
                       workspace_id=self.workspace_id)
 
     @rx.event
@@ -66,7 +65,7 @@ class ApiKeysState(SettingsState):
         if not self.can_see_settings:
             return
         try:
-            self.keys = await call_service(read_as, settings_admin.list_keys, self._member())
+            self.keys = await call_service(read_as, settings_admin.list_keys, self._actor())
         except DomainError as exc:
             self.error = str(exc)
         self.loaded = True
@@ -94,7 +93,7 @@ class ApiKeysState(SettingsState):
         try:
             principal = await self._principal()
             _key_id, secret = await call_service(
-                write_as, settings_admin.mint_key, principal.member, name=self.name,
+                write_as, settings_admin.mint_key, principal.actor, name=self.name,
                 scopes=list(self.scopes), expiry=self.expiry)
         except DomainError as exc:
             self.error = str(exc)
@@ -115,7 +114,7 @@ class ApiKeysState(SettingsState):
         self.row_errors = {}
         try:
             principal = await self._principal()
-            await call_service(write_as, settings_admin.revoke_key, principal.member,
+            await call_service(write_as, settings_admin.revoke_key, principal.actor,
                                key_id=key_id)
         except DomainError as exc:
             self.row_errors[key_id] = str(exc)
@@ -142,7 +141,7 @@ class CredentialsState(SettingsState):
             return
         try:
             self.rows = await call_service(read_as, settings_admin.list_credentials,
-                                           self._member())
+                                           self._actor())
         except DomainError as exc:
             self.error = str(exc)
         self.loaded = True
@@ -160,7 +159,7 @@ class CredentialsState(SettingsState):
         try:
             principal = await self._principal()
             row = await call_service(
-                write_as, settings_admin.create_credential, principal.member,
+                write_as, settings_admin.create_credential, principal.actor,
                 name=str(form.get("name", "")), type=self.cred_type,
                 value=str(form.get("value", "")), header=str(form.get("header", "")))
         except DomainError as exc:
@@ -179,7 +178,7 @@ class CredentialsState(SettingsState):
         self.row_errors = {}
         try:
             principal = await self._principal()
-            await call_service(write_as, settings_admin.delete_credential, principal.member,
+            await call_service(write_as, settings_admin.delete_credential, principal.actor,
                                credential_id=credential_id)
         except DomainError as exc:
             self.row_errors[credential_id] = str(exc)
@@ -205,7 +204,7 @@ class MembersState(SettingsState):
         if not self.can_manage_members:
             return
         try:
-            self.rows = await call_service(read_as, members.list_members, self._member())
+            self.rows = await call_service(read_as, members.list_members, self._actor())
         except DomainError as exc:
             self.error = str(exc)
         self.loaded = True
@@ -222,7 +221,7 @@ class MembersState(SettingsState):
         try:
             principal = await self._principal()
             row = await call_service(
-                write_as, members.add_member, principal.member, email=str(form.get("email", "")),
+                write_as, members.add_member, principal.actor, email=str(form.get("email", "")),
                 role=self.new_role, name=str(form.get("name", "")),
                 password=str(form.get("password", "")))
         except DomainError as exc:
@@ -241,7 +240,7 @@ class MembersState(SettingsState):
         self.notice = ""
         try:
             principal = await self._principal()
-            await call_service(write_as, members.change_role, principal.member, user_id=user_id,
+            await call_service(write_as, members.change_role, principal.actor, user_id=user_id,
                                role=role)
         except DomainError as exc:
             self.row_errors[user_id] = str(exc)
@@ -253,7 +252,7 @@ class MembersState(SettingsState):
         self.notice = ""
         try:
             principal = await self._principal()
-            await call_service(write_as, members.remove_member, principal.member, user_id=user_id)
+            await call_service(write_as, members.remove_member, principal.actor, user_id=user_id)
         except DomainError as exc:
             self.row_errors[user_id] = str(exc)
         await self._reload()

@@ -9,7 +9,7 @@ import reflex as rx
 from app.db import read_session
 from app.errors import DomainError
 from app.services import inbox, sessions
-from app.services.sessions import Principal
+from app.services.sessions import SignedIn
 from app.ui import routes
 from app.ui.states import live
 from app.ui.states.auth import AuthState, call_service
@@ -17,11 +17,11 @@ from app.ui.states.auth import AuthState, call_service
 BADGE_POLL_S = 1.5
 
 
-def _check(token: str) -> tuple[Principal, int]:
+def _check(token: str) -> tuple[SignedIn, int]:
     """The session re-checked (ended elsewhere? role changed?) and the member's badge count."""
     with read_session() as session:
         principal = sessions.resolve(session, token)
-        return principal, inbox.count_pending_for(session, member=principal.member)
+        return principal, inbox.count_pending_for(session, actor=principal.actor)
 
 
 class ShellState(AuthState):

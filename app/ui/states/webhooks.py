@@ -45,7 +45,7 @@ class WebhooksState(SettingsState):
             return
         try:
             self.hooks = await call_service(read_as, webhook_admin.list_subscriptions,
-                                            self._member())
+                                            self._actor())
         except DomainError as exc:
             self.error = str(exc)
         self.loaded = True
@@ -67,7 +67,7 @@ class WebhooksState(SettingsState):
         try:
             principal = await self._principal()
             row, secret = await call_service(
-                write_as, webhook_admin.subscribe, principal.member, url=str(form.get("url", "")),
+                write_as, webhook_admin.subscribe, principal.actor, url=str(form.get("url", "")),
                 events=list(self.events), description=str(form.get("description", "")))
         except DomainError as exc:
             self.error = str(exc)
@@ -88,7 +88,7 @@ class WebhooksState(SettingsState):
         self.busy = webhook_id
         try:
             principal = await self._principal()
-            return await call_service(write_as, fn, principal.member, webhook_id=webhook_id,
+            return await call_service(write_as, fn, principal.actor, webhook_id=webhook_id,
                                       **kwargs)
         except DomainError as exc:
             self.row_errors[webhook_id] = str(exc)
@@ -129,7 +129,7 @@ class WebhooksState(SettingsState):
     # ----- delivery log -----
     async def _load_log(self) -> None:
         try:
-            self.log = await call_service(read_as, webhook_admin.deliveries, self._member(),
+            self.log = await call_service(read_as, webhook_admin.deliveries, self._actor(),
                                           webhook_id=self.log_for)
             self.log_error = ""
         except DomainError as exc:
@@ -150,7 +150,7 @@ class WebhooksState(SettingsState):
         self.log_error = ""
         try:
             principal = await self._principal()
-            await call_service(write_as, webhook_admin.replay, principal.member,
+            await call_service(write_as, webhook_admin.replay, principal.actor,
                                webhook_id=self.log_for, delivery_id=delivery_id)
         except DomainError as exc:
             self.log_error = str(exc)
@@ -167,9 +167,9 @@ class WebhooksState(SettingsState):
                     async with self:
                         if not self.user_id or not self.log_for:
                             return
-                        member, webhook_id = self._member(), self.log_for
+                        actor, webhook_id = self._actor(), self.log_for
                     try:
-                        rows = await call_service(read_as, webhook_admin.deliveries, member,
+                        rows = await call_service(read_as, webhook_admin.deliveries, actor,
                                                   webhook_id=webhook_id)
                     except DomainError:
                         continue

@@ -12,7 +12,7 @@ from app.clock import iso
 from app.db import read_session, write_session
 from app.errors import DomainError
 from app.services import builder, permissions, workflows
-from app.services.sessions import Principal
+from app.services.sessions import SignedIn
 from app.ui import routes
 from app.ui.states.auth import AuthState, call_service
 
@@ -54,7 +54,7 @@ class WorkflowsState(AuthState):
     delete_title: str = ""
     busy: bool = False
 
-    async def _builder(self) -> Principal:
+    async def _builder(self) -> SignedIn:
         principal = await self._principal()
         permissions.require(principal.role, permissions.BUILD)
         return principal

@@ -9,7 +9,6 @@ import pytest
 from app.db import write_session
 from app.models import Actor, Role
 from app.services import accounts
-from app.services.permissions import Member
 
 APPROVAL_FLOW: dict[str, Any] = {
     "start": "intake",
@@ -24,12 +23,12 @@ APPROVAL_FLOW: dict[str, Any] = {
 }
 
 
-def member_of(world: Any, user_id: str, email: str, role: str) -> Member:
-    return Member(user_id=user_id, email=email, role=role, workspace_id=world.workspace_id)
+def member_of(world: Any, user_id: str, email: str, role: str) -> Actor:
+    return Actor.user(user_id=user_id, email=email, role=role, workspace_id=world.workspace_id)
 
 
 @pytest.fixture
-def people(world: Any) -> dict[str, Member]:
+def people(world: Any) -> dict[str, Actor]:
     with write_session() as session:
         viewer = accounts.create_user(session, email="viewer@acme.test", password="password-3")
     with write_session() as session:

@@ -10,12 +10,11 @@ from app.db import read_session, write_session
 from app.errors import Conflict, Forbidden, NotFound
 from app.models import Actor, ApprovalStatus, RunStatus
 from app.services import accounts, approval_links
-from app.services.permissions import Member
 
 
-def _link(member: Member, approval_id: str, for_user: str) -> str:
+def _link(actor: Actor, approval_id: str, for_user: str) -> str:
     with read_session() as session:
-        return approval_links.make_link_token(session, member=member, approval_id=approval_id,
+        return approval_links.make_link_token(session, actor=actor, approval_id=approval_id,
                                               approver_user_id=for_user)
 
 
@@ -30,7 +29,7 @@ def _decide(token: str, decision: str = "approved") -> None:
 
 
 def test_inspecting_a_link_changes_nothing_and_deciding_works_once(
-        world: Any, people: dict[str, Member], blocked_run: str) -> None:
+        world: Any, people: dict[str, Actor], blocked_run: str) -> None:
     approval = world.approvals(blocked_run)[0]
     token = _link(people["admin"], approval.id, world.approver_id)
     for _ in range(3):
@@ -48,7 +47,7 @@ def test_inspecting_a_link_changes_nothing_and_deciding_works_once(
     assert _inspect(token).state == "decided"
 
 
-def test_an_expired_or_tampered_link_is_refused(world: Any, people: dict[str, Member],
+def test_an_expired_or_tampered_link_is_refused(world: Any, people: dict[str, Actor],
                                                 blocked_run: str,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     approval = world.approvals(blocked_run)[0]
@@ -61,22 +60,22 @@ def test_an_expired_or_tampered_link_is_refused(world: Any, people: dict[str, Me
     assert world.approvals(blocked_run)[0].status == ApprovalStatus.PENDING
 
 
-def test_links_are_only_for_people_who_may_decide(world: Any, people: dict[str, Member],
+def test_links_are_only_for_people_who_may_decide(world: Any, people: dict[str, Actor],
                                                   blocked_run: str) -> None:
     approval = world.approvals(blocked_run)[0]
     with pytest.raises(Forbidden):
-        _link(people["admin"], approval.id, people["viewer"].user_id)
+        _link(people["admin"], approval.id, people["viewer"].id)
     with pytest.raises(Forbidden):  # an approver makes links for themselves only
         _link(people["approver"], approval.id, world.admin_id)
     assert _link(people["approver"], approval.id, world.approver_id)
     with read_session() as session:
-        choices = approval_links.eligible_approvers(session, member=people["admin"],
+        choices = approval_links.eligible_approvers(session, actor=people["admin"],
                                                     approval_id=approval.id)
     assert {c["email"] for c in choices} == {"admin@acme.test", "approver@acme.test"}
 
 
 def test_a_link_stops_working_when_its_approver_is_demoted(
-        world: Any, people: dict[str, Member], blocked_run: str) -> None:
+        world: Any, people: dict[str, Actor], blocked_run: str) -> None:
     approval = world.approvals(blocked_run)[0]
     token = _link(people["admin"], approval.id, world.approver_id)
     with write_session() as session:

@@ -10,31 +10,30 @@ import pytest
 from app.clock import utcnow
 from app.db import read_session, write_session
 from app.errors import Conflict, Forbidden, ValidationFailed
-from app.models import RunStatus
+from app.models import Actor, RunStatus
 from app.services import dashboard, inbox, run_lists, run_operations, timeline
-from app.services.permissions import Member
 from app.services.run_lists import RunQuery
 
 
-def _pending(member: Member) -> list[inbox.InboxItem]:
+def _pending(actor: Actor) -> list[inbox.InboxItem]:
     with read_session() as session:
-        return inbox.pending_for(session, member=member)
+        return inbox.pending_for(session, actor=actor)
 
 
-def _decide(member: Member, approval_id: str, decision: str = "approved") -> None:
+def _decide(actor: Actor, approval_id: str, decision: str = "approved") -> None:
     with write_session() as session:
-        inbox.decide(session, member=member, approval_id=approval_id, decision=decision)
+        inbox.decide(session, actor=actor, approval_id=approval_id, decision=decision)
 
 
-def test_an_approver_decides_and_a_viewer_only_sees(world: Any, people: dict[str, Member],
+def test_an_approver_decides_and_a_viewer_only_sees(world: Any, people: dict[str, Actor],
                                                    blocked_run: str) -> None:
     [mine] = _pending(people["approver"])
     assert mine.run_id == blocked_run and mine.can_decide and mine.instructions == "Approve Ada"
     [seen] = _pending(people["viewer"])
     assert not seen.can_decide
     with read_session() as session:
-        assert inbox.count_pending_for(session, member=people["viewer"]) == 0
-        assert inbox.count_pending_for(session, member=people["approver"]) == 1
+        assert inbox.count_pending_for(session, actor=people["viewer"]) == 0
+        assert inbox.count_pending_for(session, actor=people["approver"]) == 1
     with pytest.raises(Forbidden):
         _decide(people["viewer"], mine.id)
     _decide(people["approver"], mine.id)
@@ -42,11 +41,11 @@ def test_an_approver_decides_and_a_viewer_only_sees(world: Any, people: dict[str
         _decide(people["admin"], mine.id, "rejected")
     assert _pending(people["approver"]) == []
     with read_session() as session:
-        [decided] = inbox.decided_for(session, member=people["approver"])
+        [decided] = inbox.decided_for(session, actor=people["approver"])
     assert decided.status == "approved" and decided.decided_by == "approver@acme.test"
 
 
-def test_the_timeline_shows_every_step_and_the_decision(world: Any, people: dict[str, Member],
+def test_the_timeline_shows_every_step_and_the_decision(world: Any, people: dict[str, Actor],
                                                         blocked_run: str) -> None:
     [item] = _pending(people["approver"])
     _decide(people["approver"], item.id)
@@ -61,17 +60,17 @@ def test_the_timeline_shows_every_step_and_the_decision(world: Any, people: dict
     assert not any(s.can_retry for s in view.steps)
 
 
-def test_only_operators_cancel_runs(world: Any, people: dict[str, Member],
+def test_only_operators_cancel_runs(world: Any, people: dict[str, Actor],
                                     blocked_run: str) -> None:
     with write_session() as session, pytest.raises(Forbidden):
-        run_operations.cancel(session, member=people["approver"], run_id=blocked_run)
+        run_operations.cancel(session, actor=people["approver"], run_id=blocked_run)
     with write_session() as session:
-        run_operations.cancel(session, member=people["admin"], run_id=blocked_run)
+        run_operations.cancel(session, actor=people["admin"], run_id=blocked_run)
     assert world.run(blocked_run).status == RunStatus.CANCELLED
     assert _pending(people["approver"]) == []
 
 
-def test_the_runs_list_filters_and_pages(world: Any, people: dict[str, Member],
+def test_the_runs_list_filters_and_pages(world: Any, people: dict[str, Actor],
                                          blocked_run: str) -> None:
     workflow_id = world.run(blocked_run).workflow_id
     others = [world.trigger(workflow_id, {"Name": f"N{i}"}) for i in range(3)]

@@ -12,12 +12,12 @@ from app.models import Actor
 from app.services import accounts, sessions
 
 
-def _start(email: str, password: str) -> tuple[str, sessions.Principal]:
+def _start(email: str, password: str) -> tuple[str, sessions.SignedIn]:
     with write_session() as session:
         return sessions.start_session(session, email=email, password=password)
 
 
-def _resolve(token: str) -> sessions.Principal:
+def _resolve(token: str) -> sessions.SignedIn:
     with read_session() as session:
         return sessions.resolve(session, token)
 
