@@ -29,10 +29,11 @@ def record(
     """An audit row in the caller's transaction. `at_once`: a prebuilt Core insert executed
     now (hot paths), only for rows whose workspace is already in the database, since no ORM
     flush orders it."""
-    values = {"workspace_id": workspace_id, "actor_type": actor.type, "actor_id": actor.id,
-              "actor_label": actor.display, "action": action, "resource_type": resource_type,
-              "resource_id": resource_id, "details": details or {},
-              "request_id": actor.request_id, "created_at": utcnow()}
+    values: dict[str, Any] = {
+        "workspace_id": workspace_id, "actor_type": actor.type, "actor_id": actor.id,
+        "actor_label": actor.display, "action": action, "resource_type": resource_type,
+        "resource_id": resource_id, "details": details or {},
+        "request_id": actor.request_id, "created_at": utcnow()}
     if at_once:
         session.connection().execute(_INSERT, {"id": new_id("aud"), **values})
     else:

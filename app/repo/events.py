@@ -29,7 +29,7 @@ def emit_many_core(session: Session, batch: list[CoreEvent]) -> list[str]:
     """Events inserted with one prebuilt Core statement (an executemany): no ORM objects, and
     their runs need not be flushed (events name runs without a foreign key)."""
     start = utcnow()
-    rows = []
+    rows: list[dict[str, Any]] = []
     for order, event in enumerate(batch):
         # (created_at, id) is the outbox's order: a microsecond apart keeps the batch's.
         now = start + timedelta(microseconds=order)

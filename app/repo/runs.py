@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func
+from sqlalchemy import Row, bindparam, func, inspect
 from sqlmodel import Session, col, select
 
 from app.models import Run, RunStatus
@@ -22,7 +22,7 @@ def get_run(session: Session, run_id: str, *, workspace_id: str | None = None) -
     return run
 
 
-_RUN_ROW = (select(Run.__table__)  # type: ignore[call-overload]
+_RUN_ROW = (inspect(Run).local_table.select()
             .where(col(Run.id) == bindparam("b_id"), col(Run.workspace_id) == bindparam("b_ws")))
 
 

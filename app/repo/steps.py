@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam
+from sqlalchemy import Row, bindparam, inspect
 from sqlmodel import Session, col, select
 
 from app.models import Run, StepRun, StepStatus
@@ -48,7 +48,7 @@ _RUN_COLUMNS = ("id", "workspace_id", "workflow_id", "workflow_version_id", "ver
 
 
 _LOAD_CLAIMED = (
-    select(*[getattr(StepRun, name) for name in _STEP_COLUMNS],  # type: ignore[call-overload]
+    select(*[getattr(StepRun, name) for name in _STEP_COLUMNS],
            *[getattr(Run, name) for name in _RUN_COLUMNS])
     .join(Run, col(Run.id) == col(StepRun.run_id))
     .where(col(StepRun.id) == bindparam("b_id"))
@@ -85,7 +85,7 @@ def steps_of_run(session: Session, run_id: str) -> Sequence[StepRun]:
     return session.exec(query).all()
 
 
-_STEP_ROWS = (select(StepRun.__table__)  # type: ignore[call-overload]
+_STEP_ROWS = (inspect(StepRun).local_table.select()
               .where(col(StepRun.run_id) == bindparam("b_run")).order_by(col(StepRun.seq)))
 
 

@@ -178,7 +178,7 @@ def fail_pending_deliveries(session: Session, *, webhook_id: str, reason: str) -
                 last_error=f"not sent: {reason}"[:1000])
         .execution_options(synchronize_session=False)
     )
-    return session.execute(statement).rowcount
+    return session.exec(statement).rowcount
 
 
 def delete_webhook(session: Session, webhook: Webhook) -> None:
