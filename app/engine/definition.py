@@ -278,7 +278,7 @@ def _raw_edges(raw: Any) -> list[tuple[str, str, str]]:
     for i, branch in enumerate(branches if isinstance(branches, list) else []):
         if isinstance(branch, Mapping):
             edges.append((f"if {branch.get('if')}", f"branches[{i}].then", branch.get("then")))
-    return [edge for edge in edges if isinstance(edge[2], str)]
+    return [(label, where, to) for label, where, to in edges if isinstance(to, str)]
 
 
 def next_of(step: AnyStep) -> str | None:
@@ -494,7 +494,8 @@ def validate_definition(
     if not isinstance(raw, Mapping):
         return None, [FieldError("definition", "a workflow definition must be a JSON object")]
     problems = _envelope_problems(raw)
-    raw_steps = raw.get("steps") if isinstance(raw.get("steps"), Mapping) else {}
+    declared = raw.get("steps")
+    raw_steps: Mapping[Any, Any] = declared if isinstance(declared, Mapping) else {}
     start = raw.get("start") if isinstance(raw.get("start"), str) else None
     if start and raw_steps and start not in raw_steps:
         problems.append(FieldError("start", f"'{start}' names no step"))

@@ -51,7 +51,7 @@ def knowledge_search(args: dict[str, Any], _call: ToolCall) -> Any:
         return []
     with _knowledge_lock:
         entries = list(_KNOWLEDGE)
-    hits = []
+    hits: list[dict[str, Any]] = []
     for title, content, _scope in entries:
         found = _words(f"{title} {content}")
         score = len(wanted & found) / len(wanted)

@@ -190,15 +190,20 @@ class Executor:
     def stop(self, *, wait: bool = True, timeout_s: float | None = None) -> None:
         """Claim nothing more; with `wait`, let in-flight steps finish (a drain)."""
         self._stopping = True
-        if self._pool is not None:
+        pool = self._pool
+        if pool is not None:
             if wait and timeout_s is not None:
                 deadline = threading.Event()
-                waiter = threading.Thread(target=lambda: (self._pool.shutdown(wait=True),
-                                                          deadline.set()), daemon=True)
+
+                def drain() -> None:
+                    pool.shutdown(wait=True)
+                    deadline.set()
+
+                waiter = threading.Thread(target=drain, daemon=True)
                 waiter.start()
                 deadline.wait(timeout_s)
             else:
-                self._pool.shutdown(wait=wait)
+                pool.shutdown(wait=wait)
         self._commits.stop(timeout_s)  # what is queued is written; later outcomes inline
 
     def run_until_idle(self, *, max_steps: int = 10_000) -> int:

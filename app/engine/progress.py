@@ -107,7 +107,7 @@ def start_run(session: Session, *, workflow_id: str, workspace_id: str, version_
 
 
 def cancel(session: Session, run: RunState, *, reason: str, now: datetime,
-           resume_parent_run: bool = True) -> Transition:
+           resume_parent_run: bool = True) -> Applied:
     """Cancel a run with its open steps and approvals, and its child runs first."""
     open_steps = tuple(steps.step_state(step) for step in steps.open_steps_of_run(session, run.id))
     for step in open_steps:

@@ -28,5 +28,5 @@ def backoff_delay_s(
         raise ValueError("attempt numbers start at 1")
     if not 0.0 <= jitter <= 1.0:
         raise ValueError("jitter is a fraction between 0 and 1")
-    ceiling = min(max_s, base_s * 2 ** min(attempt - 1, _MAX_EXPONENT))
+    ceiling = min(max_s, base_s * 2.0 ** min(attempt - 1, _MAX_EXPONENT))
     return ceiling * (1.0 - jitter) + ceiling * jitter * rand()
