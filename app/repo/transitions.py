@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, case, insert, union_all, update
+from sqlalchemy import BindParameter, bindparam, case, insert, union_all, update
 from sqlmodel import Session, col, select
 
 from app import wakeup
@@ -36,8 +36,8 @@ from app.repo.steps import Claim, Lease
 # executing it. Each kind of ready step is its own index range (status, due time), read in due
 # order and cut at the limit, so a claim reads about `limit` rows of each kind however long
 # the backlog is. PostgreSQL allows FOR UPDATE in a CTE, not beside a UNION.
-_NOW = bindparam("b_now")
-_LIMIT = bindparam("b_limit")
+_NOW: BindParameter[datetime] = bindparam("b_now")
+_LIMIT: BindParameter[int] = bindparam("b_limit")
 
 
 def _ready_kind(status: str, due: Any) -> Any:
@@ -72,8 +72,9 @@ _CLAIM = (
         started_at=case((col(StepRun.started_at).is_(None), _NOW), else_=StepRun.started_at),
         updated_at=_NOW,
     )
-    .returning(StepRun.id, StepRun.run_id, StepRun.workspace_id, StepRun.step_key,
-               StepRun.kind, StepRun.attempt, StepRun.max_attempts, StepRun.lease_expires_at)
+    .returning(col(StepRun.id), col(StepRun.run_id), col(StepRun.workspace_id),
+               col(StepRun.step_key), col(StepRun.kind), col(StepRun.attempt),
+               col(StepRun.max_attempts), col(StepRun.lease_expires_at))
 )
 
 
@@ -145,7 +146,7 @@ def written_step(step: NewStep, lease: Lease | None) -> StepRun:
     return StepRun(**_step_row(step, lease))
 
 
-_STEP_VALUES = dict(
+_STEP_VALUES: dict[str, BindParameter[Any] | None] = dict(
     status=bindparam("b_status"), input=bindparam("b_input"), result=bindparam("b_result"),
     error=bindparam("b_error"), attempt=bindparam("b_attempt"),
     started_at=bindparam("b_started"), finished_at=bindparam("b_finished"),
