@@ -14,5 +14,7 @@ fi
 
 echo "==> ruff"
 ruff check app tests bench
+echo "==> mypy (strict: app/engine, app/repo)"
+mypy app/engine app/repo
 echo "==> pytest (unit, integration, acceptance, browser, scale)"
 python -m pytest "$@"

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, insert, union_all, update
+import sqlalchemy as sa
+from sqlalchemy import BindParameter, bindparam, insert, union_all, update
 from sqlmodel import Session, col, func, select
 
 from app.clock import as_utc
@@ -98,8 +99,8 @@ def fan_out_events(session: Session, *, now: datetime, limit: int) -> tuple[int,
 
 # Prebuilt, as the step claim (app/repo/steps.py): each kind of due delivery is an index
 # range read in due order and cut at the limit, however long the queue is.
-_NOW = bindparam("b_now")
-_LIMIT = bindparam("b_limit")
+_NOW: BindParameter[datetime] = bindparam("b_now")
+_LIMIT: BindParameter[int] = bindparam("b_limit")
 _PENDING_DUE_WHERE = (col(WebhookDelivery.status) == DeliveryStatus.PENDING,
                       col(WebhookDelivery.next_attempt_at) <= _NOW, col(Webhook.active).is_(True))
 # A dispatcher died mid-attempt: take the delivery over (its webhook may since have been
@@ -111,7 +112,7 @@ _PENDING_DUE = (
     .join(Webhook, col(Webhook.id) == col(WebhookDelivery.webhook_id))
     .where(*_PENDING_DUE_WHERE)
     .order_by(col(WebhookDelivery.next_attempt_at)).limit(_LIMIT)
-    .with_for_update(skip_locked=True, of=WebhookDelivery)  # type: ignore[arg-type]
+    .with_for_update(skip_locked=True, of=WebhookDelivery)
     .cte("due_pending")
 )
 _ABANDONED = (
@@ -130,9 +131,9 @@ _CLAIM = (
         select(_DUE.c.id).order_by(_DUE.c.due).limit(_LIMIT).scalar_subquery()))
     .values(status=DeliveryStatus.DELIVERING, lease_token=bindparam("b_token"),
             lease_expires_at=bindparam("b_expires"), attempts=WebhookDelivery.attempts + 1)
-    .returning(WebhookDelivery.id, WebhookDelivery.webhook_id, WebhookDelivery.event_id,
-               WebhookDelivery.workspace_id, WebhookDelivery.attempts,
-               WebhookDelivery.created_at)
+    .returning(col(WebhookDelivery.id), col(WebhookDelivery.webhook_id),
+               col(WebhookDelivery.event_id), col(WebhookDelivery.workspace_id),
+               col(WebhookDelivery.attempts), col(WebhookDelivery.created_at))
 )
 _ANY_PENDING_DUE = (
     select(WebhookDelivery.id)
@@ -179,7 +180,7 @@ def finish_delivery(session: Session, claim: DeliveryClaim, *, values: dict[str,
         .values(lease_token=None, lease_expires_at=None, **values)
         .execution_options(synchronize_session=False)
     )
-    return session.execute(statement).rowcount == 1
+    return session.exec(statement).rowcount == 1
 
 
 def add_attempt(
@@ -257,9 +258,11 @@ class DeliverySource:
 
 
 _SOURCES = (
-    select(WebhookDelivery.id, Webhook.url, Webhook.active, Webhook.disabled_reason,
-           Webhook.payload_format, Webhook.secret_encrypted, Webhook.previous_secret_encrypted,
-           Webhook.previous_secret_expires_at, Event.payload)
+    # SQLAlchemy's select(): sqlmodel's is typed for at most four columns.
+    sa.select(col(WebhookDelivery.id), col(Webhook.url), col(Webhook.active),
+              col(Webhook.disabled_reason), col(Webhook.payload_format),
+              col(Webhook.secret_encrypted), col(Webhook.previous_secret_encrypted),
+              col(Webhook.previous_secret_expires_at), col(Event.payload))
     .select_from(WebhookDelivery)
     .join(Webhook, col(Webhook.id) == col(WebhookDelivery.webhook_id))
     .join(Event, col(Event.id) == col(WebhookDelivery.event_id))

@@ -39,7 +39,7 @@ def take_over(session: Session, *, record_id: str, method: str, path: str, reque
                 response_body=None, response_headers={}, created_at=now, expires_at=expires_at)
         .execution_options(synchronize_session=False)
     )
-    return session.execute(statement).rowcount == 1
+    return session.exec(statement).rowcount == 1
 
 
 def store_response(session: Session, *, record_id: str, status: int, body: str,
@@ -57,6 +57,6 @@ def delete_record(session: Session, record_id: str) -> None:
 
 
 def delete_expired(session: Session, *, now: datetime) -> int:
-    result = session.execute(
+    result = session.exec(
         delete(IdempotencyRecord).where(col(IdempotencyRecord.expires_at) <= now))
     return int(result.rowcount or 0)
