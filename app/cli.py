@@ -132,7 +132,7 @@ def _decide(args: argparse.Namespace, decision: str) -> None:
     with write_session() as session:
         approval = approvals.decide_approval(session, workspace_id=workspace_id,
                                              approval_id=ident, decision=decision, actor=actor,
-                                             comment=args.comment)
+                                             comment=args.comment, via="cli")
     print(f"approval {approval.id}: {approval.status} by {approval.decided_by}")
     if args.wait:
         _wait_for(approval.run_id, args.wait)

@@ -249,10 +249,14 @@ class Approvals(_Resource):
     def get(self, approval_id: str) -> ApprovalPublic:
         return self.client.call(ApprovalPublic, "GET", f"{API}/approvals/{approval_id}")
 
-    def decide(self, approval_id: str, decision: str,
-               comment: str | None = None) -> ApprovalPublic:
+    def decide(self, approval_id: str, decision: str, comment: str | None = None,
+               fields: dict[str, Any] | None = None) -> ApprovalPublic:
+        """Vote; the answer shows the approval still pending until its policy is met."""
+        body: dict[str, Any] = {"decision": decision, "comment": comment}
+        if fields is not None:
+            body["fields"] = fields
         return self.client.call(ApprovalPublic, "POST", f"{API}/approvals/{approval_id}/decide",
-                                json={"decision": decision, "comment": comment})
+                                json=body)
 
 
 class Forms(_Resource):

@@ -21,7 +21,7 @@ class World:
     workspace_id: str
     admin_id: str
     approver_id: str
-    actor: Actor
+    actor: Actor  # the admin, who starts runs
     http: httpx.Client | None = None
     now_offset_s: float = 0.0
     executor: Executor = field(init=False)
@@ -50,6 +50,12 @@ class World:
                            workspace_id=workspace.id)
         return cls(workspace_id=workspace.id, admin_id=admin.id, approver_id=approver.id,
                    actor=actor, http=http)
+
+    @property
+    def approver(self) -> Actor:
+        """The approver member: decides what the admin started (a requester may not)."""
+        return Actor.user(user_id=self.approver_id, email="approver@acme.test",
+                          role=Role.APPROVER, workspace_id=self.workspace_id)
 
     def now(self) -> datetime:
         return utcnow() + timedelta(seconds=self.now_offset_s)

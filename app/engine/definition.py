@@ -158,11 +158,29 @@ class BranchStep(_StepBase):
 
 
 class ApprovalStep(_LinearStep):
+    """A person (or several) decides. `mode`: `any` (the first decision wins), `all` (every
+    listed assignee approves; one rejection rejects) or `quorum` (`quorum` approvals approve;
+    it rejects once approval can no longer reach them). `fields`: what an approver must fill
+    to approve (the same kinds as an input step), in the step's output as `fields`."""
+
     kind: Literal["approval"] = "approval"
     assignees: list[Annotated[str, AfterValidator(_check_assignee)]] = Field(min_length=1)
     instructions: str = ""
     due_in: Annotated[str, AfterValidator(_check_duration)] | None = None
     on_reject: str | None = None
+    mode: Literal["any", "all", "quorum"] = "any"
+    quorum: int | None = Field(None, ge=1, le=100)
+    allow_requester: bool = False
+    require_comment_on_reject: bool = False
+    fields: list[FieldSpec] = Field(default_factory=list, max_length=50)
+
+    @model_validator(mode="after")
+    def _quorum_with_its_mode(self) -> ApprovalStep:
+        if self.mode == "quorum" and self.quorum is None:
+            raise ValueError("mode 'quorum' needs 'quorum': the number of approvals required")
+        if self.mode != "quorum" and self.quorum is not None:
+            raise ValueError("'quorum' applies only with mode 'quorum'")
+        return self
 
 
 class SignalStep(_LinearStep):

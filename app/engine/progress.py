@@ -93,13 +93,14 @@ def resume_parent(session: Session, transition: Transition, *, now: datetime,
 def start_run(session: Session, *, workflow_id: str, workspace_id: str, version_id: str,
               version_number: int, title: str, definition: Definition, input: dict[str, Any],
               trigger: str, created_by: str | None, now: datetime,
-              hand: Handover | None = None) -> tuple[RunState, StepRun]:
+              hand: Handover | None = None,
+              requester: str | None = None) -> tuple[RunState, StepRun]:
     """A new run, its first step leased through `hand` when it has a free slot; both
     answered as written (the step as a detached row)."""
     started = plan_start(workspace_id=workspace_id, workflow_id=workflow_id,
                          version_id=version_id, version_number=version_number, title=title,
                          definition=definition, input=input, trigger=trigger,
-                         created_by=created_by, now=now)
+                         created_by=created_by, now=now, requester=requester)
     applied = advance(session, started, now=now, hand=hand)
     assert started.after is not None and started.new_step is not None
     lease = applied.leases.get(started.new_step.id)

@@ -154,7 +154,7 @@ def decide(run: RunState, step: StepState | None, outcome: Outcome,
 def plan_start(*, workspace_id: str, workflow_id: str, version_id: str, version_number: int,
                title: str, definition: Definition, input: dict[str, Any], trigger: str,
                created_by: str | None, now: datetime,
-               parent_step_id: str | None = None) -> Transition:
+               parent_step_id: str | None = None, requester: str | None = None) -> Transition:
     """A new run IN_PROGRESS with its first step pending (or leased by the apply)."""
     deadline = (now + timedelta(seconds=definition.max_duration_s)
                 if definition.max_duration_s else None)
@@ -163,7 +163,7 @@ def plan_start(*, workspace_id: str, workflow_id: str, version_id: str, version_
         workflow_version_id=version_id, version_number=version_number, workflow_title=title,
         status=RunStatus.IN_PROGRESS, input=input, outputs={}, trigger=trigger, created_at=now,
         deadline_at=deadline, parent_step_id=parent_step_id, steps_completed=0,
-        current_step=definition.start, created_by=created_by)
+        current_step=definition.start, created_by=created_by, requester=requester)
     first = definition.steps[definition.start]
     return Transition(
         new_run=run, after=run,
@@ -222,7 +222,8 @@ def _blocked(run: RunState, held: _Held, outcome: WaitForApproval | WaitForSigna
             id=new_id("apr"), workspace_id=run.workspace_id, run_id=run.id,
             step_run_id=step.id, step_key=step.step_key, workflow_id=run.workflow_id,
             workflow_title=run.workflow_title, assignees=list(outcome.assignees),
-            instructions=outcome.instructions, due_at=outcome.due_at, created_at=now)
+            instructions=outcome.instructions, due_at=outcome.due_at, created_at=now,
+            policy=dict(outcome.policy))
         extra.update(waiting_for="approval", approval_id=approval.id,
                      assignees=approval.assignees, instructions=approval.instructions)
     else:
@@ -242,7 +243,7 @@ def _start_child(run: RunState, held: _Held, outcome: StartChild, now: datetime)
                        version_id=outcome.version_id, version_number=outcome.version_number,
                        title=outcome.title, definition=outcome.definition, input=clean,
                        trigger=Trigger.SUBWORKFLOW, created_by=f"run:{run.id}", now=now,
-                       parent_step_id=held.step.id)
+                       parent_step_id=held.step.id, requester=run.requester)
     assert child.new_run is not None
     return Transition(step_writes=(held.wait({"child_run_id": child.new_run.id}),),
                       then=(child,))

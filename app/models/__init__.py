@@ -16,7 +16,7 @@ from app.models.event import (
 )
 from app.models.form import Form, FormSubmission
 from app.models.idempotency import IdempotencyRecord
-from app.models.run import Approval, ApprovalStatus, Run, StepRun
+from app.models.run import Approval, ApprovalStatus, ApprovalVote, Run, StepRun
 from app.models.schedule import Schedule
 from app.models.workflow import Workflow, WorkflowStatus, WorkflowVersion
 from app.models.workspace import Membership, User, Workspace
@@ -29,6 +29,7 @@ __all__ = [
     "ApiKey",
     "Approval",
     "ApprovalStatus",
+    "ApprovalVote",
     "AuditLog",
     "CompatNumber",
     "Credential",

@@ -48,6 +48,12 @@ class Actor:
         return self.label or (f"{self.type}:{self.id}" if self.id else self.type)
 
     @property
+    def ref(self) -> str | None:
+        """`type:id` of a person or key (a run's requester, a voter); None for the system
+        and the public."""
+        return f"{self.type}:{self.id}" if self.type in (USER, API_KEY) and self.id else None
+
+    @property
     def is_user(self) -> bool:
         return self.type == USER
 

@@ -33,6 +33,9 @@ class Run(SQLModel, table=True):
     idempotency_key: str | None = Field(default=None, max_length=200)
     parent_step_id: str | None = Field(default=None, max_length=40, index=True)
     created_by: str | None = Field(default=None, max_length=200)
+    # Who started it, as `type:id` (a user or an API key; None for the system, a schedule or
+    # a public form): an approval policy refuses their vote unless it allows the requester.
+    requester: str | None = Field(default=None, max_length=80)
     error: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
@@ -96,6 +99,30 @@ class Approval(SQLModel, table=True):
     decided_at: datetime | None = None
     due_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    # The step's policy when it started to wait (app/engine/approval_policy.py); {} before
+    # policies existed (any, requester allowed).
+    policy: dict[str, Any] = json_field(dict)
 
 
-__all__ = ["Approval", "ApprovalStatus", "Run", "RunStatus", "StepRun", "StepStatus"]
+class ApprovalVote(SQLModel, table=True):
+    """One person's vote on an approval: each voter once (the unique key decides)."""
+
+    __tablename__ = "approval_vote"
+    __table_args__ = (sa.UniqueConstraint("approval_id", "voter", name="uq_approval_vote_voter"),)
+
+    id: str = id_field("vot")
+    workspace_id: str = workspace_fk()
+    approval_id: str = Field(foreign_key="approval.id", index=True, max_length=40)
+    voter: str = Field(max_length=80)  # type:id of the actor
+    label: str = Field(default="", max_length=320)  # what the timeline shows: an email
+    email: str | None = Field(default=None, max_length=320)
+    role: str | None = Field(default=None, max_length=20)
+    decision: str = Field(max_length=20)
+    comment: str | None = None
+    fields: dict[str, Any] = json_field(dict)
+    via: str = Field(default="api", max_length=20)  # page, link, api, email, cli
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+__all__ = ["Approval", "ApprovalStatus", "ApprovalVote", "Run", "RunStatus", "StepRun",
+           "StepStatus"]

@@ -8,7 +8,7 @@ written by the repo's apply, in one transaction).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -56,6 +56,7 @@ class RunState:
     error: str | None = None
     completed_at: datetime | None = None
     created_by: str | None = None
+    requester: str | None = None  # `type:id` of who started it (an approval may refuse them)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +122,7 @@ class NewApproval:
     instructions: str
     due_at: datetime | None
     created_at: datetime
+    policy: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
-from app.models import Membership, User, Workspace
+from app.clock import as_utc
+from app.models import ApiKey, Membership, User, Workspace
 from app.repo.connection import flushed_connection
 
 
@@ -56,3 +58,13 @@ _RUN_CAP = select(Workspace.max_concurrent_runs).where(Workspace.id == bindparam
 def own_run_cap(session: Session, workspace_id: str) -> int | None:
     """The workspace's own cap on runs in progress (None: the settings' default applies)."""
     return flushed_connection(session).execute(_RUN_CAP, {"b_id": workspace_id}).scalar()
+
+
+def live_key_ids_with_scope(session: Session, workspace_id: str, scope: str,
+                            now: datetime) -> list[str]:
+    """The workspace's API keys, neither revoked nor expired, that hold `scope`."""
+    query = select(ApiKey).where(ApiKey.workspace_id == workspace_id,
+                                 col(ApiKey.revoked_at).is_(None))
+    return [key.id for key in session.exec(query).all()
+            if scope in (key.scopes or ()) and (key.expires_at is None
+                                                 or as_utc(key.expires_at) > now)]

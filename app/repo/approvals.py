@@ -7,7 +7,7 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from app.models import Approval, ApprovalStatus
+from app.models import Approval, ApprovalStatus, ApprovalVote
 
 
 def get_approval(
@@ -73,3 +73,28 @@ def list_approvals(
     else:
         query = query.order_by(col(Approval.created_at).desc(), col(Approval.id).desc())
     return session.exec(query.limit(limit)).all()
+
+
+def votes_of(session: Session, approval_id: str) -> list[ApprovalVote]:
+    """An approval's votes, in the order they were cast."""
+    query = (select(ApprovalVote).where(ApprovalVote.approval_id == approval_id)
+             .order_by(col(ApprovalVote.created_at), col(ApprovalVote.id)))
+    return list(session.exec(query).all())
+
+
+def votes_of_many(session: Session, approval_ids: Sequence[str]) -> dict[str, list[ApprovalVote]]:
+    """The votes of several approvals (one query), by approval id, in casting order."""
+    found: dict[str, list[ApprovalVote]] = {approval_id: [] for approval_id in approval_ids}
+    if not approval_ids:
+        return found
+    query = (select(ApprovalVote).where(col(ApprovalVote.approval_id).in_(list(approval_ids)))
+             .order_by(col(ApprovalVote.created_at), col(ApprovalVote.id)))
+    for vote in session.exec(query).all():
+        found[vote.approval_id].append(vote)
+    return found
+
+
+def add_vote(session: Session, vote: ApprovalVote) -> None:
+    """Insert a vote (IntegrityError when this voter already voted on the approval)."""
+    session.add(vote)
+    session.flush()

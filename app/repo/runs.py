@@ -49,7 +49,7 @@ def run_state(run: Run) -> RunState:
         outputs=dict(run.outputs or {}), trigger=run.trigger, created_at=run.created_at,
         deadline_at=run.deadline_at, parent_step_id=run.parent_step_id,
         steps_completed=run.steps_completed, current_step=run.current_step, error=run.error,
-        completed_at=run.completed_at, created_by=run.created_by)
+        completed_at=run.completed_at, created_by=run.created_by, requester=run.requester)
 
 
 def detached_run(state: RunState, *, updated_at: datetime) -> Run:
@@ -61,7 +61,8 @@ def detached_run(state: RunState, *, updated_at: datetime) -> Run:
         workflow_title=state.workflow_title, status=state.status, input=state.input,
         outputs=state.outputs, current_step=state.current_step,
         steps_completed=state.steps_completed, trigger=state.trigger, idempotency_key=None,
-        parent_step_id=state.parent_step_id, created_by=state.created_by, error=state.error,
+        parent_step_id=state.parent_step_id, created_by=state.created_by,
+        requester=state.requester, error=state.error,
         created_at=state.created_at, updated_at=updated_at, completed_at=state.completed_at,
         deadline_at=state.deadline_at)
 

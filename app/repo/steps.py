@@ -44,7 +44,7 @@ _STEP_COLUMNS = ("id", "run_id", "workspace_id", "step_key", "kind", "seq", "sta
 _RUN_COLUMNS = ("id", "workspace_id", "workflow_id", "workflow_version_id", "version_number",
                 "workflow_title", "status", "input", "outputs", "trigger", "created_at",
                 "deadline_at", "parent_step_id", "steps_completed", "current_step", "error",
-                "completed_at", "created_by")
+                "completed_at", "created_by", "requester")
 
 
 _LOAD_CLAIMED = (

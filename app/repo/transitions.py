@@ -303,7 +303,8 @@ def _run_row(run: RunState, now: datetime) -> dict[str, Any]:
         "outputs": run.outputs, "current_step": run.current_step,
         "steps_completed": run.steps_completed, "trigger": run.trigger,
         "idempotency_key": None, "parent_step_id": run.parent_step_id,
-        "created_by": run.created_by, "error": run.error, "created_at": run.created_at,
+        "created_by": run.created_by, "requester": run.requester, "error": run.error,
+        "created_at": run.created_at,
         "updated_at": now, "completed_at": run.completed_at, "deadline_at": run.deadline_at}
 
 
@@ -328,7 +329,8 @@ def _approval_row(new: NewApproval) -> dict[str, Any]:
         "workflow_id": new.workflow_id, "workflow_title": new.workflow_title,
         "assignees": new.assignees, "instructions": new.instructions,
         "status": ApprovalStatus.PENDING, "comment": None, "decided_by": None,
-        "decided_at": None, "due_at": new.due_at, "created_at": new.created_at}
+        "decided_at": None, "due_at": new.due_at, "created_at": new.created_at,
+        "policy": new.policy}
 
 
 def _claim(step: NewStep, lease: Lease) -> Claim:

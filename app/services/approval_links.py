@@ -9,6 +9,7 @@ that re-checks the approver is still a member allowed to decide.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlmodel import Session
@@ -137,7 +138,8 @@ def inspect_link(session: Session, *, token: str) -> LinkView:
 
 
 def decide_by_link(session: Session, *, token: str, decision: str,
-                   comment: str | None = None) -> Approval:
+                   comment: str | None = None,
+                   fields: dict[str, Any] | None = None) -> Approval:
     """Decide as the link's approver; a used, expired or no-longer-allowed link is refused."""
     approval, user = _open(session, token)
     if approval.status != ApprovalStatus.PENDING:
@@ -148,4 +150,4 @@ def decide_by_link(session: Session, *, token: str, decision: str,
         raise Forbidden(f"{user.email} can no longer decide this approval")
     return decide_approval(session, workspace_id=approval.workspace_id, approval_id=approval.id,
                            decision=decision, actor=actor.with_request("approval-link"),
-                           comment=comment)
+                           comment=comment, fields=fields, via="link")

@@ -2,21 +2,37 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 from sqlmodel import Session
 
 from app import wakeup
-from app.clock import utcnow
+from app.clock import iso, utcnow
 from app.engine import handover, progress
+from app.engine.approval_policy import REJECTED, Ballot, Policy, merged_fields, tally
+from app.engine.fields import validate_data
 from app.engine.progress import definition_of_version
 from app.engine.transition import Decided, approval_result, decide
 from app.errors import Conflict, FieldError, Forbidden, ValidationFailed, not_found
-from app.models import Actor, Approval, ApprovalStatus, Role, StepStatus
+from app.models import (
+    Actor,
+    Approval,
+    ApprovalStatus,
+    ApprovalVote,
+    Role,
+    Run,
+    StepRun,
+    StepStatus,
+)
+from app.repo import accounts as accounts_repo
 from app.repo import approvals as approvals_repo
 from app.repo import audit, steps
 from app.repo import runs as runs_repo
 from app.services.runs import BeforeCommit, conflicts
 
 DECISIONS = ("approved", "rejected")
+DECIDE_SCOPE = "approvals:write"
 
 
 def is_assignee(approval: Approval, *, email: str | None, role: str | None) -> bool:
@@ -32,6 +48,54 @@ def is_assignee(approval: Approval, *, email: str | None, role: str | None) -> b
     return False
 
 
+def _ballot(vote: ApprovalVote) -> Ballot:
+    return Ballot(voter=vote.voter, label=vote.label, decision=vote.decision, email=vote.email,
+                  role=vote.role, comment=vote.comment, fields=dict(vote.fields or {}),
+                  via=vote.via, at=vote.created_at)
+
+
+def vote_summary(vote: ApprovalVote | Ballot) -> dict[str, Any]:
+    """A vote as the step's output and the API show it."""
+    at = vote.created_at if isinstance(vote, ApprovalVote) else vote.at
+    return {"by": vote.label, "decision": vote.decision, "comment": vote.comment or None,
+            "fields": dict(vote.fields or {}), "via": vote.via, "at": iso(at)}
+
+
+def _eligible_voters(session: Session, approval: Approval, policy: Policy,
+                     requester: str | None, voted: set[str], now: datetime) -> int:
+    """Who may still vote: members who are assignees (or admins) and active, and the live
+    API keys that may decide; not those who voted, nor the requester unless allowed."""
+    def counts(ref: str) -> bool:
+        return ref not in voted and (ref != requester or policy.allow_requester)
+
+    count = 0
+    for membership, user in accounts_repo.members_of_workspace(session, approval.workspace_id):
+        if (user.is_active and counts(f"user:{user.id}")
+                and is_assignee(approval, email=user.email, role=membership.role)):
+            count += 1
+    keys = accounts_repo.live_key_ids_with_scope(session, approval.workspace_id,
+                                                 DECIDE_SCOPE, now)
+    return count + sum(1 for key_id in keys if counts(f"api_key:{key_id}"))
+
+
+def _checked_vote(policy: Policy, *, decision: str, comment: str | None,
+                  fields: dict[str, Any] | None) -> dict[str, Any]:
+    """The approver fields' clean values, or ValidationFailed naming each field."""
+    if decision == REJECTED:
+        if policy.require_comment_on_reject and not (comment or "").strip():
+            raise ValidationFailed("A rejection needs a comment", errors=[FieldError(
+                "comment", "is required to reject", "required")])
+        return {}
+    if fields is not None and not isinstance(fields, dict):
+        raise ValidationFailed("The approver fields are invalid",
+                               errors=[FieldError("fields", "must be a JSON object")])
+    clean, problems = validate_data(list(policy.fields), fields or {})
+    if problems:
+        raise ValidationFailed("Fill in the approver fields to approve", errors=[
+            FieldError(f"fields.{p.field}", p.message, p.code) for p in problems])
+    return clean
+
+
 def decide_approval(
     session: Session,
     *,
@@ -40,10 +104,14 @@ def decide_approval(
     decision: str,
     actor: Actor,
     comment: str | None = None,
+    fields: dict[str, Any] | None = None,
+    via: str = "api",
     before_commit: BeforeCommit[Approval] | None = None,
 ) -> Approval:
-    """Approve or reject; a member acting must be an assignee (by email or role).
-    `before_commit` sees the decided approval in the transaction."""
+    """Vote to approve or reject; the approval's policy says when the votes decide the step
+    (app/engine/approval_policy.py). A member acting must be an assignee (by email or role);
+    the run's requester is refused unless the policy allows them; each voter votes once.
+    `before_commit` sees the approval (decided or still pending) in the transaction."""
     if decision not in DECISIONS:
         raise ValidationFailed("Unknown decision", errors=[FieldError(
             "decision", f"must be one of {', '.join(DECISIONS)}")])
@@ -61,24 +129,62 @@ def decide_approval(
     step = steps.get_step(session, approval.step_run_id)
     if step is None or step.status != StepStatus.WAITING:
         raise Conflict("The approval's step is no longer waiting")
+    policy = Policy.of_json(approval.policy, approval.assignees)
+    voter = actor.ref or f"{actor.type}:{actor.display}"
+    if not policy.allow_requester and run.requester is not None and voter == run.requester:
+        raise Forbidden("You started this run, so someone else must decide its approval",
+                        extra={"reason": "requester"})
+    clean = _checked_vote(policy, decision=decision, comment=comment, fields=fields)
+    earlier = approvals_repo.votes_of(session, approval.id)
+    if any(vote.voter == voter for vote in earlier):
+        raise Conflict("You already voted on this approval")
     now = utcnow()
-    approval.status = decision
-    approval.comment = comment or None
-    approval.decided_by = actor.display
+    vote = ApprovalVote(workspace_id=approval.workspace_id, approval_id=approval.id,
+                        voter=voter, label=actor.display, email=actor.email, role=actor.role,
+                        decision=decision, comment=comment or None, fields=clean, via=via,
+                        created_at=now)
+    approvals_repo.add_vote(session, vote)
+    ballots = [*map(_ballot, earlier), _ballot(vote)]
+    eligible = len(ballots) + _eligible_voters(session, approval, policy, run.requester,
+                                               {b.voter for b in ballots}, now)
+    outcome = tally(policy, ballots, eligible=eligible)
+    wakeup.mark(session, wakeup.APPROVALS)
+    details = {"run_id": run.id, "comment": comment or None, "decision": decision}
+    if outcome is None:  # the policy waits for more votes
+        audit.record(session, workspace_id=workspace_id, actor=actor, action="approval.voted",
+                     resource_type="approval", resource_id=approval.id, details=details,
+                     at_once=True)
+        if before_commit is not None:
+            before_commit(session, approval)
+        session.commit()
+        return approval
+    return _settle(session, run=run, step=step, approval=approval, outcome=outcome,
+                   ballots=ballots, policy=policy, actor=actor, details=details, now=now,
+                   before_commit=before_commit)
+
+
+def _settle(session: Session, *, run: Run, step: StepRun, approval: Approval, outcome: str,
+            ballots: list[Ballot], policy: Policy, actor: Actor, details: dict[str, Any],
+            now: datetime, before_commit: BeforeCommit[Approval] | None) -> Approval:
+    """The votes decided the step: close the approval and move the run on."""
+    deciding = [b for b in ballots if b.decision == outcome] or ballots
+    approval.status = outcome
+    approval.comment = ballots[-1].comment
+    approval.decided_by = ", ".join(dict.fromkeys(b.label for b in deciding))[:200]
     approval.decided_at = now
     session.add(approval)
-    wakeup.mark(session, wakeup.APPROVALS)
     definition = definition_of_version(session, run.workflow_version_id)
-    result = approval_result(decision=decision, by=actor.display, comment=comment,
-                             approval_id=approval.id, now=now)
+    result = approval_result(decision=outcome, by=approval.decided_by,
+                             comment=approval.comment, approval_id=approval.id, now=now)
+    result.update(mode=policy.mode, fields=merged_fields(ballots),
+                  votes=[vote_summary(b) for b in ballots])
     with handover.begin() as hand, conflicts(hint="the approval's step is no longer waiting"):
         transition = decide(runs_repo.run_state(run), steps.step_state(step),
-                            Decided(decision=decision, result=result), definition, now=now)
+                            Decided(decision=outcome, result=result), definition, now=now)
         progress.advance(session, transition, now=now, hand=hand)
-        audit.record(session, workspace_id=workspace_id, actor=actor,
-                     action=f"approval.{decision}", resource_type="approval",
-                     resource_id=approval.id,
-                     details={"run_id": run.id, "comment": comment or None}, at_once=True)
+        audit.record(session, workspace_id=approval.workspace_id, actor=actor,
+                     action=f"approval.{outcome}", resource_type="approval",
+                     resource_id=approval.id, details=details, at_once=True)
         if before_commit is not None:
             before_commit(session, approval)
         hand.commit(session)

@@ -113,7 +113,7 @@ def decided_for(session: Session, *, actor: Actor) -> list[InboxItem]:
 
 
 def decide(session: Session, *, actor: Actor, approval_id: str, decision: str,
-           comment: str | None = None) -> Approval:
+           comment: str | None = None, fields: dict[str, Any] | None = None) -> Approval:
     """Decide as a signed-in member: the role must allow deciding and the member be assigned."""
     permissions.require(actor.role, permissions.DECIDE_APPROVALS)
     approval = approvals_repo.get_approval(session, approval_id, workspace_id=actor.workspace_id)
@@ -123,4 +123,5 @@ def decide(session: Session, *, actor: Actor, approval_id: str, decision: str,
             approval, email=actor.email, role=actor.role):
         raise Forbidden("You are not an assignee of this approval")
     return decide_approval(session, workspace_id=actor.workspace_id, approval_id=approval_id,
-                           decision=decision, actor=actor, comment=comment)
+                           decision=decision, actor=actor, comment=comment, fields=fields,
+                           via="page")

@@ -120,7 +120,8 @@ def start_run_and_step(
     state, first_step = progress.start_run(
         session, workflow_id=workflow.id, workspace_id=workspace_id, version_id=version.id,
         version_number=version.number, title=version.title, definition=definition,
-        input=clean, trigger=trigger, created_by=actor.display, now=now, hand=hand)
+        input=clean, trigger=trigger, created_by=actor.display, now=now, hand=hand,
+        requester=actor.ref)
     run = runs_repo.detached_run(state, updated_at=now)
     audit.record(session, workspace_id=workspace_id, actor=actor, action="run.triggered",
                  resource_type="run", resource_id=run.id,

@@ -36,7 +36,7 @@ def decide(world: Any, run_id: str, decision: str) -> None:
     approval = world.approvals(run_id)[0]
     with write_session() as session:
         approvals.decide_approval(session, workspace_id=world.workspace_id,
-                                  approval_id=approval.id, decision=decision, actor=world.actor,
+                                  approval_id=approval.id, decision=decision, actor=world.approver,
                                   comment="ok")
 
 

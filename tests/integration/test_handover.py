@@ -108,7 +108,7 @@ def test_a_decision_hands_the_next_step_over(world: Any, taker: Taker) -> None:
     with write_session() as session:
         approvals.decide_approval(session, workspace_id=world.workspace_id,
                                   approval_id=approval.id, decision="approved",
-                                  actor=world.actor)
+                                  actor=world.approver)
     (claim,) = taker.taken
     assert claim.step_key == "after"
     world.executor.run_claim(claim)

@@ -14,7 +14,7 @@ from app.api.pagination import Created, Paging, page_of
 from app.api.routing import api_router
 from app.api.schemas.approvals import ApprovalDecision, ApprovalPage, ApprovalPublic
 from app.errors import not_found
-from app.models import Actor
+from app.models import Actor, Approval
 from app.repo import approvals as approvals_repo
 from app.services import approvals
 
@@ -37,7 +37,8 @@ def list_approvals(caller: Reader, session: ReadSession, paging: Paging, created
         session, workspace_id=caller.workspace_id, limit=paging.fetch, status=status,
         run_id=run_id, workflow_id=workflow_id, created_after=created.after,
         created_before=created.before, before=paging.before)
-    return page_of(rows, paging, ApprovalPublic.model_validate)
+    votes = approvals_repo.votes_of_many(session, [row.id for row in rows])
+    return page_of(rows, paging, lambda row: ApprovalPublic.of(row, votes[row.id]))
 
 
 @router.get("/{approval_id}", name="get_approval", response_model=ApprovalPublic,
@@ -47,16 +48,26 @@ def get_approval(approval_id: str, caller: Reader, session: ReadSession) -> Appr
                                            workspace_id=caller.workspace_id)
     if approval is None:
         raise not_found("approval", approval_id)
-    return ApprovalPublic.model_validate(approval)
+    return ApprovalPublic.of(approval, approvals_repo.votes_of(session, approval.id))
 
 
 @router.post("/{approval_id}/decide", name="decide_approval", response_model=ApprovalPublic,
-             responses=problems(404),
-             summary="Approve or reject; the run continues (or ends) accordingly")
+             responses=problems(403, 404, 409),
+             summary="Vote to approve or reject; when the votes meet the step's policy the run "
+                     "continues (or ends)",
+             description="Each voter votes once. The policy (`any`, `all`, `quorum`) says when "
+                         "the votes decide the step; until then the approval stays `pending` "
+                         "with the vote recorded. Who started the run is refused (403, "
+                         "`reason: requester`) unless the policy allows them. Approver fields "
+                         "are required to approve (422 naming `fields.<name>`).")
 def decide_approval(approval_id: str, body: ApprovalDecision, caller: Decider,
                     session: WriteSession, keyed: Keyed) -> Response:
-    answer = KeptAnswer(keyed, ApprovalPublic.model_validate).claim(session)
+    def shape(approval: Approval) -> ApprovalPublic:  # in the transaction: the votes as cast
+        return ApprovalPublic.of(approval, approvals_repo.votes_of(session, approval.id))
+
+    answer = KeptAnswer(keyed, shape).claim(session)
     approvals.decide_approval(session, workspace_id=caller.workspace_id,
                               approval_id=approval_id, decision=body.decision,
-                              actor=caller, comment=body.comment, before_commit=answer)
+                              actor=caller, comment=body.comment, fields=body.fields,
+                              before_commit=answer)
     return answer.response()

@@ -2,19 +2,61 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from collections.abc import Sequence
+from typing import Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from app.api.schemas.common import Page, RequestBody, Timestamp
+from app.engine.approval_policy import APPROVED, Policy
+from app.models import Approval, ApprovalVote
 
 
 class ApprovalDecision(RequestBody):
     model_config = ConfigDict(json_schema_extra={"examples": [
-        {"decision": "approved", "comment": "Welcome aboard"}]})
+        {"decision": "approved", "comment": "Welcome aboard",
+         "fields": {"start_date": "2027-01-04"}}]})
 
     decision: Literal["approved", "rejected"]
-    comment: str | None = Field(None, max_length=2000)
+    comment: str | None = Field(None, max_length=2000, description=(
+        "Required to reject when the policy says `require_comment_on_reject`."))
+    fields: dict[str, Any] | None = Field(None, description=(
+        "The approver fields the step asks for (`policy.fields`), required to approve; "
+        "later steps read them as `steps.<key>.fields.<name>`."))
+
+
+class ApprovalVotePublic(BaseModel):
+    by: str = Field(description="The voter: an email, or an API key's prefix")
+    decision: Literal["approved", "rejected"]
+    comment: str | None
+    fields: dict[str, Any]
+    via: str = Field(description="page, link, api, email or cli", examples=["page"])
+    at: Timestamp
+
+    @classmethod
+    def of(cls, vote: ApprovalVote) -> ApprovalVotePublic:
+        return cls(by=vote.label, decision=vote.decision, comment=vote.comment,
+                   fields=dict(vote.fields or {}), via=vote.via, at=vote.created_at)
+
+
+class ApprovalPolicyPublic(BaseModel):
+    mode: Literal["any", "all", "quorum"] = Field(description=(
+        "any: the first decision wins; all: every assignee approves, one rejection "
+        "rejects; quorum: `quorum` approvals approve"))
+    quorum: int | None
+    approvals_needed: int
+    allow_requester: bool = Field(description="Whether who started the run may decide it")
+    require_comment_on_reject: bool
+    fields: list[dict[str, Any]] = Field(description=(
+        "Approver fields (the same kinds as an input step's) to fill in to approve"))
+
+    @classmethod
+    def of(cls, policy: Policy) -> ApprovalPolicyPublic:
+        return cls(mode=policy.mode, quorum=policy.quorum,
+                   approvals_needed=policy.approvals_needed(),
+                   allow_requester=policy.allow_requester,
+                   require_comment_on_reject=policy.require_comment_on_reject,
+                   fields=[f.model_dump(exclude_none=True) for f in policy.fields])
 
 
 class ApprovalPublic(BaseModel):
@@ -35,6 +77,22 @@ class ApprovalPublic(BaseModel):
     decided_at: Timestamp | None
     due_at: Timestamp | None
     created_at: Timestamp
+    policy: ApprovalPolicyPublic
+    approvals: int = Field(description="Approvals cast so far (\"1 of 2 approvals\")")
+    votes: list[ApprovalVotePublic] = Field(description="Every vote, in the order cast")
+
+    @classmethod
+    def of(cls, approval: Approval, votes: Sequence[ApprovalVote]) -> ApprovalPublic:
+        policy = Policy.of_json(approval.policy, approval.assignees)
+        return cls(id=approval.id, run_id=approval.run_id, step_id=approval.step_run_id,
+                   step_key=approval.step_key, workflow_id=approval.workflow_id,
+                   workflow_title=approval.workflow_title, assignees=list(approval.assignees),
+                   instructions=approval.instructions, status=approval.status,
+                   comment=approval.comment, decided_by=approval.decided_by,
+                   decided_at=approval.decided_at, due_at=approval.due_at,
+                   created_at=approval.created_at, policy=ApprovalPolicyPublic.of(policy),
+                   approvals=sum(1 for vote in votes if vote.decision == APPROVED),
+                   votes=[ApprovalVotePublic.of(vote) for vote in votes])
 
 
 class ApprovalPage(Page[ApprovalPublic]):

@@ -94,6 +94,7 @@ class WaitForApproval:
     assignees: list[str]
     instructions: str
     due_at: datetime | None
+    policy: dict[str, Any] = field(default_factory=dict)  # approval_policy.Policy.to_json()
 
 
 @dataclass

@@ -6,6 +6,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from app.clock import as_utc
+from app.engine.approval_policy import Policy
 from app.engine.definition import next_of, parse_duration
 from app.engine.steps.base import (
     Complete,
@@ -25,7 +26,8 @@ def execute_approval(step: Any, ctx: StepContext) -> Outcome:
     except TemplateFailure as exc:
         return Fail(str(exc), retryable=False)
     due_at = ctx.now + timedelta(seconds=parse_duration(step.due_in)) if step.due_in else None
-    return WaitForApproval(assignees=list(step.assignees), instructions=instructions, due_at=due_at)
+    return WaitForApproval(assignees=list(step.assignees), instructions=instructions,
+                           due_at=due_at, policy=Policy.of_step(step).to_json())
 
 
 def execute_signal(step: Any, ctx: StepContext) -> Outcome:

@@ -64,7 +64,7 @@ def test_get_run_follows_the_run_to_completion(demo_tenant: Tenant) -> None:
     assert blocked["status"] == RunStatus.BLOCKED and blocked["completedAt"] is None
     assert blocked["currentStepIndex"] == 2 and blocked["totalSteps"] == 6
     approval = demo_tenant.fd.approvals.list(run_id=run_id).data[0]
-    demo_tenant.fd.approvals.decide(approval.id, "approved")
+    demo_tenant.another_key().approvals.decide(approval.id, "approved")
     demo_tenant.world.drain()
     done = demo_tenant.http.get(path, headers=headers).json()
     assert done["status"] == RunStatus.COMPLETED and done["completedAt"].endswith("Z")

@@ -95,7 +95,7 @@ def test_a_keyed_run_and_wait_replays_what_it_waited_for(acme: Tenant) -> None:
 
 
 def test_a_keyed_decision_is_one_transaction_and_replays(acme: Tenant) -> None:
-    run = acme.fd.runs.trigger(acme.publish(ONBOARDING), JANE)
+    run = acme.another_key().runs.trigger(acme.publish(ONBOARDING), JANE)
     acme.world.drain()
     approval = acme.fd.approvals.list(status="pending").data[0]
     path = f"/api/v1/approvals/{approval.id}/decide"

@@ -63,8 +63,9 @@ def test_a_run_goes_through_approval_to_completion(acme: Tenant) -> None:
     assert [a.run_id for a in pending.data] == [run.id]
     approval = acme.fd.approvals.get(pending.data[0].id)
     assert approval.instructions == "Approve Jane Doe"
-    decided = acme.fd.approvals.decide(approval.id, "approved", comment="welcome")
-    assert decided.status == "approved" and decided.decided_by == acme.key[:12]
+    decider = acme.another_key()
+    decided = decider.approvals.decide(approval.id, "approved", comment="welcome")
+    assert decided.status == "approved" and decided.decided_by == decider.api_key[:12]
     acme.world.drain()
     done = acme.fd.runs.get(run.id)
     assert done.status == RunStatus.COMPLETED
