@@ -150,3 +150,11 @@ def merged_fields(ballots: Sequence[Ballot]) -> dict[str, Any]:
         if ballot.decision == APPROVED:
             merged.update(ballot.fields)
     return merged
+
+
+def progress(policy: Policy, decisions: Sequence[str]) -> str:
+    """"1 of 2 approvals" for pages ("" under `any`, where one decision settles it)."""
+    if policy.mode == ANY:
+        return ""
+    approvals = sum(1 for decision in decisions if decision == APPROVED)
+    return f"{approvals} of {policy.approvals_needed()} approvals"

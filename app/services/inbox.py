@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session
 
 from app.clock import iso, utcnow
+from app.engine.approval_policy import Policy, progress
 from app.errors import Forbidden, not_found
-from app.models import Actor, Approval, ApprovalStatus
+from app.models import Actor, Approval, ApprovalStatus, ApprovalVote, Run
 from app.repo import approvals as approvals_repo
 from app.repo import runs as runs_repo
 from app.services import permissions
@@ -39,6 +40,14 @@ class InboxItem:
     decided_by: str
     decided_at: str
     can_decide: bool
+    # the policy and the votes so far
+    mode: str = "any"
+    progress: str = ""  # "1 of 2 approvals" (empty for `any`)
+    fields: list[dict[str, Any]] = field(default_factory=list)  # approver fields to fill in
+    require_comment_on_reject: bool = False
+    votes: list[dict[str, str]] = field(default_factory=list)  # by, decision, comment, at
+    my_vote: str = ""  # "approved"/"rejected" when the viewer already voted
+    is_requester: bool = False  # the viewer started the run and the policy refuses them
 
 
 def pretty_json(value: Any) -> str:
@@ -47,9 +56,15 @@ def pretty_json(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str, sort_keys=False)
 
 
-def _item(approval: Approval, *, actor: Actor, run_input: Any, outputs: Any) -> InboxItem:
+def _item(approval: Approval, *, actor: Actor, run: Run | None,
+          votes: list[ApprovalVote]) -> InboxItem:
     now = utcnow()
+    outputs = run.outputs if run else None
     earlier = {k: v for k, v in (outputs or {}).items() if k != approval.step_key}
+    policy = Policy.of_json(approval.policy, approval.assignees)
+    mine = next((vote.decision for vote in votes if vote.voter == actor.ref), "")
+    refused = (not policy.allow_requester and run is not None and run.requester is not None
+               and run.requester == actor.ref)
     return InboxItem(
         id=approval.id, run_id=approval.run_id, workflow_id=approval.workflow_id,
         workflow_title=approval.workflow_title or approval.workflow_id,
@@ -58,12 +73,18 @@ def _item(approval: Approval, *, actor: Actor, run_input: Any, outputs: Any) -> 
         created_at=iso(approval.created_at) or "", due_at=iso(approval.due_at) or "",
         overdue=bool(approval.due_at and approval.status == ApprovalStatus.PENDING
                      and approval.due_at < now),
-        run_input=pretty_json(run_input), earlier_outputs=pretty_json(earlier),
+        run_input=pretty_json(run.input if run else None), earlier_outputs=pretty_json(earlier),
         comment=approval.comment or "", decided_by=approval.decided_by or "",
         decided_at=iso(approval.decided_at) or "",
-        can_decide=(approval.status == ApprovalStatus.PENDING
+        can_decide=(approval.status == ApprovalStatus.PENDING and not mine and not refused
                     and permissions.can(actor.role, permissions.DECIDE_APPROVALS)
                     and is_assignee(approval, email=actor.email, role=actor.role)),
+        mode=policy.mode, progress=progress(policy, [vote.decision for vote in votes]),
+        fields=[f.model_dump(exclude_none=True) for f in policy.fields],
+        require_comment_on_reject=policy.require_comment_on_reject,
+        votes=[{"by": vote.label, "decision": vote.decision, "comment": vote.comment or "",
+                "at": iso(vote.created_at) or ""} for vote in votes],
+        my_vote=mine, is_requester=refused,
     )
 
 
@@ -76,13 +97,13 @@ def _visible(approval: Approval, actor: Actor) -> bool:
 
 def _shape(session: Session, approvals: list[Approval], actor: Actor) -> list[InboxItem]:
     items = []
-    runs: dict[str, Any] = {}
+    runs: dict[str, Run | None] = {}
+    votes = approvals_repo.votes_of_many(session, [a.id for a in approvals])
     for approval in approvals:
         if approval.run_id not in runs:
             runs[approval.run_id] = runs_repo.get_run(session, approval.run_id)
-        run = runs[approval.run_id]
-        items.append(_item(approval, actor=actor, run_input=run.input if run else None,
-                           outputs=run.outputs if run else None))
+        items.append(_item(approval, actor=actor, run=runs[approval.run_id],
+                           votes=votes[approval.id]))
     return items
 
 
@@ -94,12 +115,14 @@ def pending_for(session: Session, *, actor: Actor) -> list[InboxItem]:
 
 
 def count_pending_for(session: Session, *, actor: Actor) -> int:
-    """How many pending approvals the member can decide (the sidebar badge)."""
+    """How many pending approvals wait for the member's vote (the sidebar badge)."""
     if not permissions.can(actor.role, permissions.DECIDE_APPROVALS):
         return 0
     rows = approvals_repo.list_approvals(session, workspace_id=actor.workspace_id,
                                          limit=INBOX_LIMIT, status=ApprovalStatus.PENDING)
-    return sum(1 for a in rows if is_assignee(a, email=actor.email, role=actor.role))
+    mine = [a for a in rows if is_assignee(a, email=actor.email, role=actor.role)]
+    votes = approvals_repo.votes_of_many(session, [a.id for a in mine])
+    return sum(1 for a in mine if all(vote.voter != actor.ref for vote in votes[a.id]))
 
 
 def decided_for(session: Session, *, actor: Actor) -> list[InboxItem]:

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session
 
 from app.clock import iso, utcnow
+from app.engine.approval_policy import Policy, progress
 from app.errors import not_found
-from app.models import RunStatus, StepStatus
+from app.models import Approval, ApprovalVote, RunStatus, StepStatus
 from app.repo import approvals as approvals_repo
 from app.repo import runs as runs_repo
 from app.repo import steps as steps_repo
@@ -38,6 +39,9 @@ class StepView:
     approval_assignees: str
     approval_instructions: str
     can_retry: bool
+    # every vote cast (by, decision, comment, fields as text, at) and "1 of 2 approvals"
+    approval_votes: list[dict[str, str]] = field(default_factory=list)
+    approval_progress: str = ""
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,17 @@ class RunView:
     current_step: str
     finished: bool
     steps: list[StepView]
+
+
+def _vote_view(vote: ApprovalVote) -> dict[str, str]:
+    shown = ", ".join(f"{name}: {value}" for name, value in (vote.fields or {}).items())
+    return {"by": vote.label, "decision": vote.decision, "comment": vote.comment or "",
+            "fields": shown, "via": vote.via, "at": iso(vote.created_at) or ""}
+
+
+def _progress(approval: Approval, votes: list[ApprovalVote]) -> str:
+    policy = Policy.of_json(approval.policy, approval.assignees)
+    return progress(policy, [vote.decision for vote in votes])
 
 
 def format_duration(start: datetime | None, end: datetime | None) -> str:
@@ -84,9 +99,11 @@ def run_view(session: Session, *, workspace_id: str, run_id: str) -> RunView:
     views = []
     for step in steps:
         approval = None
+        votes: list[ApprovalVote] = []
         if step.kind == "approval":
             found = approvals_repo.approvals_of_step(session, step.id)
             approval = found[-1] if found else None
+            votes = approvals_repo.votes_of(session, approval.id) if approval else []
         end = step.finished_at if step.finished_at else (
             None if step.status in StepStatus.OPEN else step.updated_at)
         views.append(StepView(
@@ -103,6 +120,8 @@ def run_view(session: Session, *, workspace_id: str, run_id: str) -> RunView:
             approval_assignees=", ".join(approval.assignees) if approval else "",
             approval_instructions=(approval.instructions or "") if approval else "",
             can_retry=step.id == retryable,
+            approval_votes=[_vote_view(vote) for vote in votes],
+            approval_progress=_progress(approval, votes) if approval else "",
         ))
     return RunView(
         id=run.id, workflow_id=run.workflow_id,

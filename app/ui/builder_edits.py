@@ -15,9 +15,10 @@ from typing import Any
 END_CHOICE = "__end__"  # the target selects' "end the run" option
 # Text inputs of the panel; "" removes the property (optional ones) or keeps "" (required).
 TEXT_PROPS = ("title", "description", "url", "method", "tool", "instructions", "due_in",
-              "duration", "until", "workflow_id", "credential")
+              "duration", "until", "workflow_id", "credential", "mode")
+FLAG_PROPS = ("allow_requester", "require_comment_on_reject")  # approval policy switches
 _REQUIRED_TEXT = {"url", "tool", "workflow_id", "method"}
-NUMBER_PROPS = {"timeout_s": float}
+NUMBER_PROPS = {"timeout_s": float, "quorum": int}
 RETRY_PROPS = {"max_attempts": int, "backoff_s": float}
 MAPPING_PROPS = ("headers", "args", "query", "input")
 
@@ -31,6 +32,9 @@ def text_view(step: Mapping[str, Any]) -> dict[str, str]:
     view = {name: _text(step.get(name)) for name in TEXT_PROPS}
     view["kind"] = _text(step.get("kind"))
     view["timeout_s"] = _text(step.get("timeout_s"))
+    view["quorum"] = _text(step.get("quorum"))
+    for flag in FLAG_PROPS:
+        view[flag] = "true" if step.get(flag) else ""
     retry = step.get("retry") if isinstance(step.get("retry"), Mapping) else {}
     view["max_attempts"] = _text(retry.get("max_attempts"))
     view["backoff_s"] = _text(retry.get("backoff_s"))
@@ -67,6 +71,10 @@ def set_text(step: Mapping[str, Any], name: str, text: str) -> dict[str, Any]:
         return fresh
     if name == "method":
         value = value.upper()
+    if name == "mode" and value != "quorum":
+        fresh.pop("quorum", None)  # a quorum only applies in quorum mode
+    if name == "mode" and value == "any":
+        value = ""  # the default: keep the definition short
     if value == "" and name not in _REQUIRED_TEXT:
         fresh.pop(name, None)
     else:
@@ -99,6 +107,16 @@ def set_target(step: Mapping[str, Any], port: str, target: str) -> dict[str, Any
         fresh[port] = target
         if port == "next":
             fresh.pop("done", None)
+    return fresh
+
+
+def set_flag(step: Mapping[str, Any], name: str, on: bool) -> dict[str, Any]:
+    """A true/false property that is absent when false (its default)."""
+    fresh = _copy(step)
+    if on:
+        fresh[name] = True
+    else:
+        fresh.pop(name, None)
     return fresh
 
 

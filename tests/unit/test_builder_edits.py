@@ -101,3 +101,18 @@ def test_insert_name_appends_a_template_or_a_bare_name() -> None:
     assert edits.insert_name("", "input.Email") == "{{ input.Email }}"
     assert edits.insert_name("Hi", "input.Email") == "Hi {{ input.Email }}"
     assert edits.insert_name("x ==", "steps.a.b", bare=True) == "x == steps.a.b"
+
+
+def test_the_approval_policy_edits() -> None:
+    step = {"kind": "approval", "assignees": ["role:approver"]}
+    quorum = edits.set_text(edits.set_text(step, "mode", "quorum"), "quorum", "2")
+    assert quorum["mode"] == "quorum" and quorum["quorum"] == 2
+    view = edits.text_view(quorum)
+    assert view["mode"] == "quorum" and view["quorum"] == "2"
+    back = edits.set_text(quorum, "mode", "any")
+    assert "mode" not in back and "quorum" not in back  # the default, and no stray quorum
+    assert "quorum" not in edits.set_text(quorum, "mode", "all")
+    flagged = edits.set_flag(step, "allow_requester", True)
+    assert flagged["allow_requester"] is True
+    assert edits.text_view(flagged)["allow_requester"] == "true"
+    assert "allow_requester" not in edits.set_flag(flagged, "allow_requester", False)

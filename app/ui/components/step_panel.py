@@ -210,7 +210,31 @@ def _approval() -> rx.Component:
                   picker=True, area=True),
         text_prop("due_in", "Due in", "48h"),
         target_select("on_reject", "When rejected"),
+        _approval_policy(),
+        section("Approver fields (filled in to approve)",
+                fields_editor(S.sel_fields, S.edit_field, prefix="approver")),
         spacing="3", width="100%",
+    )
+
+
+def _approval_policy() -> rx.Component:
+    mode = S.sel_text["mode"]
+    return rx.vstack(
+        section("Who must approve", native_select(
+            rx.cond(mode == "", "any", mode), lambda v: S.set_text("mode", v),
+            [("any", "Any one assignee (first decision wins)"),
+             ("all", "Every assignee (one rejection rejects)"),
+             ("quorum", "A number of approvals (quorum)")], "step-mode")),
+        rx.cond(mode == "quorum", text_prop("quorum", "Approvals needed", "2")),
+        rx.checkbox("The requester may decide their own run",
+                    checked=S.sel_text["allow_requester"] == "true",
+                    on_change=lambda v: S.set_flag("allow_requester", v), size="1",
+                    data_testid="step-allow-requester"),
+        rx.checkbox("A rejection needs a comment",
+                    checked=S.sel_text["require_comment_on_reject"] == "true",
+                    on_change=lambda v: S.set_flag("require_comment_on_reject", v), size="1",
+                    data_testid="step-require-comment"),
+        spacing="2", width="100%",
     )
 
 

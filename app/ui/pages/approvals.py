@@ -17,6 +17,7 @@ from app.ui.components.common import (
     status_badge,
     time_text,
 )
+from app.ui.components.form_fields import WIDE_SELECT_STYLE
 from app.ui.components.layout import layout
 from app.ui.states.approvals import ApprovalsState
 from app.ui.states.auth import AuthState, guarded
@@ -32,17 +33,104 @@ def _facts(item: InboxItem) -> rx.Component:
                     color_scheme=rx.cond(item.overdue, "red", "gray")),
         ),
         rx.cond(item.overdue, rx.badge("overdue", color_scheme="red", size="1")),
+        rx.cond(item.progress != "", rx.badge(item.progress, color_scheme="blue", size="1",
+                                              data_testid="approval-progress")),
         spacing="3",
         wrap="wrap",
         align="center",
     )
 
 
+_INPUT_TYPES = (("email", "email"), ("number", "number"), ("integer", "number"),
+                ("date", "date"), ("url", "url"))
+
+
+def _approver_field(item: InboxItem, spec: rx.Var) -> rx.Component:
+    """One approver field: a controlled input kept per approval, its error right under it."""
+    name = spec["name"].to(str)
+    value = ApprovalsState.field_values.get(item.id, {}).get(name, "")
+    error = ApprovalsState.field_errors.get(item.id + "/" + name, "")
+
+    def on_change(new: rx.Var) -> rx.event.EventSpec:
+        return ApprovalsState.set_field(item.id, name, new)
+
+    test_id = "approver-field-" + name
+    control = rx.match(
+        spec["type"],
+        ("textarea", rx.text_area(value=value, on_change=on_change, rows="3", width="100%",
+                                  data_testid=test_id)),
+        ("select", rx.el.select(
+            rx.el.option("Choose…", value=""),
+            rx.foreach(spec["options"].to(list[str]), lambda o: rx.el.option(o, value=o)),
+            value=value, on_change=on_change, style=WIDE_SELECT_STYLE, data_testid=test_id)),
+        ("checkbox", rx.checkbox(spec["label"].to(str) | name, checked=value == "true",
+                                 on_change=on_change, data_testid=test_id)),
+        rx.input(type=rx.match(spec["type"], *_INPUT_TYPES, "text"), value=value,
+                 on_change=on_change, width="100%", data_testid=test_id,
+                 placeholder=spec["placeholder"].to(str)),
+    )
+    return rx.vstack(
+        rx.cond(spec["type"] != "checkbox", rx.text(
+            spec["label"].to(str) | name,
+            rx.cond(spec["required"].to(bool), rx.text(" *", as_="span", color="var(--red-10)")),
+            size="2", weight="medium")),
+        control,
+        rx.cond(spec["help"], rx.text(spec["help"].to(str), size="1", color_scheme="gray")),
+        rx.cond(error != "", rx.text(error, size="2", color="var(--red-11)", role="alert",
+                                     data_testid="approver-error-" + name)),
+        spacing="1", width="100%", align="start",
+    )
+
+
+def _approver_fields(item: InboxItem) -> rx.Component:
+    return rx.cond(
+        item.fields.length() > 0,
+        rx.vstack(
+            rx.text("To approve, fill in", size="1", color_scheme="gray"),
+            rx.foreach(item.fields, lambda spec: _approver_field(item, spec)),
+            spacing="2", width="100%", padding="8px", border_radius="var(--radius-3)",
+            background="var(--gray-a2)",
+        ),
+    )
+
+
+def _votes(item: InboxItem) -> rx.Component:
+    return rx.cond(
+        item.votes.length() > 0,
+        rx.vstack(
+            rx.foreach(item.votes, lambda vote: rx.hstack(
+                rx.icon(rx.cond(vote["decision"] == "approved", "check", "x"), size=14,
+                        color=rx.cond(vote["decision"] == "approved", "var(--green-10)",
+                                      "var(--red-10)")),
+                rx.text(vote["by"], size="1", weight="medium"),
+                rx.text(vote["decision"], size="1", color_scheme="gray"),
+                rx.cond(vote["comment"] != "",
+                        rx.text("“", vote["comment"], "”", size="1", font_style="italic")),
+                spacing="1", align="center", data_testid="approval-vote")),
+            spacing="1", width="100%",
+        ),
+    )
+
+
+def _waiting_for_others(item: InboxItem) -> rx.Component:
+    return rx.cond(
+        item.my_vote != "",
+        rx.text("You ", item.my_vote, "; the step waits for the other votes.", size="2",
+                color_scheme="gray", data_testid="my-vote"),
+        rx.cond(item.is_requester,
+                rx.text("You started this run, so someone else must decide it.", size="2",
+                        color_scheme="gray", data_testid="requester-note"),
+                _view_only()),
+    )
+
+
 def _decide_controls(item: InboxItem) -> rx.Component:
     busy = ApprovalsState.busy_id == item.id
     return rx.vstack(
+        _approver_fields(item),
         rx.text_area(
-            placeholder="Comment (optional)",
+            placeholder=rx.cond(item.require_comment_on_reject,
+                                "Comment (required to reject)", "Comment (optional)"),
             value=ApprovalsState.comments.get(item.id, ""),
             on_change=lambda text: ApprovalsState.set_comment(item.id, text),
             width="100%",
@@ -104,8 +192,9 @@ def approval_card(item: InboxItem) -> rx.Component:
                 json_block(item.earlier_outputs, ""),
                 width="100%",
             )),
+            _votes(item),
             rx.cond(item.status == "pending",
-                    rx.cond(item.can_decide, _decide_controls(item), _view_only()),
+                    rx.cond(item.can_decide, _decide_controls(item), _waiting_for_others(item)),
                     _decision(item)),
             spacing="3",
             width="100%",

@@ -58,6 +58,22 @@ def _step_times(step: StepView) -> rx.Component:
     )
 
 
+def _vote(vote: rx.Var) -> rx.Component:
+    return rx.flex(
+        rx.icon(rx.cond(vote["decision"] == "approved", "check", "x"), size=14,
+                color=rx.cond(vote["decision"] == "approved", "var(--green-10)",
+                              "var(--red-10)")),
+        rx.text(vote["by"], size="1", weight="medium"),
+        rx.text(vote["decision"], " via ", vote["via"], size="1", color_scheme="gray"),
+        time_text(vote["at"], font_size="12px"),
+        rx.cond(vote["comment"] != "",
+                rx.text("“", vote["comment"], "”", size="1", font_style="italic")),
+        rx.cond(vote["fields"] != "", rx.code(vote["fields"], size="1")),
+        spacing="2", wrap="wrap", align="center", margin_top="4px",
+        data_testid="timeline-vote",
+    )
+
+
 def _approval(step: StepView) -> rx.Component:
     return rx.cond(
         step.approval_status != "",
@@ -82,6 +98,10 @@ def _approval(step: StepView) -> rx.Component:
                     data_testid="approval-decision",
                 ),
             ),
+            rx.cond(step.approval_progress != "",
+                    rx.badge(step.approval_progress, color_scheme="blue", size="1",
+                             data_testid="timeline-approval-progress")),
+            rx.foreach(step.approval_votes, _vote),
             padding="8px",
             border_radius="6px",
             background="var(--amber-a2)",

@@ -7,7 +7,7 @@ from typing import Any
 import reflex as rx
 
 from app.db import read_session, write_session
-from app.errors import Conflict, DomainError
+from app.errors import Conflict, DomainError, ValidationFailed
 from app.models import Actor
 from app.services import approval_links, inbox
 from app.services.inbox import InboxItem
@@ -29,10 +29,12 @@ def _decided(actor: Actor) -> list[InboxItem]:
         return inbox.decided_for(session, actor=actor)
 
 
-def _decide(actor: Actor, approval_id: str, decision: str, comment: str | None) -> None:
+def _decide(actor: Actor, approval_id: str, decision: str, comment: str | None,
+            fields: dict[str, Any]) -> str:
+    """Vote; answers the approval's status after it (pending while the policy waits)."""
     with write_session() as session:
-        inbox.decide(session, actor=actor, approval_id=approval_id, decision=decision,
-                     comment=comment)
+        return inbox.decide(session, actor=actor, approval_id=approval_id, decision=decision,
+                            comment=comment, fields=fields).status
 
 
 def _eligible(actor: Actor, approval_id: str) -> list[dict]:
@@ -54,6 +56,9 @@ class ApprovalsState(AuthState):
     loaded: bool = False
     comments: dict[str, str] = {}
     errors: dict[str, str] = {}
+    # approver fields as typed, per approval; a field's error under "<approval id>/<name>"
+    field_values: dict[str, dict[str, str]] = {}
+    field_errors: dict[str, str] = {}
     busy_id: str = ""
     notice: str = ""
     # the "link for an approver" dialog
@@ -65,7 +70,7 @@ class ApprovalsState(AuthState):
 
     def _actor(self) -> Actor:
         return Actor.user(user_id=self.user_id, email=self.email, role=self.role,
-                      workspace_id=self.workspace_id)
+                          workspace_id=self.workspace_id)
 
     @rx.event
     def set_tab(self, tab: str) -> Any:
@@ -77,6 +82,21 @@ class ApprovalsState(AuthState):
     @rx.event
     def set_comment(self, approval_id: str, text: str) -> None:
         self.comments[approval_id] = text
+
+    @rx.event
+    def set_field(self, approval_id: str, name: str, value: Any) -> None:
+        values = dict(self.field_values.get(approval_id, {}))
+        values[name] = value if isinstance(value, str) else ("true" if value else "")
+        self.field_values[approval_id] = values
+        self.field_errors.pop(f"{approval_id}/{name}", None)
+
+    def _show_problems(self, approval_id: str, exc: ValidationFailed) -> None:
+        for error in exc.errors:
+            if error.field.startswith("fields."):
+                self.field_errors[f"{approval_id}/{error.field[7:]}"] = error.message
+        self.errors[approval_id] = str(exc) if not any(
+            e.field.startswith("fields.") for e in exc.errors) else (
+            "Fill in the approver fields marked below")
 
     @rx.event
     async def load_decided(self) -> None:
@@ -118,9 +138,14 @@ class ApprovalsState(AuthState):
         self.notice = ""
         yield
         comment = (self.comments.get(approval_id) or "").strip() or None
+        fields = {name: value for name, value in self.field_values.get(approval_id, {}).items()
+                  if value != ""}
         try:
             principal = await self._principal()
-            await call_service(_decide, principal.actor, approval_id, decision, comment)
+            status = await call_service(_decide, principal.actor, approval_id, decision,
+                                        comment, fields)
+        except ValidationFailed as exc:
+            self._show_problems(approval_id, exc)
         except Conflict as exc:
             # Someone else decided first (or the run moved on): say so and drop the item.
             self.notice = str(exc)
@@ -129,9 +154,15 @@ class ApprovalsState(AuthState):
             self.errors[approval_id] = str(exc)
         else:
             self.comments.pop(approval_id, None)
-            self.pending = [i for i in self.pending if i.id != approval_id]
+            self.field_values.pop(approval_id, None)
             word = "Approved" if decision == "approved" else "Rejected"
-            yield rx.toast.success(f"{word}. The run continues.")
+            if status == "pending":  # the policy waits for more votes: the item stays
+                self.pending = await call_service(_pending, principal.actor)
+                yield rx.toast.success(f"{word}. Your vote is recorded; the step waits for "
+                                       "the others.")
+            else:
+                self.pending = [i for i in self.pending if i.id != approval_id]
+                yield rx.toast.success(f"{word}. The run continues.")
         finally:
             self.busy_id = ""
 

@@ -231,6 +231,10 @@ class BuilderEditing(rx.State, mixin=True):
         await self._apply_step(edits.set_target(self._step(), port, target))
 
     @rx.event
+    async def set_flag(self, name: str, on: bool) -> None:
+        await self._apply_step(edits.set_flag(self._step(), name, on))
+
+    @rx.event
     async def set_done(self, done: bool) -> None:
         await self._apply_step(edits.set_done(self._step(), done))
 

@@ -33,7 +33,7 @@ class SettingsState(AuthState):
 
     def _actor(self) -> Actor:
         return Actor.user(user_id=self.user_id, email=self.email, role=self.role,
-                      workspace_id=self.workspace_id)
+                          workspace_id=self.workspace_id)
 
     @rx.event
     def go_to_first_tab(self) -> Any:
