@@ -89,3 +89,53 @@ def test_a_viewer_sees_pending_approvals_but_cannot_decide_or_open_settings(
     page.goto(f"{demo.url}/runs/{run_id}")
     page.get_by_test_id("run-status").wait_for()
     assert page.get_by_test_id("cancel-run").count() == 0
+
+
+QUORUM_FLOW = {"start": "request", "steps": {
+    "request": {"kind": "input", "fields": [{"name": "item", "type": "text", "required": True}],
+                "next": "sign_off"},
+    "sign_off": {"kind": "approval", "assignees": ["role:approver"], "mode": "quorum",
+                 "quorum": 2, "instructions": "Approve {{ input.item }}",
+                 "fields": [{"name": "cost_centre", "type": "select",
+                             "options": ["IT", "Sales"], "required": True}],
+                 "next": "order"},
+    "order": {"kind": "tool", "tool": "set", "done": True,
+              "args": {"order": "{{ input.item }} for {{ steps.sign_off.fields.cost_centre }}"}}}}
+
+
+def test_approver_fields_and_a_quorum_of_two_in_the_inbox(demo: Demo, open_as: Any) -> None:
+    created = demo.api("POST", "/api/v1/workflows",
+                       json={"title": "Laptop purchase", "definition": QUORUM_FLOW})
+    assert created.status_code == 201, created.text
+    workflow_id = created.json()["id"]
+    assert demo.api("POST", f"/api/v1/workflows/{workflow_id}/publish").status_code == 201
+    run_id = demo.trigger(workflow_id, {"item": "ThinkPad X1"})
+    first, second = open_as(APPROVER), open_as(APPROVER2)
+
+    _open_inbox(first, demo)
+    card = _card(first, run_id)
+    card.wait_for(timeout=10_000)
+    card.get_by_test_id("approve-button").click()  # the approver field is required
+    card.get_by_test_id("approver-error-cost_centre").wait_for(timeout=5_000)
+    card.locator("select[data-testid=approver-field-cost_centre]").select_option("IT")
+    card.get_by_test_id("approval-comment").fill("Needed for the new hire")
+    card.get_by_test_id("approve-button").click()
+    card.get_by_test_id("my-vote").wait_for(timeout=5_000)
+    assert "1 of 2 approvals" in card.get_by_test_id("approval-progress").inner_text()
+
+    _open_inbox(second, demo)
+    other = _card(second, run_id)
+    other.wait_for(timeout=10_000)
+    assert "1 of 2 approvals" in other.inner_text() and APPROVER in other.inner_text()
+    other.locator("select[data-testid=approver-field-cost_centre]").select_option("Sales")
+    other.get_by_test_id("approve-button").click()
+    other.wait_for(state="detached", timeout=5_000)
+
+    second.goto(f"{demo.url}/runs/{run_id}")
+    second.locator("[data-testid=run-status]", has_text="COMPLETED").wait_for(timeout=10_000)
+    votes = second.get_by_test_id("timeline-vote")
+    assert votes.count() == 2
+    assert APPROVER in votes.nth(0).inner_text() and "cost_centre: IT" in votes.nth(0).inner_text()
+    assert APPROVER2 in votes.nth(1).inner_text()
+    assert "2 of 2 approvals" in second.get_by_test_id("timeline-approval-progress").inner_text()
+    shoot(second, "run-quorum-votes")
