@@ -228,9 +228,14 @@ def _blocked(run: RunState, held: _Held, outcome: WaitForApproval | WaitForSigna
                      assignees=approval.assignees, instructions=approval.instructions)
     else:
         extra.update(waiting_for="signal")
+    events: tuple[RunEvent, ...] = (_event(after, "run.awaiting_approval", **extra),)
+    if approval is not None:
+        events += (_event(after, "approval.created", step_key=step.step_key, step_id=step.id,
+                          approval_id=approval.id, assignees=approval.assignees,
+                          instructions=approval.instructions, due_at=iso(approval.due_at),
+                          policy=approval.policy),)
     return Transition(step_writes=(held.wait({}),), run=_run_write(run, after, now),
-                      new_approval=approval, after=after,
-                      events=(_event(after, "run.awaiting_approval", **extra),))
+                      new_approval=approval, after=after, events=events)
 
 
 def _start_child(run: RunState, held: _Held, outcome: StartChild, now: datetime) -> Transition:
@@ -263,7 +268,10 @@ def _operated(run: RunState, step: StepState, outcome: Outcome, definition: Defi
                                                                            None)
         done = _step(step, StepStatus.DONE, now, finished=True, result=outcome.result,
                      from_statuses=(StepStatus.WAITING,))
-        return _advance(run, step, done, outcome.result, way, definition, now)
+        moved = _advance(run, step, done, outcome.result, way, definition, now)
+        decided = _event(run, "approval.decided", step_key=step.step_key, step_id=step.id,
+                         **outcome.result)
+        return replace(moved, events=(decided, *moved.events))
     if isinstance(outcome, Signalled):
         waiting = (StepStatus.PENDING, StepStatus.WAITING)
         _expect(run, step, runs=(RunStatus.IN_PROGRESS, RunStatus.BLOCKED), steps=waiting)

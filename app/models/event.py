@@ -18,6 +18,8 @@ EVENT_TYPES = (
     "run.completed",
     "run.flagged",
     "run.cancelled",
+    "approval.created",
+    "approval.decided",
     "form.submitted",
 )
 

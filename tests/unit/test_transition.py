@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from app.clock import iso
 from app.engine.definition import Definition, parse_definition
 from app.engine.steps.base import Complete, Fail, Sleep, WaitForApproval, WaitForSignal
 from app.engine.transition import (
@@ -203,10 +204,12 @@ def test_waiting_for_approval_blocks_the_run_and_opens_an_approval(flow: Definit
     assert t.new_approval is not None
     assert (t.new_approval.assignees, t.new_approval.due_at) == (["role:approver"], due)
     assert t.new_approval.step_run_id == "stp_manager"
-    (event,) = t.events
+    event, created = t.events
     assert event.type == "run.awaiting_approval"
     assert event.data["approval_id"] == t.new_approval.id
     assert event.data["waiting_for"] == "approval"
+    assert created.type == "approval.created" and created.data["approval_id"] == t.new_approval.id
+    assert created.data["due_at"] == iso(due)
 
 
 def test_waiting_for_a_signal_blocks_without_an_approval(flow: Definition) -> None:
@@ -285,6 +288,8 @@ def test_decision_finishes_the_approval_and_follows_its_way(flow: Definition, de
     assert t.after is not None and t.after.status == RunStatus.IN_PROGRESS
     assert t.run is not None and t.run.from_status == RunStatus.BLOCKED
     assert result["comment"] is None and result["decided_at"].startswith("2026-12-06")
+    assert t.events[0].type == "approval.decided"
+    assert t.events[0].data["decision"] == decision and t.events[0].data["step_key"] == "manager"
 
 
 def test_rejection_without_on_reject_completes_the_run() -> None:

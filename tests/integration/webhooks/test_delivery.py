@@ -42,7 +42,8 @@ def test_every_delivery_of_a_real_run_verifies_with_standardwebhooks(world: Any)
     payloads = verify_all(receiver.received, secret)
     # Sent concurrently, so in no particular order (the payload's timestamp orders them).
     assert {p["event"] for p in payloads} == {"run.started", "run.step_completed",
-                                              "run.awaiting_approval", "run.completed"}
+                                              "run.awaiting_approval", "run.completed",
+                                              "approval.created", "approval.decided"}
     for received, payload in zip(receiver.received, payloads, strict=True):
         assert received.method == "POST" and received.path == "/hooks"
         assert received.headers["content-type"] == "application/json"
