@@ -16,6 +16,7 @@ from app.db import write_session
 from app.engine import handover
 from app.engine.executor import Executor
 from app.engine.tools import load_tool_modules
+from app.services.approval_timers import fire_due_approval_timers
 from app.services.schedules import fire_due_schedules
 from app.settings import Settings, get_settings
 from app.webhooks.outbound import client_for_settings
@@ -23,6 +24,8 @@ from app.webhooks.outbound import client_for_settings
 log = logging.getLogger(__name__)
 
 SCHEDULES_INTERVAL_S = 5.0
+# Approval timers (reminders, escalation, timeouts) fire within this of their time.
+APPROVAL_TIMERS_INTERVAL_S = 1.0
 BACKOFF_BASE_S = 0.5
 BACKOFF_MAX_S = 30.0
 DISPATCH_SETTLE_S = 0.02
@@ -122,6 +125,9 @@ class Background:
         self.jobs["executor"] = WakeableJob(self.scheduler, "executor", self.executor.tick, poll)
         self.jobs["schedules"] = WakeableJob(self.scheduler, "schedules", self._fire_schedules,
                                              SCHEDULES_INTERVAL_S)
+        self.jobs["approval_timers"] = WakeableJob(
+            self.scheduler, "approval_timers", self._fire_approval_timers,
+            max(poll, APPROVAL_TIMERS_INTERVAL_S))
         self._start_dispatcher(poll)
         self.executor.on_step_finished = self.jobs["executor"].wake
         handover.set_taker(self.executor)
@@ -147,6 +153,11 @@ class Background:
             poll, settle_s=DISPATCH_SETTLE_S)
         self.dispatcher.on_delivery_finished = self.jobs["dispatcher"].wake
         self._unsubscribe.append(wakeup.subscribe(wakeup.EVENTS, self.jobs["dispatcher"].wake))
+
+    @staticmethod
+    def _fire_approval_timers() -> None:
+        with write_session() as session:
+            fire_due_approval_timers(session)
 
     @staticmethod
     def _fire_schedules() -> None:

@@ -16,10 +16,11 @@ keeps waiting (None):
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import datetime
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
 from typing import Any
 
+from app.engine.definition import parse_duration
 from app.engine.fields import FieldSpec
 
 ANY = "any"
@@ -38,13 +39,22 @@ class Policy:
     allow_requester: bool = False
     require_comment_on_reject: bool = False
     fields: tuple[FieldSpec, ...] = ()
+    remind_every_s: float | None = None
+    escalate_after_s: float | None = None
+    escalate_to: tuple[str, ...] = ()
+    on_timeout: str | None = None  # "reject", "approve" or a step key
 
     @classmethod
     def of_step(cls, step: Any) -> Policy:
+        def seconds(text: str | None) -> float | None:
+            return parse_duration(text) if text else None
+
         return cls(mode=step.mode, quorum=step.quorum, assignees=tuple(step.assignees),
                    allow_requester=step.allow_requester,
                    require_comment_on_reject=step.require_comment_on_reject,
-                   fields=tuple(step.fields))
+                   fields=tuple(step.fields), remind_every_s=seconds(step.remind_every),
+                   escalate_after_s=seconds(step.escalate_after),
+                   escalate_to=tuple(step.escalate_to), on_timeout=step.on_timeout)
 
     @classmethod
     def of_json(cls, data: dict[str, Any] | None, assignees: Sequence[str]) -> Policy:
@@ -56,13 +66,19 @@ class Policy:
                    assignees=tuple(assignees),
                    allow_requester=bool(data.get("allow_requester", False)),
                    require_comment_on_reject=bool(data.get("require_comment_on_reject", False)),
-                   fields=tuple(FieldSpec.model_validate(f) for f in data.get("fields", ())))
+                   fields=tuple(FieldSpec.model_validate(f) for f in data.get("fields", ())),
+                   remind_every_s=data.get("remind_every_s"),
+                   escalate_after_s=data.get("escalate_after_s"),
+                   escalate_to=tuple(data.get("escalate_to", ())),
+                   on_timeout=data.get("on_timeout"))
 
     def to_json(self) -> dict[str, Any]:
         return {"mode": self.mode, "quorum": self.quorum,
                 "allow_requester": self.allow_requester,
                 "require_comment_on_reject": self.require_comment_on_reject,
-                "fields": [f.model_dump(exclude_none=True) for f in self.fields]}
+                "fields": [f.model_dump(exclude_none=True) for f in self.fields],
+                "remind_every_s": self.remind_every_s, "escalate_after_s": self.escalate_after_s,
+                "escalate_to": list(self.escalate_to), "on_timeout": self.on_timeout}
 
     def approvals_needed(self) -> int:
         """How many approvals decide the step (`any`: one)."""
@@ -158,3 +174,69 @@ def progress(policy: Policy, decisions: Sequence[str]) -> str:
         return ""
     approvals = sum(1 for decision in decisions if decision == APPROVED)
     return f"{approvals} of {policy.approvals_needed()} approvals"
+
+
+# ---------------------------------------------------------------- timers
+
+TIMEOUT = "timeout"
+ESCALATE = "escalate"
+REMIND = "remind"
+MAX_REMINDERS = 20
+
+
+@dataclass(frozen=True)
+class TimerState:
+    """What an approval's timers depend on (its row's columns)."""
+
+    created_at: datetime
+    due_at: datetime | None = None
+    reminders_sent: int = 0
+    last_reminded_at: datetime | None = None
+    escalated_at: datetime | None = None
+
+
+def _timer_times(policy: Policy, state: TimerState) -> dict[str, datetime]:
+    times: dict[str, datetime] = {}
+    if policy.on_timeout and state.due_at is not None:
+        times[TIMEOUT] = state.due_at
+    if policy.escalate_after_s and policy.escalate_to and state.escalated_at is None:
+        times[ESCALATE] = state.created_at + timedelta(seconds=policy.escalate_after_s)
+    if policy.remind_every_s and state.reminders_sent < MAX_REMINDERS:
+        since = state.last_reminded_at or state.created_at
+        at = since + timedelta(seconds=policy.remind_every_s)
+        if TIMEOUT not in times or at < times[TIMEOUT]:
+            times[REMIND] = at
+    return times
+
+
+def next_timer(policy: Policy, state: TimerState) -> datetime | None:
+    """When the approval's next timer fires (None: it only waits for votes)."""
+    times = _timer_times(policy, state)
+    return min(times.values()) if times else None
+
+
+def timers_due(policy: Policy, state: TimerState, now: datetime) -> list[str]:
+    """The timers due at `now`, in the order they act; a timeout ends the wait, so nothing
+    else fires with it."""
+    due = [kind for kind, at in _timer_times(policy, state).items() if at <= now]
+    if TIMEOUT in due:
+        return [TIMEOUT]
+    return [kind for kind in (ESCALATE, REMIND) if kind in due]
+
+
+def after_firing(state: TimerState, fired: Sequence[str], now: datetime) -> TimerState:
+    """The timer state once `fired` have acted at `now`."""
+    reminded = REMIND in fired
+    return replace(state,
+                   reminders_sent=state.reminders_sent + (1 if reminded else 0),
+                   last_reminded_at=now if reminded else state.last_reminded_at,
+                   escalated_at=now if ESCALATE in fired else state.escalated_at)
+
+
+def timeout_outcome(policy: Policy) -> tuple[str, str | None]:
+    """(decision, step to go to) when the approval times out: `reject` → rejected, `approve`
+    → approved, a step key → "timed_out" going there."""
+    words = {"reject": REJECTED, "approve": APPROVED}
+    if policy.on_timeout in words:
+        return words[policy.on_timeout], None
+    return "timed_out", policy.on_timeout

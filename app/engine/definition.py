@@ -67,6 +67,9 @@ def _check_datetime(text: str) -> str:
     return text
 
 
+TIMEOUT_DECISIONS = {"reject": "rejected", "approve": "approved"}  # on_timeout's own words
+
+
 def _check_assignee(text: str) -> str:
     kind, _, rest = text.partition(":")
     if kind == "role" and rest in ROLES:
@@ -173,6 +176,12 @@ class ApprovalStep(_LinearStep):
     allow_requester: bool = False
     require_comment_on_reject: bool = False
     fields: list[FieldSpec] = Field(default_factory=list, max_length=50)
+    # time: reminders while it waits, escalation (more assignees), and what a timeout does
+    remind_every: Annotated[str, AfterValidator(_check_duration)] | None = None
+    escalate_after: Annotated[str, AfterValidator(_check_duration)] | None = None
+    escalate_to: list[Annotated[str, AfterValidator(_check_assignee)]] = Field(
+        default_factory=list, max_length=50)
+    on_timeout: str | None = Field(None, min_length=1, max_length=64)
 
     @model_validator(mode="after")
     def _quorum_with_its_mode(self) -> ApprovalStep:
@@ -180,7 +189,16 @@ class ApprovalStep(_LinearStep):
             raise ValueError("mode 'quorum' needs 'quorum': the number of approvals required")
         if self.mode != "quorum" and self.quorum is not None:
             raise ValueError("'quorum' applies only with mode 'quorum'")
+        if (self.escalate_after is None) != (not self.escalate_to):
+            raise ValueError("'escalate_after' and 'escalate_to' go together: when, and to whom")
+        if self.on_timeout is not None and self.due_in is None:
+            raise ValueError("'on_timeout' needs 'due_in': the time after which it applies")
         return self
+
+    @property
+    def timeout_step(self) -> str | None:
+        """The step `on_timeout` goes to, when it names one (not `reject` or `approve`)."""
+        return None if self.on_timeout in (None, *TIMEOUT_DECISIONS) else self.on_timeout
 
 
 class SignalStep(_LinearStep):
@@ -284,6 +302,8 @@ def _edges(step: AnyStep) -> list[tuple[str, str, str]]:
     edges = [("next", "next", step.next)] if step.next is not None else []
     if isinstance(step, ApprovalStep) and step.on_reject is not None:
         edges.append(("on_reject", "on_reject", step.on_reject))
+    if isinstance(step, ApprovalStep) and step.timeout_step is not None:
+        edges.append(("on_timeout", "on_timeout", step.timeout_step))
     return edges
 
 

@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from app.clock import iso
+from app.engine.approval_policy import Policy, TimerState, next_timer
 from app.engine.definition import Definition, input_fields, next_of
 from app.engine.fields import validate_data
 from app.engine.retry import backoff_delay_s
@@ -57,10 +58,12 @@ class StartChild:
 
 @dataclass(frozen=True, slots=True)
 class Decided:
-    """A person approved or rejected the waiting approval step."""
+    """The waiting approval step was decided: approved or rejected by its votes, or timed
+    out (`to`: the step its `on_timeout` names, taken whatever the decision)."""
 
     decision: str
     result: dict[str, Any]
+    to: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +226,9 @@ def _blocked(run: RunState, held: _Held, outcome: WaitForApproval | WaitForSigna
             step_run_id=step.id, step_key=step.step_key, workflow_id=run.workflow_id,
             workflow_title=run.workflow_title, assignees=list(outcome.assignees),
             instructions=outcome.instructions, due_at=outcome.due_at, created_at=now,
-            policy=dict(outcome.policy))
+            policy=dict(outcome.policy), next_timer_at=next_timer(
+                Policy.of_json(outcome.policy, outcome.assignees),
+                TimerState(created_at=now, due_at=outcome.due_at)))
         extra.update(waiting_for="approval", approval_id=approval.id,
                      assignees=approval.assignees, instructions=approval.instructions)
     else:
@@ -264,8 +269,8 @@ def _operated(run: RunState, step: StepState, outcome: Outcome, definition: Defi
         raise Refused(f"step '{step.step_key}' is not in this version")
     if isinstance(outcome, Decided):
         _expect(run, step, runs=(RunStatus.BLOCKED,), steps=(StepStatus.WAITING,))
-        way = next_of(spec) if outcome.decision == "approved" else getattr(spec, "on_reject",
-                                                                           None)
+        way = outcome.to or (next_of(spec) if outcome.decision == "approved"
+                             else getattr(spec, "on_reject", None))
         done = _step(step, StepStatus.DONE, now, finished=True, result=outcome.result,
                      from_statuses=(StepStatus.WAITING,))
         moved = _advance(run, step, done, outcome.result, way, definition, now)

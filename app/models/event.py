@@ -19,6 +19,8 @@ EVENT_TYPES = (
     "run.flagged",
     "run.cancelled",
     "approval.created",
+    "approval.reminded",
+    "approval.escalated",
     "approval.decided",
     "form.submitted",
 )

@@ -78,7 +78,8 @@ class ApprovalStatus:
     APPROVED = "approved"
     REJECTED = "rejected"
     CANCELLED = "cancelled"
-    ALL = (PENDING, APPROVED, REJECTED, CANCELLED)
+    EXPIRED = "expired"  # its due time passed and on_timeout sent the run to a step
+    ALL = (PENDING, APPROVED, REJECTED, CANCELLED, EXPIRED)
 
 
 class Approval(SQLModel, table=True):
@@ -102,6 +103,12 @@ class Approval(SQLModel, table=True):
     # The step's policy when it started to wait (app/engine/approval_policy.py); {} before
     # policies existed (any, requester allowed).
     policy: dict[str, Any] = json_field(dict)
+    # durable timers (reminders, escalation, timeout): the next one is claimed by compare-
+    # and-set on next_timer_at, so several processes never fire one twice
+    next_timer_at: datetime | None = Field(default=None, index=True)
+    reminders_sent: int = 0
+    last_reminded_at: datetime | None = None
+    escalated_at: datetime | None = None
 
 
 class ApprovalVote(SQLModel, table=True):

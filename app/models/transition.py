@@ -123,6 +123,7 @@ class NewApproval:
     due_at: datetime | None
     created_at: datetime
     policy: dict[str, Any] = field(default_factory=dict)
+    next_timer_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

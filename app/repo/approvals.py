@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
+from sqlalchemy import update
 from sqlmodel import Session, col, select
 
 from app.models import Approval, ApprovalStatus, ApprovalVote
@@ -98,3 +100,24 @@ def add_vote(session: Session, vote: ApprovalVote) -> None:
     """Insert a vote (IntegrityError when this voter already voted on the approval)."""
     session.add(vote)
     session.flush()
+
+
+def due_timers(session: Session, now: datetime, limit: int) -> list[Approval]:
+    """Pending approvals whose next timer is due, oldest first."""
+    query = (select(Approval)
+             .where(col(Approval.status) == ApprovalStatus.PENDING,
+                    col(Approval.next_timer_at) <= now)
+             .order_by(col(Approval.next_timer_at)).limit(limit))
+    return list(session.exec(query.execution_options(populate_existing=True)).all())
+
+
+def claim_timer(session: Session, approval_id: str, *, expected: datetime,
+                values: dict[str, Any]) -> bool:
+    """Take the due timer: only the transaction that still sees `expected` as the approval's
+    next timer wins (compare-and-set), so no timer fires twice across processes."""
+    statement = (update(Approval)
+                 .where(col(Approval.id) == approval_id,
+                        col(Approval.status) == ApprovalStatus.PENDING,
+                        col(Approval.next_timer_at) == expected)
+                 .values(**values).execution_options(synchronize_session=False))
+    return session.exec(statement).rowcount == 1

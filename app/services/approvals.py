@@ -10,7 +10,14 @@ from sqlmodel import Session
 from app import wakeup
 from app.clock import iso, utcnow
 from app.engine import handover, progress
-from app.engine.approval_policy import REJECTED, Ballot, Policy, merged_fields, tally
+from app.engine.approval_policy import (
+    REJECTED,
+    Ballot,
+    Policy,
+    merged_fields,
+    tally,
+    timeout_outcome,
+)
 from app.engine.fields import validate_data
 from app.engine.progress import definition_of_version
 from app.engine.transition import Decided, approval_result, decide
@@ -165,12 +172,15 @@ def decide_approval(
 
 def _settle(session: Session, *, run: Run, step: StepRun, approval: Approval, outcome: str,
             ballots: list[Ballot], policy: Policy, actor: Actor, details: dict[str, Any],
-            now: datetime, before_commit: BeforeCommit[Approval] | None) -> Approval:
-    """The votes decided the step: close the approval and move the run on."""
+            now: datetime, before_commit: BeforeCommit[Approval] | None,
+            to: str | None = None) -> Approval:
+    """The votes (or its timeout: `actor` is then the system, `to` where it goes) decided
+    the step: close the approval and move the run on."""
     deciding = [b for b in ballots if b.decision == outcome] or ballots
-    approval.status = outcome
-    approval.comment = ballots[-1].comment
-    approval.decided_by = ", ".join(dict.fromkeys(b.label for b in deciding))[:200]
+    approval.status = outcome if outcome in DECISIONS else ApprovalStatus.EXPIRED
+    approval.comment = ballots[-1].comment if ballots else None
+    approval.decided_by = (", ".join(dict.fromkeys(b.label for b in deciding))[:200]
+                           or actor.display)
     approval.decided_at = now
     session.add(approval)
     definition = definition_of_version(session, run.workflow_version_id)
@@ -180,12 +190,37 @@ def _settle(session: Session, *, run: Run, step: StepRun, approval: Approval, ou
                   votes=[vote_summary(b) for b in ballots])
     with handover.begin() as hand, conflicts(hint="the approval's step is no longer waiting"):
         transition = decide(runs_repo.run_state(run), steps.step_state(step),
-                            Decided(decision=outcome, result=result), definition, now=now)
+                            Decided(decision=outcome, result=result, to=to), definition,
+                            now=now)
         progress.advance(session, transition, now=now, hand=hand)
         audit.record(session, workspace_id=approval.workspace_id, actor=actor,
-                     action=f"approval.{outcome}", resource_type="approval",
+                     action=f"approval.{outcome}"[:80], resource_type="approval",
                      resource_id=approval.id, details=details, at_once=True)
         if before_commit is not None:
             before_commit(session, approval)
         hand.commit(session)
     return approval
+
+
+def time_out(session: Session, *, approval_id: str, now: datetime) -> Approval | None:
+    """Its `due_in` passed: decide the approval as its `on_timeout` says (reject, approve, or
+    go to a step), through the same path as votes. None when it no longer waits."""
+    approval = approvals_repo.lock_approval(session, approval_id)
+    if approval is None or approval.status != ApprovalStatus.PENDING:
+        return None
+    run = runs_repo.lock_run(session, approval.run_id)
+    step = steps.get_step(session, approval.step_run_id)
+    if run is None or step is None or step.status != StepStatus.WAITING:
+        return None
+    policy = Policy.of_json(approval.policy, approval.assignees)
+    decision, to = timeout_outcome(policy)
+    ballots = [_ballot(vote) for vote in approvals_repo.votes_of(session, approval.id)]
+    actor = Actor.system("timeout")
+    details = {"run_id": run.id, "on_timeout": policy.on_timeout, "due_at": iso(approval.due_at)}
+    try:
+        return _settle(session, run=run, step=step, approval=approval, outcome=decision,
+                       ballots=ballots, policy=policy, actor=actor, details=details, now=now,
+                       before_commit=None, to=to)
+    except Conflict:
+        session.rollback()  # the run moved on meanwhile (cancelled, say)
+        return None

@@ -130,7 +130,7 @@ def decided_for(session: Session, *, actor: Actor) -> list[InboxItem]:
     rows = approvals_repo.list_approvals(
         session, workspace_id=actor.workspace_id, limit=HISTORY_LIMIT * 4,
         status=",".join((ApprovalStatus.APPROVED, ApprovalStatus.REJECTED,
-                         ApprovalStatus.CANCELLED)))
+                         ApprovalStatus.EXPIRED, ApprovalStatus.CANCELLED)))
     visible = [a for a in rows if _visible(a, actor)][:HISTORY_LIMIT]
     return _shape(session, visible, actor)
 

@@ -3,9 +3,22 @@ and the step definition's validation of the policy fields."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
-from app.engine.approval_policy import Ballot, Policy, merged_fields, tally
+from app.engine.approval_policy import (
+    MAX_REMINDERS,
+    Ballot,
+    Policy,
+    TimerState,
+    after_firing,
+    merged_fields,
+    next_timer,
+    tally,
+    timeout_outcome,
+    timers_due,
+)
 from app.engine.definition import validate_definition
 from app.engine.fields import FieldSpec
 
@@ -116,3 +129,58 @@ def test_the_step_validates_its_policy_fields() -> None:
     assert any(field.startswith("steps.ask.fields")
                for field, _ in _problems({"assignees": ["a@b.co"],
                                           "fields": [{"name": "x", "type": "colour"}]}))
+
+
+# ---------------------------------------------------------------- timers
+
+T0 = datetime(2026, 12, 6, 9, 0, tzinfo=UTC)
+TIMED = Policy(assignees=("role:approver",), remind_every_s=3600, escalate_after_s=7200,
+               escalate_to=("role:admin",), on_timeout="reject")
+
+
+def test_the_first_timer_is_the_earliest_of_reminder_escalation_and_timeout() -> None:
+    state = TimerState(created_at=T0, due_at=T0 + timedelta(hours=5))
+    assert next_timer(TIMED, state) == T0 + timedelta(hours=1)
+    assert next_timer(Policy(), state) is None  # nothing timed: it only waits for votes
+    assert next_timer(Policy(on_timeout="approve"), state) == T0 + timedelta(hours=5)
+
+
+def test_timers_fire_in_order_and_plan_the_next() -> None:
+    state = TimerState(created_at=T0, due_at=T0 + timedelta(hours=5))
+    at = T0 + timedelta(hours=2)
+    fired = timers_due(TIMED, state, at)
+    assert fired == ["escalate", "remind"]
+    later = after_firing(state, fired, at)
+    assert later.reminders_sent == 1 and later.escalated_at == at
+    assert next_timer(TIMED, later) == at + timedelta(hours=1)  # the next reminder
+    assert timers_due(TIMED, later, at) == []
+
+
+def test_a_timeout_fires_alone_and_no_reminder_is_planned_after_it() -> None:
+    state = TimerState(created_at=T0, due_at=T0 + timedelta(minutes=90), reminders_sent=1,
+                       last_reminded_at=T0 + timedelta(hours=1),
+                       escalated_at=T0 + timedelta(hours=1))
+    assert next_timer(TIMED, state) == T0 + timedelta(minutes=90)
+    assert timers_due(TIMED, state, T0 + timedelta(hours=3)) == ["timeout"]
+
+
+def test_reminders_stop_after_the_cap() -> None:
+    policy = Policy(remind_every_s=60)
+    state = TimerState(created_at=T0, reminders_sent=MAX_REMINDERS)
+    assert next_timer(policy, state) is None
+
+
+def test_what_a_timeout_decides() -> None:
+    assert timeout_outcome(Policy(on_timeout="reject")) == ("rejected", None)
+    assert timeout_outcome(Policy(on_timeout="approve")) == ("approved", None)
+    assert timeout_outcome(Policy(on_timeout="chase_up")) == ("timed_out", "chase_up")
+
+
+def test_the_step_validates_its_timer_fields() -> None:
+    base = {"assignees": ["role:approver"]}
+    assert any("go together" in m for _, m in _problems({**base, "escalate_after": "1h"}))
+    assert any("needs 'due_in'" in m for _, m in _problems({**base, "on_timeout": "reject"}))
+    assert any(f.startswith("steps.ask.remind_every")
+               for f, _ in _problems({**base, "remind_every": "often"}))
+    assert _problems({**base, "due_in": "2d", "on_timeout": "approve", "remind_every": "1d",
+                      "escalate_after": "1d", "escalate_to": ["role:admin"]}) == []

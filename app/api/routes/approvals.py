@@ -23,7 +23,7 @@ router = api_router(prefix="/api/v1/approvals", tags=["approvals"])
 Reader = Annotated[Actor, Depends(require("runs:read"))]
 Decider = Annotated[Actor, Depends(require("approvals:write"))]
 StatusFilter = Annotated[str | None, Query(
-    pattern=r"^(pending|approved|rejected|cancelled)(,(pending|approved|rejected|cancelled))*$",
+    pattern=r"^(pending|approved|rejected|expired|cancelled)(,(pending|approved|rejected|expired|cancelled))*$",
     description="One status or several, comma-separated.", examples=["pending"])]
 IdFilter = Annotated[str | None, Query(max_length=200)]
 

@@ -70,7 +70,8 @@ class ApprovalPublic(BaseModel):
     workflow_title: str
     assignees: list[str] = Field(examples=[["role:approver"]])
     instructions: str
-    status: str = Field(description="pending, approved, rejected or cancelled",
+    status: str = Field(description="pending, approved, rejected, expired (timed out to a "
+                                    "step) or cancelled",
                         examples=["pending"])
     comment: str | None
     decided_by: str | None
