@@ -15,7 +15,9 @@ from typing import Any
 END_CHOICE = "__end__"  # the target selects' "end the run" option
 # Text inputs of the panel; "" removes the property (optional ones) or keeps "" (required).
 TEXT_PROPS = ("title", "description", "url", "method", "tool", "instructions", "due_in",
-              "duration", "until", "workflow_id", "credential", "mode")
+              "duration", "until", "workflow_id", "credential", "mode", "remind_every",
+              "escalate_after", "on_timeout")
+LIST_PROPS = ("escalate_to",)  # comma-separated in the panel, a list in the definition
 FLAG_PROPS = ("allow_requester", "require_comment_on_reject")  # approval policy switches
 _REQUIRED_TEXT = {"url", "tool", "workflow_id", "method"}
 NUMBER_PROPS = {"timeout_s": float, "quorum": int}
@@ -33,6 +35,9 @@ def text_view(step: Mapping[str, Any]) -> dict[str, str]:
     view["kind"] = _text(step.get("kind"))
     view["timeout_s"] = _text(step.get("timeout_s"))
     view["quorum"] = _text(step.get("quorum"))
+    for name in LIST_PROPS:
+        items = step.get(name)
+        view[name] = ", ".join(str(i) for i in items) if isinstance(items, list) else ""
     for flag in FLAG_PROPS:
         view[flag] = "true" if step.get(flag) else ""
     retry = step.get("retry") if isinstance(step.get("retry"), Mapping) else {}
@@ -58,6 +63,13 @@ def set_text(step: Mapping[str, Any], name: str, text: str) -> dict[str, Any]:
     """A scalar property from its input's text (numbers parsed; junk kept for validation)."""
     fresh = _copy(step)
     value = text.strip() if name != "instructions" else text
+    if name in LIST_PROPS:
+        items = [part.strip() for part in value.split(",") if part.strip()]
+        if items:
+            fresh[name] = items
+        else:
+            fresh.pop(name, None)
+        return fresh
     if name in NUMBER_PROPS or name in RETRY_PROPS:
         parsed = _number(value, (NUMBER_PROPS | RETRY_PROPS)[name])
         if name in RETRY_PROPS:

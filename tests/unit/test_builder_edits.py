@@ -116,3 +116,13 @@ def test_the_approval_policy_edits() -> None:
     assert flagged["allow_requester"] is True
     assert edits.text_view(flagged)["allow_requester"] == "true"
     assert "allow_requester" not in edits.set_flag(flagged, "allow_requester", False)
+
+
+def test_the_approval_timer_edits() -> None:
+    step = {"kind": "approval", "assignees": ["role:approver"]}
+    timed = edits.set_text(step, "escalate_to", " role:admin, boss@acme.test ,")
+    assert timed["escalate_to"] == ["role:admin", "boss@acme.test"]
+    assert edits.text_view(timed)["escalate_to"] == "role:admin, boss@acme.test"
+    assert "escalate_to" not in edits.set_text(timed, "escalate_to", " ")
+    assert edits.set_text(step, "on_timeout", "reject")["on_timeout"] == "reject"
+    assert "on_timeout" not in edits.set_text({**step, "on_timeout": "x"}, "on_timeout", "")

@@ -211,9 +211,23 @@ def _approval() -> rx.Component:
         text_prop("due_in", "Due in", "48h"),
         target_select("on_reject", "When rejected"),
         _approval_policy(),
+        _approval_timers(),
         section("Approver fields (filled in to approve)",
                 fields_editor(S.sel_fields, S.edit_field, prefix="approver")),
         spacing="3", width="100%",
+    )
+
+
+def _approval_timers() -> rx.Component:
+    return rx.vstack(
+        rx.grid(text_prop("remind_every", "Remind every", "1d"),
+                text_prop("escalate_after", "Escalate after", "2d"),
+                columns="2", spacing="2", width="100%"),
+        text_prop("escalate_to", "Escalate to (comma-separated)", "role:admin, boss@acme.com"),
+        section("When it is overdue (needs Due in)", native_select(
+            S.sel_text["on_timeout"], lambda v: S.set_text("on_timeout", v), S.timeout_choices,
+            "step-on-timeout", first=("", "Keep waiting"))),
+        spacing="2", width="100%",
     )
 
 

@@ -121,6 +121,13 @@ class BuilderEditing(rx.State, mixin=True):
                 options.append({"value": key, "label": label})
         return options
 
+    @rx.var
+    def timeout_choices(self) -> list[dict[str, str]]:
+        """What an approval's timeout may do: reject, approve, or go to another step."""
+        steps = [o for o in self.targets if o["value"] != edits.END_CHOICE]
+        return [{"value": "reject", "label": "Reject"}, {"value": "approve", "label": "Approve"},
+                *[{"value": o["value"], "label": f"Go to {o['label']}"} for o in steps]]
+
     # ----- selection -----
     @rx.event
     def select_node(self, key: str) -> None:
