@@ -179,9 +179,12 @@ class Deployment:
         return [run_id(s.body) for s in result.samples]
 
 
-def trigger_request(workflow_id: str, wait_s: float = 0.0) -> Request:
+def trigger_request(workflow_id: str, wait_s: float = 0.0, key: str | None = None) -> Request:
+    """A trigger; `key`: sent as its Idempotency-Key (as the typed clients do)."""
     query = f"?wait={wait_s:g}" if wait_s else ""
-    return Request("POST", f"/api/v1/workflows/{workflow_id}/runs{query}", b'{"input": {}}')
+    headers = (("Idempotency-Key", key),) if key else ()
+    return Request("POST", f"/api/v1/workflows/{workflow_id}/runs{query}", b'{"input": {}}',
+                   headers=headers)
 
 
 def run_id(body: bytes) -> str:

@@ -20,6 +20,7 @@ class Request:
     path: str
     body: bytes | None = None
     content_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()  # this request's own (an Idempotency-Key)
 
 
 @dataclass(frozen=True)
@@ -99,7 +100,9 @@ class ConnectionPool:
         self._fixed = f"Host: {host}:{port}\r\n{extra}".encode("latin-1")
 
     def encode(self, request: Request) -> bytes:
-        head = f"{request.method} {request.path} HTTP/1.1\r\n".encode("latin-1") + self._fixed
+        own = "".join(f"{name}: {value}\r\n" for name, value in request.headers)
+        head = (f"{request.method} {request.path} HTTP/1.1\r\n{own}".encode("latin-1")
+                + self._fixed)
         if request.body is None:
             return head + b"\r\n"
         return (head + f"Content-Type: {request.content_type}\r\nContent-Length: "

@@ -7,6 +7,7 @@ shows the latency the app gives at a load it sustains.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 
 from bench.flows import noop_chain
@@ -50,7 +51,7 @@ def _phase(table: Table, deploy: Deployment, port: int, pid: int, options: Optio
            label: str, make: Callable[[int], Request], target_rate: float, target: str,
            met: Callable[[LoadResult], bool]) -> list[LoadResult]:
     seconds = options.seconds(DURATION_S)
-    name = f"api-{label.split()[0].lower()}-{options.kind}"
+    name = f"api-{label.lower().replace(' ', '-')}-{options.kind}"
     with Profile(pid, options.profile_dir, name), CpuMeter(pid) as cpu:
         first = _offer(deploy, port, make, target_rate, seconds)
     _row(table, label, first, cpu, target, met(first))
@@ -75,7 +76,11 @@ def run(options: Options) -> Table:
             "≥ 1,000/s with p99 ≤ 50 ms",
             lambda load: (load.achieved_rate >= POST_TARGET_PER_S * KEPT_UP
                           and summarize(load.latencies()).p99 <= POST_P99_TARGET_S))
-        created = sum(len(load.ok) for load in posts)
+        keyed = _phase(
+            table, deploy, app.port, app.process.pid, options, "POST trigger with key",
+            lambda _i: trigger_request(workflow_id, key=uuid.uuid4().hex),
+            POST_TARGET_PER_S, "", lambda load: load.achieved_rate >= POST_TARGET_PER_S * KEPT_UP)
+        created = sum(len(load.ok) for load in (*posts, *keyed))
         # The runs just triggered run now; wait, so the GETs do not compete with them.
         wait_for_runs(deploy.db.engine, workflow_id, created, DRAIN_TIMEOUT_S)
         ids = [run_id(s.body) for s in posts[0].ok[:GET_RUNS]]
@@ -86,5 +91,6 @@ def run(options: Options) -> Table:
     table.note("Latency from each request's scheduled send time; a request still unanswered "
                "at the end of the window counts with the time it was given. POST triggers a "
                "one-step `set` workflow whose runs the same process executes meanwhile; GET "
-               "reads a completed one-step run with its steps.")
+               "reads a completed one-step run with its steps. 'with key': each POST carries a "
+               "fresh Idempotency-Key, as the typed clients send.")
     return table
