@@ -258,6 +258,12 @@ class Approvals(_Resource):
         return self.client.call(ApprovalPublic, "POST", f"{API}/approvals/{approval_id}/decide",
                                 json=body)
 
+    def reassign(self, approval_id: str, assignees: list[str]) -> ApprovalPublic:
+        """Replace a pending approval's assignees (votes already cast stay)."""
+        return self.client.call(ApprovalPublic, "POST",
+                                f"{API}/approvals/{approval_id}/reassign",
+                                json={"assignees": assignees})
+
 
 class Forms(_Resource):
     def list(self, *, limit: int | None = None, cursor: str | None = None,

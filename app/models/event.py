@@ -21,6 +21,8 @@ EVENT_TYPES = (
     "approval.created",
     "approval.reminded",
     "approval.escalated",
+    "approval.delegated",
+    "approval.reassigned",
     "approval.decided",
     "form.submitted",
 )

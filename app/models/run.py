@@ -109,6 +109,9 @@ class Approval(SQLModel, table=True):
     reminders_sent: int = 0
     last_reminded_at: datetime | None = None
     escalated_at: datetime | None = None
+    # hand-overs of a vote: {"from": voter ref, "from_label", "from_email", "from_role",
+    # "to_email", "to_user_id", "by", "at"}; the delegate votes in the delegator's place
+    delegations: list[dict[str, Any]] = json_field(list)
 
 
 class ApprovalVote(SQLModel, table=True):

@@ -331,7 +331,7 @@ def _approval_row(new: NewApproval) -> dict[str, Any]:
         "status": ApprovalStatus.PENDING, "comment": None, "decided_by": None,
         "decided_at": None, "due_at": new.due_at, "created_at": new.created_at,
         "policy": new.policy, "next_timer_at": new.next_timer_at, "reminders_sent": 0,
-        "last_reminded_at": None, "escalated_at": None}
+        "last_reminded_at": None, "escalated_at": None, "delegations": []}
 
 
 def _claim(step: NewStep, lease: Lease) -> Claim:

@@ -43,8 +43,9 @@ DECIDE_SCOPE = "approvals:write"
 
 
 def is_assignee(approval: Approval, *, email: str | None, role: str | None) -> bool:
-    """Whether a member with this email and role may decide (admins always may)."""
-    if role == Role.ADMIN:
+    """Whether a member with this email and role may decide (admins always may; a delegate
+    may, in the delegator's place)."""
+    if role == Role.ADMIN or delegation_to(approval, email) is not None:
         return True
     for assignee in approval.assignees:
         if assignee.startswith("role:") and role and assignee[5:] == role:
@@ -53,6 +54,27 @@ def is_assignee(approval: Approval, *, email: str | None, role: str | None) -> b
         if email and "@" in target and target.lower() == email.lower():
             return True
     return False
+
+
+def delegation_to(approval: Approval, email: str | None) -> dict[str, Any] | None:
+    """The delegation that hands this approval's vote to the member with `email`."""
+    if not email:
+        return None
+    return next((d for d in approval.delegations or ()
+                 if str(d.get("to_email", "")).lower() == email.lower()), None)
+
+
+def _voting_as(approval: Approval, actor: Actor) -> tuple[str, str, str | None, str | None]:
+    """(voter, label, email, role) of the vote the actor casts: their own, or the one of
+    whoever delegated it to them (counted as the delegator's in the policy)."""
+    handed = delegation_to(approval, actor.email) if actor.is_user else None
+    if handed is not None and (actor.ref is None or actor.ref != handed.get("from")):
+        label = f"{actor.display} for {handed.get('from_label', '')}"[:320]
+        return (str(handed["from"]), label, handed.get("from_email"), handed.get("from_role"))
+    voter = actor.ref or f"{actor.type}:{actor.display}"
+    if any(d.get("from") == voter for d in approval.delegations or ()):
+        raise Conflict("You delegated this approval; the delegate decides in your place")
+    return voter, actor.display, actor.email, actor.role
 
 
 def _ballot(vote: ApprovalVote) -> Ballot:
@@ -137,17 +159,19 @@ def decide_approval(
     if step is None or step.status != StepStatus.WAITING:
         raise Conflict("The approval's step is no longer waiting")
     policy = Policy.of_json(approval.policy, approval.assignees)
-    voter = actor.ref or f"{actor.type}:{actor.display}"
-    if not policy.allow_requester and run.requester is not None and voter == run.requester:
+    voter, label, email, role = _voting_as(approval, actor)
+    if not policy.allow_requester and run.requester is not None and (
+            run.requester in (voter, actor.ref)):
         raise Forbidden("You started this run, so someone else must decide its approval",
                         extra={"reason": "requester"})
     clean = _checked_vote(policy, decision=decision, comment=comment, fields=fields)
     earlier = approvals_repo.votes_of(session, approval.id)
     if any(vote.voter == voter for vote in earlier):
-        raise Conflict("You already voted on this approval")
+        raise Conflict("You already voted on this approval" if label == actor.display
+                       else "This vote was already cast")
     now = utcnow()
     vote = ApprovalVote(workspace_id=approval.workspace_id, approval_id=approval.id,
-                        voter=voter, label=actor.display, email=actor.email, role=actor.role,
+                        voter=voter, label=label, email=email, role=role,
                         decision=decision, comment=comment or None, fields=clean, via=via,
                         created_at=now)
     approvals_repo.add_vote(session, vote)

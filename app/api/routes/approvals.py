@@ -6,17 +6,24 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Query, Response
+from sqlmodel import Session
 
 from app.api.deps import ReadSession, WriteSession, require
 from app.api.idempotency import KeptAnswer, Keyed
 from app.api.openapi import problems
 from app.api.pagination import Created, Paging, page_of
 from app.api.routing import api_router
-from app.api.schemas.approvals import ApprovalDecision, ApprovalPage, ApprovalPublic
+from app.api.schemas.approvals import (
+    ApprovalDecision,
+    ApprovalDelegate,
+    ApprovalPage,
+    ApprovalPublic,
+    ApprovalReassign,
+)
 from app.errors import not_found
 from app.models import Actor, Approval
 from app.repo import approvals as approvals_repo
-from app.services import approvals
+from app.services import approval_delegation, approvals
 
 router = api_router(prefix="/api/v1/approvals", tags=["approvals"])
 
@@ -71,3 +78,30 @@ def decide_approval(approval_id: str, body: ApprovalDecision, caller: Decider,
                               actor=caller, comment=body.comment, fields=body.fields,
                               before_commit=answer)
     return answer.response()
+
+
+def _answer(session: Session, approval: Approval) -> ApprovalPublic:
+    return ApprovalPublic.of(approval, approvals_repo.votes_of(session, approval.id))
+
+
+@router.post("/{approval_id}/delegate", name="delegate_approval",
+             response_model=ApprovalPublic, responses=problems(403, 404, 409),
+             summary="Hand your vote on a pending approval to another member",
+             description="A member's act (an API key gets 403 and may reassign instead): the "
+                         "delegate then votes in the delegator's place, counted as theirs by "
+                         "the policy. 422 names `to` when the delegate may not decide.")
+def delegate_approval(approval_id: str, body: ApprovalDelegate, caller: Decider,
+                      session: WriteSession) -> ApprovalPublic:
+    approval = approval_delegation.delegate(session, actor=caller, approval_id=approval_id,
+                                            to_email=body.to)
+    return _answer(session, approval)
+
+
+@router.post("/{approval_id}/reassign", name="reassign_approval",
+             response_model=ApprovalPublic, responses=problems(403, 404, 409),
+             summary="Replace a pending approval's assignees (admins and API keys)")
+def reassign_approval(approval_id: str, body: ApprovalReassign, caller: Decider,
+                      session: WriteSession) -> ApprovalPublic:
+    approval = approval_delegation.reassign(session, actor=caller, approval_id=approval_id,
+                                            assignees=body.assignees)
+    return _answer(session, approval)

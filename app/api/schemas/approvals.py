@@ -25,6 +25,21 @@ class ApprovalDecision(RequestBody):
         "later steps read them as `steps.<key>.fields.<name>`."))
 
 
+class ApprovalDelegate(RequestBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"to": "bob@acme.test"}]})
+
+    to: str = Field(min_length=3, max_length=320,
+                    description="The email of the member who votes in your place")
+
+
+class ApprovalReassign(RequestBody):
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"assignees": ["role:approver", "ann@acme.test"]}]})
+
+    assignees: list[str] = Field(min_length=1, max_length=50, description=(
+        "The new assignees: emails (`ann@acme.test` or `user:…`) and roles (`role:approver`)"))
+
+
 class ApprovalVotePublic(BaseModel):
     by: str = Field(description="The voter: an email, or an API key's prefix")
     decision: Literal["approved", "rejected"]
@@ -81,6 +96,8 @@ class ApprovalPublic(BaseModel):
     policy: ApprovalPolicyPublic
     approvals: int = Field(description="Approvals cast so far (\"1 of 2 approvals\")")
     votes: list[ApprovalVotePublic] = Field(description="Every vote, in the order cast")
+    delegations: list[dict[str, Any]] = Field(description=(
+        "Votes handed on: `from` (who delegated), `to_email` (who votes in their place), `at`"))
 
     @classmethod
     def of(cls, approval: Approval, votes: Sequence[ApprovalVote]) -> ApprovalPublic:
@@ -93,7 +110,9 @@ class ApprovalPublic(BaseModel):
                    decided_at=approval.decided_at, due_at=approval.due_at,
                    created_at=approval.created_at, policy=ApprovalPolicyPublic.of(policy),
                    approvals=sum(1 for vote in votes if vote.decision == APPROVED),
-                   votes=[ApprovalVotePublic.of(vote) for vote in votes])
+                   votes=[ApprovalVotePublic.of(vote) for vote in votes],
+                   delegations=[{"from": d.get("from_label"), "to_email": d.get("to_email"),
+                                 "at": d.get("at")} for d in approval.delegations or ()])
 
 
 class ApprovalPage(Page[ApprovalPublic]):

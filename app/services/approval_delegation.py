@@ -1,0 +1,131 @@
+"""Handing approvals on: an assignee delegates their vote to a colleague, an admin
+reassigns a pending item. Both are recorded (audit, `approval.delegated` /
+`approval.reassigned` events) and show at once in the inboxes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+from sqlmodel import Session
+
+from app import wakeup
+from app.clock import iso, utcnow
+from app.engine.approval_policy import Policy
+from app.engine.definition import ApprovalStep
+from app.errors import Conflict, FieldError, Forbidden, ValidationFailed, not_found
+from app.models import Actor, Approval, ApprovalStatus
+from app.repo import accounts as accounts_repo
+from app.repo import approvals as approvals_repo
+from app.repo import audit, events
+from app.repo import runs as runs_repo
+from app.services import permissions
+from app.services.approvals import delegation_to, is_assignee
+
+
+def _pending(session: Session, actor: Actor, approval_id: str) -> Approval:
+    found = approvals_repo.get_approval(session, approval_id, workspace_id=actor.workspace_id)
+    if found is None:
+        raise not_found("approval", approval_id)
+    approval = approvals_repo.lock_approval(session, approval_id)
+    assert approval is not None
+    if approval.status != ApprovalStatus.PENDING:
+        raise Conflict(f"This approval was already {approval.status}")
+    return approval
+
+
+def _emit(session: Session, approval: Approval, type: str, data: dict[str, object]) -> None:
+    events.emit(session, type=type, workspace_id=approval.workspace_id, run_id=approval.run_id,
+                workflow_id=approval.workflow_id,
+                data={"approval_id": approval.id, "step_key": approval.step_key,
+                      "step_id": approval.step_run_id, **data})
+    wakeup.mark(session, wakeup.APPROVALS)
+
+
+def delegate(session: Session, *, actor: Actor, approval_id: str, to_email: str) -> Approval:
+    """`actor` (an assignee who has not voted) hands their vote on the approval to another
+    member who may decide approvals; the delegate then votes in their place."""
+    email = (to_email or "").strip().lower()
+    if not actor.is_user or actor.ref is None:
+        raise Forbidden("Delegating hands a member's own vote on: sign in as that member "
+                        "(an API key may reassign the approval instead)")
+    approval = _pending(session, actor, approval_id)
+    if not is_assignee(approval, email=actor.email, role=actor.role) or delegation_to(
+            approval, actor.email) is not None:
+        raise Forbidden("Only an assignee can delegate this approval")
+    if any(d.get("from") == actor.ref for d in approval.delegations or ()):
+        raise Conflict("You already delegated this approval")
+    if any(vote.voter == actor.ref for vote in approvals_repo.votes_of(session, approval.id)):
+        raise Conflict("You already voted on this approval")
+    target = next(((m, u) for m, u in accounts_repo.members_of_workspace(
+        session, approval.workspace_id) if u.email.lower() == email), None)
+    problem = None
+    if target is None or not target[1].is_active:
+        problem = "is not an active member of this workspace"
+    elif not permissions.can(target[0].role, permissions.DECIDE_APPROVALS):
+        problem = f"has the role {target[0].role}, which cannot decide approvals"
+    elif email == (actor.email or "").lower():
+        problem = "is you"
+    elif delegation_to(approval, email) is not None:
+        problem = "already decides this approval for someone else"
+    else:
+        run = runs_repo.get_run(session, approval.run_id)
+        policy = Policy.of_json(approval.policy, approval.assignees)
+        if (run is not None and not policy.allow_requester
+                and run.requester == f"user:{target[1].id}"):
+            problem = "started this run, so cannot decide it"
+    if problem or target is None:
+        raise ValidationFailed("The delegate is not valid",
+                               errors=[FieldError("to", f"{to_email} {problem}")])
+    user = target[1]
+    now = utcnow()
+    handed = {"from": actor.ref, "from_label": actor.display, "from_email": actor.email,
+              "from_role": actor.role, "to_email": user.email, "to_user_id": user.id,
+              "by": actor.display, "at": iso(now)}
+    approval.delegations = [*(approval.delegations or []), handed]
+    session.add(approval)
+    audit.record(session, workspace_id=approval.workspace_id, actor=actor,
+                 action="approval.delegated", resource_type="approval",
+                 resource_id=approval.id, details={"to": user.email})
+    _emit(session, approval, "approval.delegated",
+          {"from": actor.display, "to": user.email, "assignees": list(approval.assignees)})
+    session.commit()
+    return approval
+
+
+def delegate_choices(session: Session, *, actor: Actor, approval_id: str) -> list[str]:
+    """The emails `actor` may delegate the approval to: active members who may decide
+    approvals, other than themselves."""
+    approval = approvals_repo.get_approval(session, approval_id, workspace_id=actor.workspace_id)
+    if approval is None:
+        raise not_found("approval", approval_id)
+    return [user.email for membership, user in accounts_repo.members_of_workspace(
+        session, approval.workspace_id)
+        if user.is_active and user.email.lower() != (actor.email or "").lower()
+        and permissions.can(membership.role, permissions.DECIDE_APPROVALS)]
+
+
+def reassign(session: Session, *, actor: Actor, approval_id: str,
+             assignees: Sequence[str]) -> Approval:
+    """An admin replaces a pending approval's assignees (votes already cast stay)."""
+    if actor.is_user and actor.role != "admin":
+        raise Forbidden("Only an admin can reassign an approval")
+    cleaned = [a.strip() for a in assignees if isinstance(a, str) and a.strip()]
+    try:
+        ApprovalStep.model_validate({"assignees": cleaned, "done": True})
+    except ValidationError as exc:
+        errors = [FieldError(".".join(str(p) for p in e["loc"]),
+                             str(e["msg"]).removeprefix("Value error, "))
+                  for e in exc.errors(include_url=False)]
+        raise ValidationFailed("The assignees are not valid", errors=errors) from None
+    approval = _pending(session, actor, approval_id)
+    before = list(approval.assignees)
+    approval.assignees = list(dict.fromkeys(cleaned))
+    session.add(approval)
+    audit.record(session, workspace_id=approval.workspace_id, actor=actor,
+                 action="approval.reassigned", resource_type="approval",
+                 resource_id=approval.id, details={"from": before, "to": approval.assignees})
+    _emit(session, approval, "approval.reassigned",
+          {"from": before, "assignees": list(approval.assignees), "by": actor.display})
+    session.commit()
+    return approval
