@@ -183,38 +183,59 @@ def finish_delivery(session: Session, claim: DeliveryClaim, *, values: dict[str,
     return session.exec(statement).rowcount == 1
 
 
-def add_attempt(
-    session: Session,
-    claim: DeliveryClaim,
-    *,
-    started_at: datetime,
-    status_code: int | None,
-    latency_ms: float | None,
-    error: str | None,
-    response_excerpt: str | None,
-) -> None:
-    """The attempt's row, with a prebuilt Core statement (no ORM object)."""
-    session.connection().execute(_INSERT_ATTEMPT, {
-        "id": new_id("att"), "workspace_id": claim.workspace_id,
-        "delivery_id": claim.delivery_id, "number": claim.attempt, "started_at": started_at,
-        "status_code": status_code, "latency_ms": latency_ms,
-        "error": error[:1000] if error else None,
-        "response_excerpt": response_excerpt[:1000] if response_excerpt else None})
+@dataclass(frozen=True)
+class AttemptWrite:
+    """One finished attempt: its row in the log and what it makes of its delivery."""
+
+    claim: DeliveryClaim
+    status: str
+    next_attempt_at: datetime | None
+    started_at: datetime
+    status_code: int | None
+    latency_ms: float | None
+    error: str | None
+    response_excerpt: str | None
+    delivered_at: datetime | None
 
 
-# The common case of an attempt that succeeded: prebuilt statements with bound parameters,
-# compiled once and cached by SQLAlchemy (as the executor's hot path, app/repo/steps.py).
+# Prebuilt with bound parameters, compiled once and cached by SQLAlchemy (as the executor's
+# statements, app/repo/transitions.py): each is one executemany for a whole batch.
 _HELD_BY_CLAIM = (col(WebhookDelivery.id) == bindparam("b_id"),
                   col(WebhookDelivery.lease_token) == bindparam("b_token"),
                   col(WebhookDelivery.status) == DeliveryStatus.DELIVERING)
-_FINISH_SUCCESS = (
+_FINISH_ATTEMPT = (
     update(WebhookDelivery)
     .where(*_HELD_BY_CLAIM)
-    .values(status=DeliveryStatus.SUCCEEDED, next_attempt_at=None, lease_token=None,
-            lease_expires_at=None, last_status_code=bindparam("b_code"), last_error=None,
-            last_latency_ms=bindparam("b_latency"), delivered_at=bindparam("b_now"))
+    .values(status=bindparam("b_status"), next_attempt_at=bindparam("b_next"),
+            lease_token=None, lease_expires_at=None, last_status_code=bindparam("b_code"),
+            last_error=bindparam("b_error"), last_latency_ms=bindparam("b_latency"),
+            delivered_at=bindparam("b_delivered"))
 )
 _INSERT_ATTEMPT = insert(WebhookAttempt)
+
+
+def finish_attempts(session: Session, writes: Sequence[AttemptWrite]) -> bool:
+    """Every delivery's new state (one executemany, each row only under its claim's lease),
+    then every attempt's row (one executemany). False when a lease was lost: nothing is
+    written then, and the caller rolls back what it wrote before."""
+    if not writes:
+        return True
+    connection = session.connection()
+    finished = connection.execute(_FINISH_ATTEMPT, [{
+        "b_id": w.claim.delivery_id, "b_token": w.claim.token, "b_status": w.status,
+        "b_next": w.next_attempt_at, "b_code": w.status_code,
+        "b_error": w.error[:1000] if w.error else None, "b_latency": w.latency_ms,
+        "b_delivered": w.delivered_at} for w in writes])
+    if finished.rowcount != len(writes):
+        return False
+    connection.execute(_INSERT_ATTEMPT, [{
+        "id": new_id("att"), "workspace_id": w.claim.workspace_id,
+        "delivery_id": w.claim.delivery_id, "number": w.claim.attempt,
+        "started_at": w.started_at, "status_code": w.status_code, "latency_ms": w.latency_ms,
+        "error": w.error[:1000] if w.error else None,
+        "response_excerpt": w.response_excerpt[:1000] if w.response_excerpt else None}
+        for w in writes])
+    return True
 
 
 _RELEASE = (
@@ -231,15 +252,6 @@ def release_claims(session: Session, claims: list[DeliveryClaim]) -> int:
     outcome = session.connection().execute(
         _RELEASE, [{"b_id": claim.delivery_id, "b_token": claim.token} for claim in claims])
     return outcome.rowcount
-
-
-def finish_succeeded(session: Session, claim: DeliveryClaim, *, status_code: int | None,
-                     latency_ms: float | None, now: datetime) -> bool:
-    """finish_delivery() for an attempt that succeeded; False when the lease was lost."""
-    outcome = session.connection().execute(_FINISH_SUCCESS, {
-        "b_id": claim.delivery_id, "b_token": claim.token, "b_code": status_code,
-        "b_latency": latency_ms, "b_now": now})
-    return outcome.rowcount == 1
 
 
 @dataclass(frozen=True)

@@ -41,17 +41,42 @@ def lock_webhook(session: Session, webhook_id: str) -> Webhook | None:
     return session.exec(query).first()
 
 
+def lock_webhooks(session: Session, webhook_ids: Iterable[str]) -> dict[str, Webhook]:
+    """lock_webhook() for several, taken in id order (every batch writer locks in the same
+    order, so two cannot deadlock); a deleted subscription is missing. Read afresh even if
+    the session holds them already (a batch written item by item reads its own writes)."""
+    query = (select(Webhook).where(col(Webhook.id).in_(sorted(set(webhook_ids))))
+             .order_by(col(Webhook.id)).with_for_update()
+             .execution_options(populate_existing=True))
+    return {webhook.id: webhook for webhook in session.exec(query).all()}
+
+
+# Prebuilt Core statements, one executemany per batch of finished attempts.
 _RESET_FAILURES = (
     update(Webhook)
     .where(col(Webhook.id) == bindparam("b_id"), col(Webhook.consecutive_failures) != 0)
     .values(consecutive_failures=0)
 )
+_SET_FAILURES = (
+    update(Webhook)
+    .where(col(Webhook.id) == bindparam("b_id"))
+    .values(consecutive_failures=bindparam("b_failures"))
+)
 
 
-def reset_failures(session: Session, webhook_id: str) -> None:
-    """A success clears the consecutive-failure count; rows already at zero are not touched
-    (so not locked). A prebuilt Core statement: it runs once per delivery."""
-    session.connection().execute(_RESET_FAILURES, {"b_id": webhook_id})
+def reset_failures(session: Session, webhook_ids: Iterable[str]) -> None:
+    """Successes clear the consecutive-failure counts; rows already at zero are not touched
+    (so not locked). In id order, as lock_webhooks()."""
+    ids = sorted(set(webhook_ids))
+    if ids:
+        session.connection().execute(_RESET_FAILURES, [{"b_id": ident} for ident in ids])
+
+
+def set_failures(session: Session, failures: dict[str, int]) -> None:
+    """The consecutive-failure counts of webhooks the caller has locked."""
+    if failures:
+        session.connection().execute(_SET_FAILURES, [
+            {"b_id": ident, "b_failures": count} for ident, count in sorted(failures.items())])
 
 
 def list_webhooks(

@@ -123,6 +123,30 @@ def judge(result: AttemptResult, *, attempt: int, first_attempt_at: datetime, no
     return Verdict(DeliveryStatus.PENDING, next_attempt_at=now + timedelta(seconds=delay))
 
 
+@dataclass(frozen=True)
+class Settled:
+    """What an attempt writes, its subscription's health taken into account."""
+
+    status: str
+    next_attempt_at: datetime | None
+    failures: int  # the subscription's consecutive failed attempts after this one
+    disable_reason: str | None  # set when this attempt disables the subscription
+
+
+def settle(result: AttemptResult, verdict: Verdict, *, failures: int, active: bool,
+           max_failures: int) -> Settled:
+    """The verdict applied to a subscription with `failures` consecutive failed attempts so
+    far: a success clears the count, the `max_failures`-th failure in a row (0: never)
+    disables it, and a delivery of a disabled subscription is not retried."""
+    after = 0 if result.succeeded else failures + 1
+    disable = verdict.disable_reason
+    if disable is None and 0 < max_failures <= after:
+        disable = f"disabled after {after} consecutive failed attempts"
+    if verdict.status == DeliveryStatus.PENDING and (disable or not active):
+        return Settled(DeliveryStatus.FAILED, None, after, disable)
+    return Settled(verdict.status, verdict.next_attempt_at, after, disable)
+
+
 def _excerpt(response: httpx.Response) -> str | None:
     """The start of the answer, read no further than EXCERPT_READ_BYTES."""
     chunks: list[bytes] = []

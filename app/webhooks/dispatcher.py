@@ -3,7 +3,8 @@
 A tick (1) fans new events out into one delivery per matching subscription, (2) claims due
 deliveries with a lease, and (3) hands them to a thread pool that sends them through the one
 shared httpx client. No database transaction is open during an HTTP call: each attempt is
-read, sent, then recorded in its own transaction, and only while its lease is still held.
+read, sent, then recorded, only while its lease is still held, in one transaction with the
+attempts that finished at about the same time (a group commit: app/webhooks/outcomes.py).
 A dispatcher that dies mid-attempt loses nothing: the lease expires and another takes over
 (delivery is at least once; receivers dedupe on `webhook-id`, the event id).
 """
@@ -14,24 +15,25 @@ import concurrent.futures
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from enum import Enum
 from typing import TYPE_CHECKING, Literal
 
 import httpx
-from sqlmodel import Session
 
 from app import crypto
 from app.clock import as_utc, utcnow
 from app.db import read_session, write_session
-from app.models import Actor, DeliveryStatus, Webhook
-from app.repo import audit
+from app.engine.group_commit import GroupCommit
+from app.models import DeliveryStatus
 from app.repo import deliveries as deliveries_repo
 from app.repo import webhooks as webhooks_repo
 from app.repo.deliveries import DeliveryClaim, DeliverySource
-from app.webhooks.delivery import AttemptResult, DeliveryJob, Verdict, build_body, judge, send
+from app.webhooks import outcomes
+from app.webhooks.delivery import AttemptResult, DeliveryJob, build_body, judge, send
 from app.webhooks.outbound import client_for_settings
+from app.webhooks.outcomes import Finished
 
 if TYPE_CHECKING:
     from app.settings import Settings
@@ -45,7 +47,10 @@ FAN_OUT_BATCH = 200
 LEASE_MARGIN_S = 10.0
 # run_until_idle(wait_for_retries=True) never sleeps longer than this at once.
 IDLE_WAIT_STEP_S = 0.5
-SYSTEM_ACTOR = Actor.system("webhook dispatcher")
+# Group commit of finished attempts: at most this many per transaction, the first waiting at
+# most this long for others to join.
+RECORD_BATCH = 64
+RECORD_WAIT_S = 0.002
 
 
 class _Unread(Enum):
@@ -70,7 +75,11 @@ class Dispatcher:
         claim_batch: int = CLAIM_BATCH,
         lease_s: float | None = None,
         owns_http: bool = False,
+        record_batch: int = RECORD_BATCH,
+        record_wait_s: float = RECORD_WAIT_S,
     ) -> None:
+        """`record_batch` outcomes at most are recorded per transaction, the first waiting
+        `record_wait_s` at most for others to join (app/engine/group_commit.py)."""
         self.http = http
         self.clock = clock
         self.timeout_s = timeout_s
@@ -87,6 +96,9 @@ class Dispatcher:
         self._stopping = False
         # Called when a slot frees after a tick that found more work than slots.
         self.on_delivery_finished: Callable[[], None] = lambda: None
+        self._records: GroupCommit[Finished, bool] = GroupCommit(
+            self._write, max_batch=record_batch, max_wait_s=record_wait_s,
+            name="delivery-records")
 
     @classmethod
     def for_settings(cls, settings: Settings, *, http: httpx.Client | None = None,
@@ -232,6 +244,7 @@ class Dispatcher:
                 waiter.join(timeout_s)
             else:
                 pool.shutdown(wait=wait)
+        self._records.stop(timeout_s)  # what is queued is written; later records inline
         if self._owns_http:
             self.http.close()
 
@@ -240,7 +253,9 @@ class Dispatcher:
     def deliver(self, claim: DeliveryClaim, source: _Source = _Unread.UNREAD) -> None:
         """Send one attempt of a claimed delivery and record it; never raises. `source` is
         what to send if the caller read it already (None: its subscription or event is
-        gone); otherwise it is read here."""
+        gone); otherwise it is read here. Its record shares a transaction with the records of
+        the attempts that finished with it (app/webhooks/outcomes.py)."""
+        self._records.busy()
         try:
             job = self._load(claim, source)
             if job is None:
@@ -250,10 +265,12 @@ class Dispatcher:
             now = self.clock()
             verdict = judge(result, attempt=claim.attempt, first_attempt_at=claim.created_at,
                             now=now, retry_scale=self.retry_scale)
-            self._record(claim, result, verdict, now)
+            self._record(Finished(claim, result, verdict, now))
         except Exception:
             log.exception("delivery %s: dispatcher error (the lease will expire and retry)",
                           claim.delivery_id)
+        finally:
+            self._records.idle()
 
     def _load(self, claim: DeliveryClaim,
               source: _Source) -> DeliveryJob | AttemptResult | None:
@@ -287,77 +304,9 @@ class Dispatcher:
                 "attempts": claim.attempt - 1, "last_error": f"not sent: {reason}"[:1000]})
             session.commit()
 
-    def _record(self, claim: DeliveryClaim, result: AttemptResult, verdict: Verdict,
-                now: datetime) -> None:
-        """The attempt, the delivery's new state and the subscription's health, atomically."""
-        if result.succeeded and verdict.disable_reason is None:
-            self._record_success(claim, result, now)
-            return
-        with write_session() as session:
-            webhook = webhooks_repo.lock_webhook(session, claim.webhook_id)
-            if webhook is None:
-                return
-            failures = 0 if result.succeeded else webhook.consecutive_failures + 1
-            disable = verdict.disable_reason
-            if disable is None and 0 < self.max_failures <= failures:
-                disable = f"disabled after {failures} consecutive failed attempts"
-            status = verdict.status
-            if status == DeliveryStatus.PENDING and (disable or not webhook.active):
-                status = DeliveryStatus.FAILED
-            applied = deliveries_repo.finish_delivery(session, claim, values={
-                "status": status,
-                "next_attempt_at": verdict.next_attempt_at if status == verdict.status else None,
-                "last_status_code": result.status_code,
-                "last_error": result.error[:1000] if result.error else None,
-                "last_latency_ms": result.latency_ms,
-                "delivered_at": now if result.succeeded else None,
-            })
-            if not applied:
-                session.rollback()
-                log.warning("delivery %s: lease lost, attempt %s not recorded",
-                            claim.delivery_id, claim.attempt)
-                return
-            deliveries_repo.add_attempt(
-                session, claim, started_at=result.started_at, status_code=result.status_code,
-                latency_ms=result.latency_ms, error=result.error,
-                response_excerpt=result.response_excerpt)
-            webhook.consecutive_failures = failures
-            if disable and webhook.active:
-                self._disable(session, webhook, disable, now)
-            session.add(webhook)
-            session.commit()
-        if not result.succeeded:
-            log.info("delivery %s attempt %s failed: %s", claim.delivery_id, claim.attempt,
-                     result.error)
+    def _record(self, finished: Finished) -> bool:
+        """Hand the outcome to the group commit and wait until its batch is written."""
+        return self._records.submit(finished)
 
-    @staticmethod
-    def _record_success(claim: DeliveryClaim, result: AttemptResult, now: datetime) -> None:
-        """The common case without locking the subscription row (deliveries to one endpoint
-        would queue on it): its failure count is reset only when it is not zero, taking the
-        row first as every writer does (see webhooks_repo.lock_webhook)."""
-        with write_session() as session:
-            webhooks_repo.reset_failures(session, claim.webhook_id)
-            if not deliveries_repo.finish_succeeded(session, claim, status_code=result.status_code,
-                                                    latency_ms=result.latency_ms, now=now):
-                session.rollback()
-                log.warning("delivery %s: lease lost, attempt %s not recorded",
-                            claim.delivery_id, claim.attempt)
-                return
-            deliveries_repo.add_attempt(
-                session, claim, started_at=result.started_at, status_code=result.status_code,
-                latency_ms=result.latency_ms, error=None,
-                response_excerpt=result.response_excerpt)
-            session.commit()
-
-    @staticmethod
-    def _disable(session: Session, webhook: Webhook, reason: str, now: datetime) -> None:
-        webhook.active = False
-        webhook.disabled_reason = reason[:500]
-        webhook.version += 1
-        webhook.updated_at = now
-        webhooks_repo.fail_pending_deliveries(
-            session, webhook_id=webhook.id, reason=f"the subscription was disabled ({reason})")
-        audit.record(session, workspace_id=webhook.workspace_id, actor=SYSTEM_ACTOR,
-                     action="webhook.disabled", resource_type="webhook", resource_id=webhook.id,
-                     details={"reason": reason})
-        log.warning("webhook %s disabled: %s", webhook.id, reason)
+    def _write(self, batch: Sequence[Finished]) -> list[bool]:
+        return outcomes.write(batch, max_failures=self.max_failures)

@@ -21,7 +21,9 @@ ALLOWED: dict[str, set[str]] = {
     "repo": {"clock", "models", "wakeup", "repo"},
     # The address guard is shared outbound infrastructure; the http step catches its refusal.
     "engine": {*LOWER, "engine", "webhooks.address_guard"},
-    "webhooks": {*LOWER, "webhooks"},
+    # Group commit is shared write machinery (pure threading, no app imports): the dispatcher
+    # records its attempts with it as the executor records its steps.
+    "webhooks": {*LOWER, "webhooks", "engine.group_commit"},
     "services": {*LOWER, "engine", "webhooks", "services"},
     "api": {*LOWER, "engine", "webhooks", "services", "api"},
     "ui": {*LOWER, "engine", "services", "ui"},

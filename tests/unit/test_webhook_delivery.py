@@ -11,7 +11,16 @@ from standardwebhooks import Webhook as StandardWebhook
 
 from app.models import DeliveryStatus
 from app.webhooks import signing
-from app.webhooks.delivery import AttemptResult, DeliveryJob, build_body, judge, send
+from app.webhooks.delivery import (
+    AttemptResult,
+    DeliveryJob,
+    Settled,
+    Verdict,
+    build_body,
+    judge,
+    send,
+    settle,
+)
 from app.webhooks.outbound import make_http_client
 from app.webhooks.retry import RETRY_LADDER_S
 
@@ -134,3 +143,45 @@ def test_a_longer_retry_after_wins_and_the_window_ends_retries() -> None:
     late = judge(AttemptResult(NOW, status_code=500), attempt=2,
                  first_attempt_at=NOW - timedelta(hours=25), now=NOW, retry_scale=1)
     assert late.status == DeliveryStatus.FAILED
+
+
+OK = AttemptResult(started_at=NOW, status_code=200)
+DOWN = AttemptResult(started_at=NOW, status_code=503)
+RETRY = Verdict(DeliveryStatus.PENDING, next_attempt_at=NOW + timedelta(seconds=5))
+
+
+def test_settle_a_success_clears_the_failure_count() -> None:
+    settled = settle(OK, Verdict(DeliveryStatus.SUCCEEDED), failures=7, active=True,
+                     max_failures=20)
+    assert settled == Settled(DeliveryStatus.SUCCEEDED, None, 0, None)
+
+
+def test_settle_a_failure_counts_and_keeps_the_retry() -> None:
+    settled = settle(DOWN, RETRY, failures=2, active=True, max_failures=20)
+    assert settled == Settled(DeliveryStatus.PENDING, RETRY.next_attempt_at, 3, None)
+
+
+def test_settle_the_last_allowed_failure_disables_and_stops_retrying() -> None:
+    settled = settle(DOWN, RETRY, failures=19, active=True, max_failures=20)
+    assert settled.status == DeliveryStatus.FAILED and settled.next_attempt_at is None
+    assert settled.failures == 20
+    assert settled.disable_reason == "disabled after 20 consecutive failed attempts"
+
+
+def test_settle_zero_max_failures_never_disables() -> None:
+    settled = settle(DOWN, RETRY, failures=10_000, active=True, max_failures=0)
+    assert settled.disable_reason is None and settled.status == DeliveryStatus.PENDING
+
+
+def test_settle_no_retry_for_a_disabled_subscription() -> None:
+    settled = settle(DOWN, RETRY, failures=0, active=False, max_failures=20)
+    assert settled.status == DeliveryStatus.FAILED and settled.next_attempt_at is None
+    assert settled.disable_reason is None  # it was disabled before; nothing new to record
+
+
+def test_settle_a_410_disables_with_its_own_reason() -> None:
+    gone = Verdict(DeliveryStatus.FAILED, disable_reason="the receiver answered 410 Gone")
+    settled = settle(AttemptResult(started_at=NOW, status_code=410), gone, failures=0,
+                     active=True, max_failures=20)
+    assert settled.disable_reason == "the receiver answered 410 Gone"
+    assert settled.status == DeliveryStatus.FAILED
