@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from typing import Any
 
@@ -24,10 +25,20 @@ def _base32(value: int, length: int) -> str:
     return "".join(reversed(chars))
 
 
+_last = [0, 0]  # the millisecond and random part of this process's latest id
+_id_lock = threading.Lock()
+
+
 def new_id(prefix: str) -> str:
-    """A time-ordered id (ULID layout): ids sort by creation time, which keeps cursors stable."""
-    millis = int(time.time() * 1000)
-    rand = int.from_bytes(os.urandom(10), "big")
+    """A time-ordered id (monotonic ULID layout): ids sort by creation time, which keeps
+    cursors stable; two ids made in one millisecond by one process still sort in order."""
+    with _id_lock:
+        millis = int(time.time() * 1000)
+        if millis <= _last[0]:
+            millis, rand = _last[0], _last[1] + 1
+        else:
+            rand = int.from_bytes(os.urandom(10), "big") >> 1  # headroom for increments
+        _last[0], _last[1] = millis, rand
     return f"{prefix}_{_base32(millis, 10)}{_base32(rand, 16)}"
 
 
