@@ -238,10 +238,14 @@ class Steps(_Resource):
 class Approvals(_Resource):
     def list(self, *, limit: int | None = None, cursor: str | None = None,
              status: str | None = None, run_id: str | None = None,
-             workflow_id: str | None = None) -> ApprovalPage:
+             workflow_id: str | None = None, assignee: str | None = None,
+             delegated_to: str | None = None, overdue: bool | None = None) -> ApprovalPage:
+        """`assignee`: an email ("mine", for a member) or `role:<name>`; `delegated_to`: an
+        email; `overdue`: only pending items past due."""
         return self.client.call(ApprovalPage, "GET", f"{API}/approvals", params={
             "limit": limit, "cursor": cursor, "status": status, "run_id": run_id,
-            "workflow_id": workflow_id})
+            "workflow_id": workflow_id, "assignee": assignee, "delegated_to": delegated_to,
+            "overdue": None if overdue is None else str(overdue).lower()})
 
     def iterate(self, **filters: Any) -> Iterator[Any]:
         return self.client.iterate(lambda cursor: self.list(cursor=cursor, **filters))
@@ -257,6 +261,12 @@ class Approvals(_Resource):
             body["fields"] = fields
         return self.client.call(ApprovalPublic, "POST", f"{API}/approvals/{approval_id}/decide",
                                 json=body)
+
+    def delegate(self, approval_id: str, *, to: str, from_: str) -> ApprovalPublic:
+        """Hand the vote of the assignee `from_` (an email) to the member `to`."""
+        return self.client.call(ApprovalPublic, "POST",
+                                f"{API}/approvals/{approval_id}/delegate",
+                                json={"from": from_, "to": to})
 
     def reassign(self, approval_id: str, assignees: list[str]) -> ApprovalPublic:
         """Replace a pending approval's assignees (votes already cast stay)."""

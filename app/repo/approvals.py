@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlalchemy import String, cast, func, update
+from sqlmodel import Session, col, or_, select
 
 from app.models import Approval, ApprovalStatus, ApprovalVote
 
@@ -49,8 +49,26 @@ def list_approvals(
     created_before: datetime | None = None,
     before: tuple[datetime, str] | None = None,
     oldest_first: bool = False,
+    assignee: str | None = None,
+    delegated_to: str | None = None,
+    overdue_at: datetime | None = None,
 ) -> Sequence[Approval]:
+    """`assignee` (an email or `role:<name>`) and `delegated_to` (an email) match the JSON
+    lists as text, case-insensitively, on SQLite and PostgreSQL alike; `overdue_at` keeps
+    pending items due before it."""
     query = select(Approval).where(Approval.workspace_id == workspace_id)
+    if assignee:
+        names = [assignee] if assignee.startswith("role:") else [assignee, f"user:{assignee}"]
+        text = func.lower(cast(Approval.assignees, String))
+        query = query.where(or_(*(text.like(f'%"{_like(name)}"%', escape="\\")
+                                  for name in names)))
+    if delegated_to:
+        text = func.lower(cast(Approval.delegations, String))
+        query = query.where(text.like(f'%"to_email": "{_like(delegated_to)}"%', escape="\\"))
+    if overdue_at:
+        query = query.where(Approval.status == ApprovalStatus.PENDING,
+                            col(Approval.due_at).is_not(None),
+                            col(Approval.due_at) < overdue_at)
     if status:
         query = query.where(col(Approval.status).in_(status.split(",")))
     if run_id:
@@ -75,6 +93,11 @@ def list_approvals(
     else:
         query = query.order_by(col(Approval.created_at).desc(), col(Approval.id).desc())
     return session.exec(query.limit(limit)).all()
+
+
+def _like(value: str) -> str:
+    """A value to match inside LIKE, lowercased, its wildcards escaped."""
+    return value.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def votes_of(session: Session, approval_id: str) -> list[ApprovalVote]:

@@ -14,7 +14,7 @@ from app.clock import iso, utcnow
 from app.engine.approval_policy import Policy
 from app.engine.definition import ApprovalStep
 from app.errors import Conflict, FieldError, Forbidden, ValidationFailed, not_found
-from app.models import Actor, Approval, ApprovalStatus
+from app.models import Actor, Approval, ApprovalStatus, Membership, User
 from app.repo import accounts as accounts_repo
 from app.repo import approvals as approvals_repo
 from app.repo import audit, events
@@ -42,23 +42,36 @@ def _emit(session: Session, approval: Approval, type: str, data: dict[str, objec
     wakeup.mark(session, wakeup.APPROVALS)
 
 
-def delegate(session: Session, *, actor: Actor, approval_id: str, to_email: str) -> Approval:
-    """`actor` (an assignee who has not voted) hands their vote on the approval to another
-    member who may decide approvals; the delegate then votes in their place."""
+def _member(session: Session, workspace_id: str, email: str) -> tuple[Membership, User] | None:
+    return next(((m, u) for m, u in accounts_repo.members_of_workspace(session, workspace_id)
+                 if u.email.lower() == email), None)
+
+
+def delegate(session: Session, *, actor: Actor, approval_id: str, to_email: str,
+             from_email: str | None = None) -> Approval:
+    """An assignee who has not voted hands their vote on the approval to another member who
+    may decide approvals; the delegate then votes in their place. A signed-in member hands
+    their own vote; an API key (a chat bot, a portal) names the assignee in `from_email`."""
     email = (to_email or "").strip().lower()
-    if not actor.is_user or actor.ref is None:
-        raise Forbidden("Delegating hands a member's own vote on: sign in as that member "
-                        "(an API key may reassign the approval instead)")
+    by = actor
+    if not actor.is_user:
+        giver = _member(session, actor.workspace_id or "", (from_email or "").strip().lower())
+        if giver is None or not giver[1].is_active:
+            raise ValidationFailed("The delegator is not valid", errors=[FieldError(
+                "from", f"{from_email or '(missing)'} is not an active member of this "
+                        "workspace (an API key delegates for a named assignee)")])
+        actor = Actor.user(user_id=giver[1].id, email=giver[1].email, role=giver[0].role,
+                           workspace_id=actor.workspace_id, request_id=actor.request_id)
     approval = _pending(session, actor, approval_id)
     if not is_assignee(approval, email=actor.email, role=actor.role) or delegation_to(
             approval, actor.email) is not None:
-        raise Forbidden("Only an assignee can delegate this approval")
+        raise Forbidden(f"{actor.display} is not an assignee of this approval, so cannot "
+                        "delegate it")
     if any(d.get("from") == actor.ref for d in approval.delegations or ()):
         raise Conflict("You already delegated this approval")
     if any(vote.voter == actor.ref for vote in approvals_repo.votes_of(session, approval.id)):
         raise Conflict("You already voted on this approval")
-    target = next(((m, u) for m, u in accounts_repo.members_of_workspace(
-        session, approval.workspace_id) if u.email.lower() == email), None)
+    target = _member(session, approval.workspace_id, email)
     problem = None
     if target is None or not target[1].is_active:
         problem = "is not an active member of this workspace"
@@ -81,10 +94,10 @@ def delegate(session: Session, *, actor: Actor, approval_id: str, to_email: str)
     now = utcnow()
     handed = {"from": actor.ref, "from_label": actor.display, "from_email": actor.email,
               "from_role": actor.role, "to_email": user.email, "to_user_id": user.id,
-              "by": actor.display, "at": iso(now)}
+              "by": by.display, "at": iso(now)}
     approval.delegations = [*(approval.delegations or []), handed]
     session.add(approval)
-    audit.record(session, workspace_id=approval.workspace_id, actor=actor,
+    audit.record(session, workspace_id=approval.workspace_id, actor=by,
                  action="approval.delegated", resource_type="approval",
                  resource_id=approval.id, details={"to": user.email})
     _emit(session, approval, "approval.delegated",

@@ -56,12 +56,38 @@ def is_assignee(approval: Approval, *, email: str | None, role: str | None) -> b
     return False
 
 
+def relation(approval: Approval, *, email: str | None, role: str | None,
+             ref: str | None) -> str:
+    """How a member stands to an approval, for the inbox tabs and the sidebar badge:
+    `delegated` (handed to them), `handed_on` (they delegated their vote), `mine` (assigned
+    by name), `team` (through a role, or as an admin), or "" (none of these)."""
+    if delegation_to(approval, email) is not None:
+        return "delegated"
+    if ref is not None and any(d.get("from") == ref for d in approval.delegations or ()):
+        return "handed_on"
+    for assignee in approval.assignees:
+        target = assignee[5:] if assignee.startswith("user:") else assignee
+        if email and "@" in target and target.lower() == email.lower():
+            return "mine"
+    if role == Role.ADMIN or any(a.startswith("role:") and role and a[5:] == role
+                                 for a in approval.assignees):
+        return "team"
+    return ""
+
+
 def delegation_to(approval: Approval, email: str | None) -> dict[str, Any] | None:
     """The delegation that hands this approval's vote to the member with `email`."""
     if not email:
         return None
     return next((d for d in approval.delegations or ()
                  if str(d.get("to_email", "")).lower() == email.lower()), None)
+
+
+def acting_ref(approval: Approval, actor: Actor) -> str | None:
+    """Whose vote the actor casts on this approval: the delegator's when it was handed to
+    them, otherwise their own."""
+    handed = delegation_to(approval, actor.email) if actor.is_user else None
+    return str(handed["from"]) if handed is not None else actor.ref
 
 
 def _voting_as(approval: Approval, actor: Actor) -> tuple[str, str, str | None, str | None]:

@@ -15,7 +15,13 @@ from app.models import Actor, Approval, ApprovalStatus, ApprovalVote, Run
 from app.repo import approvals as approvals_repo
 from app.repo import runs as runs_repo
 from app.services import permissions
-from app.services.approvals import decide_approval, is_assignee
+from app.services.approvals import (
+    acting_ref,
+    decide_approval,
+    delegation_to,
+    is_assignee,
+    relation,
+)
 
 INBOX_LIMIT = 200
 HISTORY_LIMIT = 50
@@ -48,6 +54,13 @@ class InboxItem:
     votes: list[dict[str, str]] = field(default_factory=list)  # by, decision, comment, at
     my_vote: str = ""  # "approved"/"rejected" when the viewer already voted
     is_requester: bool = False  # the viewer started the run and the policy refuses them
+    # the inbox tab: mine (by name), team (a role; admins), delegated (handed to the viewer)
+    scope: str = "team"
+    delegated_from: str = ""  # who handed this item to the viewer
+    delegated_to: str = ""  # whom the viewer handed their vote to
+    can_delegate: bool = False
+    can_reassign: bool = False
+    delegations: list[str] = field(default_factory=list)  # "a@x → b@x", for everyone
 
 
 def pretty_json(value: Any) -> str:
@@ -62,9 +75,16 @@ def _item(approval: Approval, *, actor: Actor, run: Run | None,
     outputs = run.outputs if run else None
     earlier = {k: v for k, v in (outputs or {}).items() if k != approval.step_key}
     policy = Policy.of_json(approval.policy, approval.assignees)
-    mine = next((vote.decision for vote in votes if vote.voter == actor.ref), "")
+    voter = acting_ref(approval, actor)
+    mine = next((vote.decision for vote in votes if vote.voter == voter), "")
     refused = (not policy.allow_requester and run is not None and run.requester is not None
                and run.requester == actor.ref)
+    stands = relation(approval, email=actor.email, role=actor.role, ref=actor.ref)
+    handed_to_me = delegation_to(approval, actor.email) if actor.is_user else None
+    handed_on = next((d for d in approval.delegations or () if d.get("from") == actor.ref),
+                     None)
+    pending = approval.status == ApprovalStatus.PENDING
+    decider = permissions.can(actor.role, permissions.DECIDE_APPROVALS)
     return InboxItem(
         id=approval.id, run_id=approval.run_id, workflow_id=approval.workflow_id,
         workflow_title=approval.workflow_title or approval.workflow_id,
@@ -76,8 +96,7 @@ def _item(approval: Approval, *, actor: Actor, run: Run | None,
         run_input=pretty_json(run.input if run else None), earlier_outputs=pretty_json(earlier),
         comment=approval.comment or "", decided_by=approval.decided_by or "",
         decided_at=iso(approval.decided_at) or "",
-        can_decide=(approval.status == ApprovalStatus.PENDING and not mine and not refused
-                    and permissions.can(actor.role, permissions.DECIDE_APPROVALS)
+        can_decide=(pending and not mine and not refused and decider and handed_on is None
                     and is_assignee(approval, email=actor.email, role=actor.role)),
         mode=policy.mode, progress=progress(policy, [vote.decision for vote in votes]),
         fields=[f.model_dump(exclude_none=True) for f in policy.fields],
@@ -85,6 +104,14 @@ def _item(approval: Approval, *, actor: Actor, run: Run | None,
         votes=[{"by": vote.label, "decision": vote.decision, "comment": vote.comment or "",
                 "at": iso(vote.created_at) or ""} for vote in votes],
         my_vote=mine, is_requester=refused,
+        scope={"mine": "mine", "handed_on": "mine", "delegated": "delegated"}.get(stands, "team"),
+        delegated_from=str(handed_to_me.get("from_label", "")) if handed_to_me else "",
+        delegated_to=str(handed_on.get("to_email", "")) if handed_on else "",
+        can_delegate=(pending and decider and actor.is_user and not mine and not refused
+                      and handed_to_me is None and handed_on is None and stands != ""),
+        can_reassign=pending and actor.role == "admin",
+        delegations=[f"{d.get('from_label', '')} → {d.get('to_email', '')}"
+                     for d in approval.delegations or ()],
     )
 
 
@@ -120,9 +147,11 @@ def count_pending_for(session: Session, *, actor: Actor) -> int:
         return 0
     rows = approvals_repo.list_approvals(session, workspace_id=actor.workspace_id,
                                          limit=INBOX_LIMIT, status=ApprovalStatus.PENDING)
-    mine = [a for a in rows if is_assignee(a, email=actor.email, role=actor.role)]
+    mine = [a for a in rows if is_assignee(a, email=actor.email, role=actor.role)
+            and relation(a, email=actor.email, role=actor.role, ref=actor.ref) != "handed_on"]
     votes = approvals_repo.votes_of_many(session, [a.id for a in mine])
-    return sum(1 for a in mine if all(vote.voter != actor.ref for vote in votes[a.id]))
+    return sum(1 for a in mine
+               if all(vote.voter != acting_ref(a, actor) for vote in votes[a.id]))
 
 
 def decided_for(session: Session, *, actor: Actor) -> list[InboxItem]:

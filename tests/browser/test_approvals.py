@@ -20,7 +20,7 @@ def _card(page: Any, run_id: str) -> Any:
 
 def _open_inbox(page: Any, demo: Demo) -> None:
     page.goto(f"{demo.url}/approvals")
-    page.get_by_test_id("tab-pending").wait_for()
+    page.get_by_test_id("tab-mine").wait_for()
     settle(page)
 
 

@@ -51,7 +51,7 @@ def two_apps(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[LiveApp
 def inbox(page: Any, base_url: str, email: str) -> None:
     sign_in(page, base_url, email)
     page.goto(f"{base_url}/approvals")
-    page.get_by_test_id("tab-pending").wait_for()
+    page.get_by_test_id("tab-mine").wait_for()
     settle(page)
 
 

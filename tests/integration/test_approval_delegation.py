@@ -95,9 +95,13 @@ def test_only_an_assignee_who_has_not_voted_may_delegate(world: Any) -> None:
     vote(world, approval_id, ann)
     with pytest.raises(Conflict, match="already voted"):
         delegate(ann, approval_id, "cat@acme.test")
-    with pytest.raises(Forbidden, match="API key"):
-        delegate(Actor.api_key(key_id="key_1", prefix="fdk_x", workspace_id=world.workspace_id,
-                               scopes=frozenset()), approval_id, "cat@acme.test")
+    key = Actor.api_key(key_id="key_1", prefix="fdk_x", workspace_id=world.workspace_id,
+                        scopes=frozenset())
+    with pytest.raises(ValidationFailed, match=r"names an assignee|named assignee"):
+        delegate(key, approval_id, "cat@acme.test")  # a key says for whom it delegates
+    with write_session() as session, pytest.raises(Conflict, match="already voted"):
+        approval_delegation.delegate(session, actor=key, approval_id=approval_id,
+                                     to_email="cat@acme.test", from_email="ann@acme.test")
 
 
 def test_an_admin_reassigns_a_pending_approval(world: Any) -> None:
@@ -116,3 +120,31 @@ def test_an_admin_reassigns_a_pending_approval(world: Any) -> None:
     with pytest.raises(Forbidden):
         vote(world, approval_id, ann)
     assert vote(world, approval_id, cat) == "approved"
+
+
+def _item(actor: Actor, approval_id: str) -> Any:
+    with read_session() as session:
+        (item,) = [i for i in inbox.pending_for(session, actor=actor) if i.id == approval_id]
+        return item, inbox.count_pending_for(session, actor=actor)
+
+
+def test_the_inbox_tabs_and_badge_follow_the_delegation(world: Any) -> None:
+    ann, cat = member(world, "ann"), member(world, "cat")
+    _, approval_id = blocked(world, mode="all")  # ann by name, cat through the approver role
+    mine, mine_count = _item(ann, approval_id)
+    team, _ = _item(cat, approval_id)
+    assert (mine.scope, team.scope) == ("mine", "team")
+    assert mine.can_delegate and mine.can_decide and mine_count >= 1
+    dan = member(world, "dan")
+    delegate(ann, approval_id, "dan@acme.test")
+    handed, handed_count = _item(ann, approval_id)
+    assert handed.scope == "mine" and handed.delegated_to == "dan@acme.test"
+    assert not handed.can_decide and not handed.can_delegate
+    assert handed_count == mine_count - 1  # no longer waiting for ann
+    received, received_count = _item(dan, approval_id)
+    assert received.scope == "delegated" and received.delegated_from == "ann@acme.test"
+    assert received.can_decide and not received.can_delegate
+    vote(world, approval_id, dan)
+    after, after_count = _item(dan, approval_id)  # `all` waits for the approver role
+    assert after.my_vote == "approved" and not after.can_decide
+    assert after_count == received_count - 1

@@ -20,6 +20,7 @@ from app.api.schemas.approvals import (
     ApprovalPublic,
     ApprovalReassign,
 )
+from app.clock import utcnow
 from app.errors import not_found
 from app.models import Actor, Approval
 from app.repo import approvals as approvals_repo
@@ -33,17 +34,30 @@ StatusFilter = Annotated[str | None, Query(
     pattern=r"^(pending|approved|rejected|expired|cancelled)(,(pending|approved|rejected|expired|cancelled))*$",
     description="One status or several, comma-separated.", examples=["pending"])]
 IdFilter = Annotated[str | None, Query(max_length=200)]
+AssigneeFilter = Annotated[str | None, Query(
+    max_length=320, pattern=r'^(role:[A-Za-z0-9_.-]+|[^\s"\\,]+@[^\s"\\,]+)$',
+    description="Items assigned to this member by email (\"mine\" for an integrator acting "
+                "for them), or to `role:<name>` (\"my roles\").",
+    examples=["approver@example.com", "role:approver"])]
+DelegatedFilter = Annotated[str | None, Query(
+    max_length=320, pattern=r'^[^\s"\\,]+@[^\s"\\,]+$',
+    description="Items delegated to this member's email.", examples=["approver@example.com"])]
+OverdueFilter = Annotated[bool | None, Query(
+    description="`true`: only pending items past their due time.")]
 
 
 @router.get("", name="list_approvals", response_model=ApprovalPage,
             summary="List approvals (newest first; `status=pending` for the inbox)")
 def list_approvals(caller: Reader, session: ReadSession, paging: Paging, created: Created,
                    status: StatusFilter = None, run_id: IdFilter = None,
-                   workflow_id: IdFilter = None) -> dict[str, object]:
+                   workflow_id: IdFilter = None, assignee: AssigneeFilter = None,
+                   delegated_to: DelegatedFilter = None,
+                   overdue: OverdueFilter = None) -> dict[str, object]:
     rows = approvals_repo.list_approvals(
         session, workspace_id=caller.workspace_id, limit=paging.fetch, status=status,
         run_id=run_id, workflow_id=workflow_id, created_after=created.after,
-        created_before=created.before, before=paging.before)
+        created_before=created.before, before=paging.before, assignee=assignee,
+        delegated_to=delegated_to, overdue_at=utcnow() if overdue else None)
     votes = approvals_repo.votes_of_many(session, [row.id for row in rows])
     return page_of(rows, paging, lambda row: ApprovalPublic.of(row, votes[row.id]))
 
@@ -86,14 +100,16 @@ def _answer(session: Session, approval: Approval) -> ApprovalPublic:
 
 @router.post("/{approval_id}/delegate", name="delegate_approval",
              response_model=ApprovalPublic, responses=problems(403, 404, 409),
-             summary="Hand your vote on a pending approval to another member",
-             description="A member's act (an API key gets 403 and may reassign instead): the "
-                         "delegate then votes in the delegator's place, counted as theirs by "
-                         "the policy. 422 names `to` when the delegate may not decide.")
+             summary="Hand an assignee's vote on a pending approval to another member",
+             description="The key acts for the assignee named in `from` (a chat bot, a "
+                         "portal): the delegate then votes in their place, counted as theirs "
+                         "by the policy. 422 names `to` when the delegate may not decide, "
+                         "`from` when the delegator is not a member; 403 when they are not an "
+                         "assignee; 409 when they voted or delegated already.")
 def delegate_approval(approval_id: str, body: ApprovalDelegate, caller: Decider,
                       session: WriteSession) -> ApprovalPublic:
     approval = approval_delegation.delegate(session, actor=caller, approval_id=approval_id,
-                                            to_email=body.to)
+                                            to_email=body.to, from_email=body.from_)
     return _answer(session, approval)
 
 

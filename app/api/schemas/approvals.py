@@ -26,10 +26,14 @@ class ApprovalDecision(RequestBody):
 
 
 class ApprovalDelegate(RequestBody):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"to": "bob@acme.test"}]})
+    model_config = ConfigDict(json_schema_extra={"examples": [
+        {"from": "ann@acme.test", "to": "bob@acme.test"}]})
 
     to: str = Field(min_length=3, max_length=320,
-                    description="The email of the member who votes in your place")
+                    description="The email of the member who votes in the delegator's place")
+    from_: str | None = Field(
+        default=None, alias="from", min_length=3, max_length=320,
+        description="The assignee who hands their vote on (an API key acts for them)")
 
 
 class ApprovalReassign(RequestBody):

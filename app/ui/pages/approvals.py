@@ -35,6 +35,16 @@ def _facts(item: InboxItem) -> rx.Component:
         rx.cond(item.overdue, rx.badge("overdue", color_scheme="red", size="1")),
         rx.cond(item.progress != "", rx.badge(item.progress, color_scheme="blue", size="1",
                                               data_testid="approval-progress")),
+        rx.cond(item.delegated_from != "",
+                rx.badge("delegated to you by ", item.delegated_from, color_scheme="violet",
+                         size="1", data_testid="delegated-from")),
+        rx.cond(item.delegated_to != "",
+                rx.badge("you delegated this to ", item.delegated_to, color_scheme="violet",
+                         size="1", data_testid="delegated-to")),
+        rx.cond((item.delegations.length() > 0) & (item.delegated_from == "")
+                & (item.delegated_to == ""),
+                rx.text("Delegated: ", item.delegations.join(", "), size="1",
+                        color_scheme="gray")),
         spacing="3",
         wrap="wrap",
         align="center",
@@ -114,6 +124,15 @@ def _votes(item: InboxItem) -> rx.Component:
 
 def _waiting_for_others(item: InboxItem) -> rx.Component:
     return rx.cond(
+        item.delegated_to != "",
+        rx.text("You delegated your vote to ", item.delegated_to, "; they decide in your "
+                "place.", size="2", color_scheme="gray", data_testid="handed-on-note"),
+        _waiting_or_view_only(item),
+    )
+
+
+def _waiting_or_view_only(item: InboxItem) -> rx.Component:
+    return rx.cond(
         item.my_vote != "",
         rx.text("You ", item.my_vote, "; the step waits for the other votes.", size="2",
                 color_scheme="gray", data_testid="my-vote"),
@@ -147,6 +166,9 @@ def _decide_controls(item: InboxItem) -> rx.Component:
                       on_click=ApprovalsState.decide(item.id, "rejected"),
                       data_testid="reject-button"),
             rx.spacer(),
+            rx.cond(item.can_delegate, rx.button(
+                rx.icon("user-round-plus", size=14), "Delegate", variant="ghost", size="1",
+                on_click=ApprovalsState.open_delegate(item.id), data_testid="delegate-button")),
             rx.button(rx.icon("link", size=14), "Approval link", variant="ghost", size="1",
                       on_click=ApprovalsState.open_link_dialog(item.id),
                       data_testid="link-button"),
@@ -193,6 +215,9 @@ def approval_card(item: InboxItem) -> rx.Component:
                 width="100%",
             )),
             _votes(item),
+            rx.cond(item.can_reassign, rx.button(
+                rx.icon("users", size=14), "Reassign", variant="ghost", size="1",
+                on_click=ApprovalsState.open_reassign(item.id), data_testid="reassign-button")),
             rx.cond(item.status == "pending",
                     rx.cond(item.can_decide, _decide_controls(item), _waiting_for_others(item)),
                     _decision(item)),
@@ -219,18 +244,27 @@ def _decision(item: InboxItem) -> rx.Component:
     )
 
 
-def _pending_list() -> rx.Component:
+_EMPTY = {
+    "mine": ("Nothing waits for you by name",
+             "Items assigned to you (by email) appear here at once. Items for your role are "
+             "under Team."),
+    "team": ("Nothing waits for your team",
+             "Items assigned to your role (admins: every item) appear here at once."),
+    "delegated": ("Nothing delegated to you",
+                  "When a colleague delegates an item to you, you decide it in their place "
+                  "here."),
+}
+
+
+def _pending_list(items: rx.Var, tab: str) -> rx.Component:
+    title, text = _EMPTY[tab]
     return rx.cond(
         ~ApprovalsState.loaded,
         loading_block(),
         rx.cond(
-            ApprovalsState.pending.length() > 0,
-            rx.vstack(rx.foreach(ApprovalsState.pending, approval_card), spacing="3",
-                      width="100%"),
-            empty_state("inbox", "Nothing waits for you",
-                        "When a run reaches an approval step assigned to you or your role, it "
-                        "appears here at once. Start one from Workflows or the API.",
-                        rx.link("See runs", href=routes.RUNS)),
+            items.length() > 0,
+            rx.vstack(rx.foreach(items, approval_card), spacing="3", width="100%"),
+            empty_state("inbox", title, text, rx.link("See runs", href=routes.RUNS)),
         ),
     )
 
@@ -298,9 +332,61 @@ def _link_dialog() -> rx.Component:
     )
 
 
+def _tab(label: str, value: str, items: rx.Var) -> rx.Component:
+    return rx.tabs.trigger(
+        rx.hstack(rx.text(label), rx.cond(items.length() > 0, rx.badge(items.length(), size="1"))),
+        value=value, data_testid="tab-" + value)
+
+
+def _hand_dialog() -> rx.Component:
+    """Delegate (an assignee hands their vote on) or reassign (an admin replaces assignees)."""
+    delegating = ApprovalsState.hand_mode == "delegate"
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title(rx.cond(delegating, "Delegate this approval", "Reassign")),
+            rx.dialog.description(rx.cond(
+                delegating,
+                "The colleague you choose decides in your place; the delegation is recorded "
+                "on the item and in its run's timeline.",
+                "Replace who may decide this item: emails or role:<name>, separated by "
+                "commas. Votes already cast stay."), size="2"),
+            rx.vstack(
+                rx.cond(
+                    delegating,
+                    rx.cond(ApprovalsState.delegate_choices.length() > 0, rx.el.select(
+                        rx.foreach(ApprovalsState.delegate_choices,
+                                   lambda email: rx.el.option(email, value=email)),
+                        value=ApprovalsState.delegate_to,
+                        on_change=ApprovalsState.set_delegate_to, style=WIDE_SELECT_STYLE,
+                        data_testid="delegate-to")),
+                    rx.input(value=ApprovalsState.reassign_text,
+                             on_change=ApprovalsState.set_reassign_text, width="100%",
+                             placeholder="manager@example.com, role:finance",
+                             data_testid="reassign-to"),
+                ),
+                error_text(ApprovalsState.hand_error),
+                rx.flex(
+                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray",
+                                              on_click=ApprovalsState.close_hand_dialog)),
+                    rx.button(rx.cond(delegating, "Delegate", "Reassign"),
+                              on_click=ApprovalsState.hand_on,
+                              disabled=delegating & (ApprovalsState.delegate_to == ""),
+                              data_testid="hand-confirm"),
+                    spacing="2", justify="end", width="100%",
+                ),
+                spacing="3", margin_top="12px", width="100%",
+            ),
+            max_width="520px",
+        ),
+        open=ApprovalsState.hand_approval_id != "",
+        on_open_change=lambda _open: ApprovalsState.close_hand_dialog(),
+    )
+
+
 def approvals_page() -> rx.Component:
     return layout(
-        page_header("Approvals", subtitle="Pending items for you or your role, newest first"),
+        page_header("Approvals",
+                    subtitle="Pending items for you, your role or delegated to you, newest first"),
         rx.cond(~AuthState.can_decide,
                 rx.callout("Your role (" + AuthState.role + ") can see approvals but not decide "
                            "them.", icon="eye", color_scheme="gray", size="1",
@@ -308,18 +394,24 @@ def approvals_page() -> rx.Component:
         notice_text(ApprovalsState.notice),
         rx.tabs.root(
             rx.tabs.list(
-                rx.tabs.trigger(rx.hstack(rx.text("Pending"),
-                                          rx.badge(ApprovalsState.pending.length(), size="1")),
-                                value="pending", data_testid="tab-pending"),
+                _tab("Mine", "mine", ApprovalsState.mine),
+                _tab("Team", "team", ApprovalsState.team),
+                _tab("Delegated", "delegated", ApprovalsState.delegated),
                 rx.tabs.trigger("Decided", value="decided", data_testid="tab-decided"),
             ),
-            rx.tabs.content(rx.box(_pending_list(), padding_top="12px"), value="pending"),
+            rx.tabs.content(rx.box(_pending_list(ApprovalsState.mine, "mine"),
+                                   padding_top="12px"), value="mine"),
+            rx.tabs.content(rx.box(_pending_list(ApprovalsState.team, "team"),
+                                   padding_top="12px"), value="team"),
+            rx.tabs.content(rx.box(_pending_list(ApprovalsState.delegated, "delegated"),
+                                   padding_top="12px"), value="delegated"),
             rx.tabs.content(rx.box(_decided_list(), padding_top="12px"), value="decided"),
             value=ApprovalsState.tab,
             on_change=ApprovalsState.set_tab,
             width="100%",
         ),
         _link_dialog(),
+        _hand_dialog(),
     )
 
 

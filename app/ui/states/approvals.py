@@ -9,7 +9,7 @@ import reflex as rx
 from app.db import read_session, write_session
 from app.errors import Conflict, DomainError, ValidationFailed
 from app.models import Actor
-from app.services import approval_links, inbox
+from app.services import approval_delegation, approval_links, inbox
 from app.services.inbox import InboxItem
 from app.settings import get_settings
 from app.ui import routes
@@ -49,8 +49,30 @@ def _link(actor: Actor, approval_id: str, user_id: str) -> str:
     return routes.approval_link_url(token, get_settings().public_url)
 
 
+def _delegate_choices(actor: Actor, approval_id: str) -> list[str]:
+    with read_session() as session:
+        return approval_delegation.delegate_choices(session, actor=actor,
+                                                    approval_id=approval_id)
+
+
+def _delegate(actor: Actor, approval_id: str, to_email: str) -> None:
+    with write_session() as session:
+        approval_delegation.delegate(session, actor=actor, approval_id=approval_id,
+                                     to_email=to_email)
+
+
+def _reassign(actor: Actor, approval_id: str, assignees: list[str]) -> None:
+    with write_session() as session:
+        approval_delegation.reassign(session, actor=actor, approval_id=approval_id,
+                                     assignees=assignees)
+
+
+PENDING_TABS = ("mine", "team", "delegated")
+
+
 class ApprovalsState(AuthState):
-    tab: str = "pending"
+    tab: str = "mine"
+    tab_chosen: bool = False  # until the member picks a tab, the first with items shows
     pending: list[InboxItem] = []
     decided: list[InboxItem] = []
     loaded: bool = False
@@ -67,6 +89,25 @@ class ApprovalsState(AuthState):
     link_user_id: str = ""
     link_url: str = ""
     link_error: str = ""
+    # the "delegate" and "reassign" dialogs (one approval at a time)
+    hand_approval_id: str = ""
+    hand_mode: str = ""  # "delegate" or "reassign"
+    delegate_choices: list[str] = []
+    delegate_to: str = ""
+    reassign_text: str = ""
+    hand_error: str = ""
+
+    @rx.var
+    def mine(self) -> list[InboxItem]:
+        return [item for item in self.pending if item.scope == "mine"]
+
+    @rx.var
+    def team(self) -> list[InboxItem]:
+        return [item for item in self.pending if item.scope == "team"]
+
+    @rx.var
+    def delegated(self) -> list[InboxItem]:
+        return [item for item in self.pending if item.scope == "delegated"]
 
     def _actor(self) -> Actor:
         return Actor.user(user_id=self.user_id, email=self.email, role=self.role,
@@ -75,6 +116,7 @@ class ApprovalsState(AuthState):
     @rx.event
     def set_tab(self, tab: str) -> Any:
         self.tab = tab
+        self.tab_chosen = True
         if tab == "decided":
             return ApprovalsState.load_decided
         return None
@@ -107,7 +149,7 @@ class ApprovalsState(AuthState):
         self.notice = ""
         self.errors = {}
         self.loaded = False
-        self.tab = "pending"
+        self.tab_chosen = False
         return ApprovalsState.watch
 
     @rx.event(background=True)
@@ -127,6 +169,9 @@ class ApprovalsState(AuthState):
                         if items != self.pending or not self.loaded:
                             self.pending = items
                             self.loaded = True
+                        if not self.tab_chosen:
+                            self.tab = next((tab for tab in PENDING_TABS
+                                             if any(i.scope == tab for i in items)), "mine")
                     await waker.wait()
         finally:
             live.end(token, WATCH, generation)
@@ -204,3 +249,65 @@ class ApprovalsState(AuthState):
                                                self.link_user_id)
         except DomainError as exc:
             self.link_error = str(exc)
+
+    # ----- delegate and reassign -----
+    @rx.event
+    async def open_delegate(self, approval_id: str) -> None:
+        self.hand_approval_id, self.hand_mode, self.hand_error = approval_id, "delegate", ""
+        self.delegate_to = ""
+        try:
+            self.delegate_choices = await call_service(_delegate_choices, self._actor(),
+                                                       approval_id)
+        except DomainError as exc:
+            self.delegate_choices = []
+            self.hand_error = str(exc)
+            return
+        if self.delegate_choices:
+            self.delegate_to = self.delegate_choices[0]
+        else:
+            self.hand_error = "Nobody else in this workspace may decide approvals"
+
+    @rx.event
+    def open_reassign(self, approval_id: str) -> None:
+        item = next((i for i in self.pending if i.id == approval_id), None)
+        self.hand_approval_id, self.hand_mode, self.hand_error = approval_id, "reassign", ""
+        self.reassign_text = item.assignees if item else ""
+
+    @rx.event
+    def close_hand_dialog(self) -> None:
+        self.hand_approval_id = ""
+        self.hand_mode = ""
+
+    @rx.event
+    def set_delegate_to(self, email: str) -> None:
+        self.delegate_to = email
+        self.hand_error = ""
+
+    @rx.event
+    def set_reassign_text(self, text: str) -> None:
+        self.reassign_text = text
+        self.hand_error = ""
+
+    @rx.event
+    async def hand_on(self) -> Any:
+        approval_id = self.hand_approval_id
+        try:
+            principal = await self._principal()
+            if self.hand_mode == "delegate":
+                await call_service(_delegate, principal.actor, approval_id, self.delegate_to)
+                message = f"Delegated to {self.delegate_to}: they decide in your place."
+            else:
+                names = [part.strip() for part in self.reassign_text.replace("\n", ",")
+                         .split(",") if part.strip()]
+                await call_service(_reassign, principal.actor, approval_id, names)
+                message = "Reassigned to " + ", ".join(names) + "."
+        except ValidationFailed as exc:
+            self.hand_error = "; ".join(e.message for e in exc.errors) or str(exc)
+            return None
+        except DomainError as exc:
+            self.hand_error = str(exc)
+            return None
+        self.hand_approval_id = ""
+        self.hand_mode = ""
+        self.pending = await call_service(_pending, principal.actor)
+        return rx.toast.success(message)
