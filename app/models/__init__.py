@@ -6,6 +6,7 @@ from app.models.audit import AuditLog
 from app.models.base import Role, RunStatus, StepStatus, Trigger, new_id
 from app.models.compat import CompatNumber
 from app.models.credential import CREDENTIAL_TYPES, Credential
+from app.models.email import EmailKind, EmailStatus, OutboundEmail
 from app.models.event import (
     EVENT_TYPES,
     DeliveryStatus,
@@ -34,11 +35,14 @@ __all__ = [
     "CompatNumber",
     "Credential",
     "DeliveryStatus",
+    "EmailKind",
+    "EmailStatus",
     "Event",
     "Form",
     "FormSubmission",
     "IdempotencyRecord",
     "Membership",
+    "OutboundEmail",
     "Role",
     "Run",
     "RunStatus",

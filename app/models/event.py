@@ -40,6 +40,9 @@ class Event(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
     # Set once the dispatcher has turned the event into deliveries.
     fanned_out_at: datetime | None = None
+    # True from the change until the mailer has turned the event into emails (only events
+    # that send email have it set).
+    mail_pending: bool = Field(default=False, index=True)
 
 
 class PayloadFormat:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from app.clock import utcnow
-from app.models.base import id_field, workspace_fk
+from app.models.base import id_field, json_field, workspace_fk
 
 
 class Workspace(SQLModel, table=True):
@@ -31,6 +32,8 @@ class User(SQLModel, table=True):
     locked_until: datetime | None = None
     # Bumped to invalidate every signed session cookie of the user (sign out everywhere).
     session_epoch: int = 0
+    # Which approval emails they get: all, only items that name them, or none.
+    email_notifications: str = Field(default="all", max_length=10)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -41,4 +44,7 @@ class Membership(SQLModel, table=True):
     workspace_id: str = workspace_fk()
     user_id: str = Field(foreign_key="user.id", index=True, max_length=40)
     role: str = Field(max_length=20)
+    # {"delegate_email", "starts_at", "ends_at"}: while away, new and pending items that name
+    # them are delegated to that member.
+    out_of_office: dict[str, Any] | None = json_field(lambda: None, nullable=True)
     created_at: datetime = Field(default_factory=utcnow)

@@ -26,6 +26,7 @@ from app.services.inbox import pretty_json
 from app.settings import get_settings
 
 LINK_TTL_S = 72 * 3600
+LINK_PATH = "/approval-links"
 _SALT = "flowdesk/approval-link/v1"
 
 
@@ -101,7 +102,17 @@ def make_link_token(session: Session, *, actor: Actor, approval_id: str,
     user = session.get(User, approver_user_id)
     if user is None or _eligible(session, approval, user) is None:
         raise Forbidden("That person cannot decide this approval")
-    return _serializer().dumps({"a": approval.id, "u": user.id, "w": approval.workspace_id})
+    return token_for(approval, user.id)
+
+
+def token_for(approval: Approval, user_id: str) -> str:
+    """The signed token itself, for a caller that has checked who may have it (the mailer
+    sends one to each assignee it emails)."""
+    return str(_serializer().dumps({"a": approval.id, "u": user_id, "w": approval.workspace_id}))
+
+
+def link_url(token: str, base_url: str = "") -> str:
+    return f"{base_url.rstrip('/')}{LINK_PATH}/{token}"
 
 
 def _open(session: Session, token: str) -> tuple[Approval, User]:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from urllib.parse import quote, unquote, urlencode
 
+from app.services.approval_links import LINK_PATH, link_url
+
 SIGN_IN = "/sign-in"
 DASHBOARD = "/"
 WORKFLOWS = "/workflows"
@@ -17,7 +19,7 @@ SETTINGS_WEBHOOKS = "/settings/webhooks"
 SETTINGS_CREDENTIALS = "/settings/credentials"
 SETTINGS_MEMBERS = "/settings/members"
 # Served by plain FastAPI routes (not Reflex pages) so that a GET can never decide.
-APPROVAL_LINK_PREFIX = "/approval-links"
+APPROVAL_LINK_PREFIX = LINK_PATH
 PUBLIC_FORM_PREFIX = "/f"
 
 # Pages reachable without a session (the guard never redirects from these).
@@ -34,7 +36,7 @@ def runs_url(**filters: str) -> str:
 
 
 def approval_link_url(token: str, base_url: str = "") -> str:
-    return f"{base_url.rstrip('/')}{APPROVAL_LINK_PREFIX}/{token}"
+    return link_url(token, base_url)
 
 
 def sign_in_url(next_path: str | None = None) -> str:
