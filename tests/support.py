@@ -57,6 +57,17 @@ class World:
         return Actor.user(user_id=self.approver_id, email="approver@acme.test",
                           role=Role.APPROVER, workspace_id=self.workspace_id)
 
+    def member(self, name: str, role: str = Role.APPROVER) -> Actor:
+        """A new member `<name>@acme.test` with `role`, as the actor they sign in as."""
+        email = f"{name}@acme.test"
+        with write_session() as session:
+            user = accounts.create_user(session, email=email, password="password-x")
+        with write_session() as session:
+            accounts.add_member(session, workspace_id=self.workspace_id, user_id=user.id,
+                                role=role, actor=Actor.system("tests"))
+        return Actor.user(user_id=user.id, email=email, role=role,
+                          workspace_id=self.workspace_id)
+
     def now(self) -> datetime:
         return utcnow() + timedelta(seconds=self.now_offset_s)
 

@@ -28,6 +28,7 @@ from app import wakeup
 from app.models import Approval, ApprovalStatus, Run, StepRun, StepStatus
 from app.models.transition import SETTLING_EVENTS, NewApproval, NewStep, RunState, Transition
 from app.repo import events
+from app.repo import out_of_office as away
 from app.repo.steps import Claim, Lease
 
 # -- claims ------------------------------------------------------------------------------------
@@ -201,7 +202,7 @@ def apply_many(session: Session, transitions: Sequence[tuple[Transition, LeaseFo
     applied, rows = Applied(), _Rows()
     for transition, lease_for in transitions:
         _gather(transition, now, lease_for, rows, applied)
-    applied.stale = _write(session, rows)
+    applied.stale = _write(session, rows, now)
     return applied
 
 
@@ -216,6 +217,7 @@ class _Rows:
     new_steps: list[dict[str, Any]] = field(default_factory=list)
     new_approvals: list[dict[str, Any]] = field(default_factory=list)
     cancel_approvals: list[dict[str, Any]] = field(default_factory=list)
+    named_approvals: list[away.NamedApproval] = field(default_factory=list)  # name people
     events: list[events.CoreEvent] = field(default_factory=list)
     settled: list[str] = field(default_factory=list)
     steps_due: bool = False  # a retry, a timer or a new pending step: wake the executors
@@ -253,7 +255,11 @@ def _gather(transition: Transition, now: datetime, lease_for: LeaseFor | None, r
         else:
             rows.steps_due = True
     if (approval := transition.new_approval) is not None:
-        rows.new_approvals.append(_approval_row(approval))
+        row = _approval_row(approval)
+        rows.new_approvals.append(row)
+        if any("@" in assignee for assignee in approval.assignees):
+            requester = transition.after.requester if transition.after is not None else None
+            rows.named_approvals.append(away.NamedApproval(row=row, requester=requester))
     if transition.cancel_approvals_of_run is not None:
         rows.cancel_approvals.append({"b_run": transition.cancel_approvals_of_run, "b_now": now})
     for event in transition.events:
@@ -266,7 +272,7 @@ def _gather(transition: Transition, now: datetime, lease_for: LeaseFor | None, r
         _gather(chained, now, lease_for, rows, applied)
 
 
-def _write(session: Session, rows: _Rows) -> Stale | None:
+def _write(session: Session, rows: _Rows, now: datetime) -> Stale | None:
     connection = session.connection()
 
     def guarded(statement: Any, params: list[dict[str, Any]]) -> bool:
@@ -283,6 +289,8 @@ def _write(session: Session, rows: _Rows) -> Stale | None:
         connection.execute(_INSERT_STEP, rows.new_steps)
     if rows.steps_due:
         wakeup.mark(session, wakeup.STEPS)
+    if rows.named_approvals:  # only approvals that name people: one query for who is away
+        rows.events += away.delegate_new_approvals(session, rows.named_approvals, now)
     if rows.new_approvals:
         connection.execute(_INSERT_APPROVAL, rows.new_approvals)
         wakeup.mark(session, wakeup.APPROVALS)

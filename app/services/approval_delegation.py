@@ -20,7 +20,7 @@ from app.repo import approvals as approvals_repo
 from app.repo import audit, events
 from app.repo import runs as runs_repo
 from app.services import permissions
-from app.services.approvals import delegation_to, is_assignee
+from app.services.approvals import delegation_to, handed_on_by, is_assignee
 
 
 def _pending(session: Session, actor: Actor, approval_id: str) -> Approval:
@@ -34,7 +34,9 @@ def _pending(session: Session, actor: Actor, approval_id: str) -> Approval:
     return approval
 
 
-def _emit(session: Session, approval: Approval, type: str, data: dict[str, object]) -> None:
+def emit_about(session: Session, approval: Approval, type: str,
+               data: dict[str, object]) -> None:
+    """An event about the approval (its ids in `data`), and the inboxes woken."""
     events.emit(session, type=type, workspace_id=approval.workspace_id, run_id=approval.run_id,
                 workflow_id=approval.workflow_id,
                 data={"approval_id": approval.id, "step_key": approval.step_key,
@@ -67,7 +69,7 @@ def delegate(session: Session, *, actor: Actor, approval_id: str, to_email: str,
             approval, actor.email) is not None:
         raise Forbidden(f"{actor.display} is not an assignee of this approval, so cannot "
                         "delegate it")
-    if any(d.get("from") == actor.ref for d in approval.delegations or ()):
+    if handed_on_by(approval, actor.ref) is not None:
         raise Conflict("You already delegated this approval")
     if any(vote.voter == actor.ref for vote in approvals_repo.votes_of(session, approval.id)):
         raise Conflict("You already voted on this approval")
@@ -100,8 +102,8 @@ def delegate(session: Session, *, actor: Actor, approval_id: str, to_email: str,
     audit.record(session, workspace_id=approval.workspace_id, actor=by,
                  action="approval.delegated", resource_type="approval",
                  resource_id=approval.id, details={"to": user.email})
-    _emit(session, approval, "approval.delegated",
-          {"from": actor.display, "to": user.email, "assignees": list(approval.assignees)})
+    emit_about(session, approval, "approval.delegated",
+               {"from": actor.display, "to": user.email, "assignees": list(approval.assignees)})
     session.commit()
     return approval
 
@@ -138,7 +140,7 @@ def reassign(session: Session, *, actor: Actor, approval_id: str,
     audit.record(session, workspace_id=approval.workspace_id, actor=actor,
                  action="approval.reassigned", resource_type="approval",
                  resource_id=approval.id, details={"from": before, "to": approval.assignees})
-    _emit(session, approval, "approval.reassigned",
-          {"from": before, "assignees": list(approval.assignees), "by": actor.display})
+    emit_about(session, approval, "approval.reassigned",
+               {"from": before, "assignees": list(approval.assignees), "by": actor.display})
     session.commit()
     return approval

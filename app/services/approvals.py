@@ -32,6 +32,7 @@ from app.models import (
     StepRun,
     StepStatus,
 )
+from app.models.delegation import in_force
 from app.repo import accounts as accounts_repo
 from app.repo import approvals as approvals_repo
 from app.repo import audit, steps
@@ -42,10 +43,11 @@ DECISIONS = ("approved", "rejected")
 DECIDE_SCOPE = "approvals:write"
 
 
-def is_assignee(approval: Approval, *, email: str | None, role: str | None) -> bool:
+def is_assignee(approval: Approval, *, email: str | None, role: str | None,
+                now: datetime | None = None) -> bool:
     """Whether a member with this email and role may decide (admins always may; a delegate
-    may, in the delegator's place)."""
-    if role == Role.ADMIN or delegation_to(approval, email) is not None:
+    may, in the delegator's place, while the delegation is in force)."""
+    if role == Role.ADMIN or delegation_to(approval, email, now) is not None:
         return True
     for assignee in approval.assignees:
         if assignee.startswith("role:") and role and assignee[5:] == role:
@@ -57,13 +59,13 @@ def is_assignee(approval: Approval, *, email: str | None, role: str | None) -> b
 
 
 def relation(approval: Approval, *, email: str | None, role: str | None,
-             ref: str | None) -> str:
+             ref: str | None, now: datetime | None = None) -> str:
     """How a member stands to an approval, for the inbox tabs and the sidebar badge:
     `delegated` (handed to them), `handed_on` (they delegated their vote), `mine` (assigned
     by name), `team` (through a role, or as an admin), or "" (none of these)."""
-    if delegation_to(approval, email) is not None:
+    if delegation_to(approval, email, now) is not None:
         return "delegated"
-    if ref is not None and any(d.get("from") == ref for d in approval.delegations or ()):
+    if handed_on_by(approval, ref, now) is not None:
         return "handed_on"
     for assignee in approval.assignees:
         target = assignee[5:] if assignee.startswith("user:") else assignee
@@ -75,30 +77,48 @@ def relation(approval: Approval, *, email: str | None, role: str | None,
     return ""
 
 
-def delegation_to(approval: Approval, email: str | None) -> dict[str, Any] | None:
-    """The delegation that hands this approval's vote to the member with `email`."""
-    if not email:
+def delegations_in_force(approval: Approval,
+                         now: datetime | None = None) -> list[dict[str, Any]]:
+    """The approval's hand-overs that hold at `now` (an out-of-office one only within its
+    range)."""
+    at = now or utcnow()
+    return [d for d in approval.delegations or () if in_force(d, at)]
+
+
+def delegation_to(approval: Approval, email: str | None,
+                  now: datetime | None = None) -> dict[str, Any] | None:
+    """The delegation in force that hands this approval's vote to the member with `email`."""
+    if not email or not approval.delegations:
         return None
-    return next((d for d in approval.delegations or ()
+    return next((d for d in delegations_in_force(approval, now)
                  if str(d.get("to_email", "")).lower() == email.lower()), None)
 
 
-def acting_ref(approval: Approval, actor: Actor) -> str | None:
+def handed_on_by(approval: Approval, ref: str | None,
+                 now: datetime | None = None) -> dict[str, Any] | None:
+    """The delegation in force by which the voter `ref` handed their vote on."""
+    if ref is None or not approval.delegations:
+        return None
+    return next((d for d in delegations_in_force(approval, now) if d.get("from") == ref), None)
+
+
+def acting_ref(approval: Approval, actor: Actor, now: datetime | None = None) -> str | None:
     """Whose vote the actor casts on this approval: the delegator's when it was handed to
     them, otherwise their own."""
-    handed = delegation_to(approval, actor.email) if actor.is_user else None
+    handed = delegation_to(approval, actor.email, now) if actor.is_user else None
     return str(handed["from"]) if handed is not None else actor.ref
 
 
-def _voting_as(approval: Approval, actor: Actor) -> tuple[str, str, str | None, str | None]:
+def _voting_as(approval: Approval, actor: Actor,
+               now: datetime) -> tuple[str, str, str | None, str | None]:
     """(voter, label, email, role) of the vote the actor casts: their own, or the one of
     whoever delegated it to them (counted as the delegator's in the policy)."""
-    handed = delegation_to(approval, actor.email) if actor.is_user else None
+    handed = delegation_to(approval, actor.email, now) if actor.is_user else None
     if handed is not None and (actor.ref is None or actor.ref != handed.get("from")):
         label = f"{actor.display} for {handed.get('from_label', '')}"[:320]
         return (str(handed["from"]), label, handed.get("from_email"), handed.get("from_role"))
     voter = actor.ref or f"{actor.type}:{actor.display}"
-    if any(d.get("from") == voter for d in approval.delegations or ()):
+    if handed_on_by(approval, voter, now) is not None:
         raise Conflict("You delegated this approval; the delegate decides in your place")
     return voter, actor.display, actor.email, actor.role
 
@@ -126,7 +146,7 @@ def _eligible_voters(session: Session, approval: Approval, policy: Policy,
     count = 0
     for membership, user in accounts_repo.members_of_workspace(session, approval.workspace_id):
         if (user.is_active and counts(f"user:{user.id}")
-                and is_assignee(approval, email=user.email, role=membership.role)):
+                and is_assignee(approval, email=user.email, role=membership.role, now=now)):
             count += 1
     keys = accounts_repo.live_key_ids_with_scope(session, approval.workspace_id,
                                                  DECIDE_SCOPE, now)
@@ -162,18 +182,21 @@ def decide_approval(
     fields: dict[str, Any] | None = None,
     via: str = "api",
     before_commit: BeforeCommit[Approval] | None = None,
+    now: datetime | None = None,
 ) -> Approval:
     """Vote to approve or reject; the approval's policy says when the votes decide the step
     (app/engine/approval_policy.py). A member acting must be an assignee (by email or role);
     the run's requester is refused unless the policy allows them; each voter votes once.
-    `before_commit` sees the approval (decided or still pending) in the transaction."""
+    `before_commit` sees the approval (decided or still pending) in the transaction; `now`
+    (the clock by default) is when delegations are judged in force."""
+    now = now or utcnow()
     if decision not in DECISIONS:
         raise ValidationFailed("Unknown decision", errors=[FieldError(
             "decision", f"must be one of {', '.join(DECISIONS)}")])
     found = approvals_repo.get_approval(session, approval_id, workspace_id=workspace_id)
     if found is None:
         raise not_found("approval", approval_id)
-    if actor.is_user and not is_assignee(found, email=actor.email, role=actor.role):
+    if actor.is_user and not is_assignee(found, email=actor.email, role=actor.role, now=now):
         raise Forbidden("You are not an assignee of this approval")
     run = runs_repo.lock_run(session, found.run_id)
     approval = approvals_repo.lock_approval(session, approval_id)
@@ -185,7 +208,7 @@ def decide_approval(
     if step is None or step.status != StepStatus.WAITING:
         raise Conflict("The approval's step is no longer waiting")
     policy = Policy.of_json(approval.policy, approval.assignees)
-    voter, label, email, role = _voting_as(approval, actor)
+    voter, label, email, role = _voting_as(approval, actor, now)
     if not policy.allow_requester and run.requester is not None and (
             run.requester in (voter, actor.ref)):
         raise Forbidden("You started this run, so someone else must decide its approval",
@@ -195,7 +218,6 @@ def decide_approval(
     if any(vote.voter == voter for vote in earlier):
         raise Conflict("You already voted on this approval" if label == actor.display
                        else "This vote was already cast")
-    now = utcnow()
     vote = ApprovalVote(workspace_id=approval.workspace_id, approval_id=approval.id,
                         voter=voter, label=label, email=email, role=role,
                         decision=decision, comment=comment or None, fields=clean, via=via,

@@ -12,6 +12,7 @@ from app.clock import iso, utcnow
 from app.engine.approval_policy import Policy, progress
 from app.errors import Forbidden, not_found
 from app.models import Actor, Approval, ApprovalStatus, ApprovalVote, Run
+from app.models.delegation import is_out_of_office
 from app.repo import approvals as approvals_repo
 from app.repo import runs as runs_repo
 from app.services import permissions
@@ -19,6 +20,8 @@ from app.services.approvals import (
     acting_ref,
     decide_approval,
     delegation_to,
+    delegations_in_force,
+    handed_on_by,
     is_assignee,
     relation,
 )
@@ -61,6 +64,8 @@ class InboxItem:
     can_delegate: bool = False
     can_reassign: bool = False
     delegations: list[str] = field(default_factory=list)  # "a@x → b@x", for everyone
+    out_of_office: bool = False  # the viewer's hand-over (either way) is an out-of-office one
+    out_of_office_until: str = ""  # when that absence ends (the delegate stops acting)
 
 
 def pretty_json(value: Any) -> str:
@@ -75,14 +80,15 @@ def _item(approval: Approval, *, actor: Actor, run: Run | None,
     outputs = run.outputs if run else None
     earlier = {k: v for k, v in (outputs or {}).items() if k != approval.step_key}
     policy = Policy.of_json(approval.policy, approval.assignees)
-    voter = acting_ref(approval, actor)
+    voter = acting_ref(approval, actor, now)
     mine = next((vote.decision for vote in votes if vote.voter == voter), "")
     refused = (not policy.allow_requester and run is not None and run.requester is not None
                and run.requester == actor.ref)
-    stands = relation(approval, email=actor.email, role=actor.role, ref=actor.ref)
-    handed_to_me = delegation_to(approval, actor.email) if actor.is_user else None
-    handed_on = next((d for d in approval.delegations or () if d.get("from") == actor.ref),
-                     None)
+    stands = relation(approval, email=actor.email, role=actor.role, ref=actor.ref, now=now)
+    handed_to_me = delegation_to(approval, actor.email, now) if actor.is_user else None
+    handed_on = handed_on_by(approval, actor.ref, now)
+    away = next((d for d in (handed_to_me, handed_on) if d is not None and is_out_of_office(d)),
+                None)
     pending = approval.status == ApprovalStatus.PENDING
     decider = permissions.can(actor.role, permissions.DECIDE_APPROVALS)
     return InboxItem(
@@ -97,7 +103,7 @@ def _item(approval: Approval, *, actor: Actor, run: Run | None,
         comment=approval.comment or "", decided_by=approval.decided_by or "",
         decided_at=iso(approval.decided_at) or "",
         can_decide=(pending and not mine and not refused and decider and handed_on is None
-                    and is_assignee(approval, email=actor.email, role=actor.role)),
+                    and is_assignee(approval, email=actor.email, role=actor.role, now=now)),
         mode=policy.mode, progress=progress(policy, [vote.decision for vote in votes]),
         fields=[f.model_dump(exclude_none=True) for f in policy.fields],
         require_comment_on_reject=policy.require_comment_on_reject,
@@ -111,7 +117,11 @@ def _item(approval: Approval, *, actor: Actor, run: Run | None,
                       and handed_to_me is None and handed_on is None and stands != ""),
         can_reassign=pending and actor.role == "admin",
         delegations=[f"{d.get('from_label', '')} → {d.get('to_email', '')}"
-                     for d in approval.delegations or ()],
+                     + (" (out of office)" if is_out_of_office(d) else "")
+                     for d in (delegations_in_force(approval, now) if pending
+                               else approval.delegations or ())],
+        out_of_office=away is not None,
+        out_of_office_until=str(away.get("ends_at", "")) if away is not None else "",
     )
 
 

@@ -12,17 +12,11 @@ from sqlmodel import select
 from app.db import read_session, write_session
 from app.errors import Conflict, Forbidden, ValidationFailed
 from app.models import Actor, Event, Role, RunStatus
-from app.services import accounts, approval_delegation, approvals, inbox
+from app.services import approval_delegation, approvals, inbox
 
 
 def member(world: Any, name: str, role: str = Role.APPROVER) -> Actor:
-    email = f"{name}@acme.test"
-    with write_session() as session:
-        user = accounts.create_user(session, email=email, password="password-x")
-    with write_session() as session:
-        accounts.add_member(session, workspace_id=world.workspace_id, user_id=user.id,
-                            role=role, actor=Actor.system("tests"))
-    return Actor.user(user_id=user.id, email=email, role=role, workspace_id=world.workspace_id)
+    return world.member(name, role)  # type: ignore[no-any-return]
 
 
 def blocked(world: Any, **policy: Any) -> tuple[str, str]:
