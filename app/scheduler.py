@@ -16,6 +16,9 @@ from app.db import write_session
 from app.engine import handover
 from app.engine.executor import Executor
 from app.engine.tools import load_tool_modules
+from app.mail.render import message_id
+from app.mail.sender import sender_for_settings
+from app.services import mail_outbox, notifications
 from app.services.approval_timers import fire_due_approval_timers
 from app.services.schedules import fire_due_schedules
 from app.settings import Settings, get_settings
@@ -26,6 +29,8 @@ log = logging.getLogger(__name__)
 SCHEDULES_INTERVAL_S = 5.0
 # Approval timers (reminders, escalation, timeouts) fire within this of their time.
 APPROVAL_TIMERS_INTERVAL_S = 1.0
+# The mailer looks for due retries this often (new emails wake it at once).
+MAIL_INTERVAL_S = 2.0
 BACKOFF_BASE_S = 0.5
 BACKOFF_MAX_S = 30.0
 DISPATCH_SETTLE_S = 0.02
@@ -112,6 +117,7 @@ class Background:
         self.settings = settings or get_settings()
         load_tool_modules(self.settings.tool_modules)
         self.http = client_for_settings(self.settings)
+        self.sender = sender_for_settings(self.settings)
         self.executor = Executor(http=self.http, lease_s=self.settings.lease_s,
                                  concurrency=self.settings.executor_concurrency,
                                  claim_batch=self.settings.claim_batch)
@@ -129,6 +135,9 @@ class Background:
             self.scheduler, "approval_timers", self._fire_approval_timers,
             max(poll, APPROVAL_TIMERS_INTERVAL_S))
         self._start_dispatcher(poll)
+        self.jobs["mailer"] = WakeableJob(self.scheduler, "mailer", self.mail,
+                                          max(poll, MAIL_INTERVAL_S))
+        self._unsubscribe.append(wakeup.subscribe(wakeup.MAIL, self.jobs["mailer"].wake))
         self.executor.on_step_finished = self.jobs["executor"].wake
         handover.set_taker(self.executor)
         self._unsubscribe.append(wakeup.subscribe(wakeup.STEPS, self.jobs["executor"].wake))
@@ -153,6 +162,21 @@ class Background:
             poll, settle_s=DISPATCH_SETTLE_S)
         self.dispatcher.on_delivery_finished = self.jobs["dispatcher"].wake
         self._unsubscribe.append(wakeup.subscribe(wakeup.EVENTS, self.jobs["dispatcher"].wake))
+
+    def mail(self) -> bool:
+        """Turn new events into outbox rows, then send what is due; True if it did any."""
+        sender = self.sender
+        busy = False
+        while True:
+            with write_session() as session:
+                made = notifications.expand_pending(
+                    session, message_id=lambda email_id: message_id(email_id, sender.mail_from))
+            with write_session() as session:
+                sent = mail_outbox.send_due(session, sender, public_url=self.settings.public_url,
+                                            retry_scale=self.settings.mail_retry_scale)
+            if not made and not sent:
+                return busy
+            busy = True
 
     @staticmethod
     def _fire_approval_timers() -> None:

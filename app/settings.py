@@ -91,6 +91,13 @@ class Settings:
     # worker threads running API routes' blocking work, per process
     api_threads: int
     demo_password: str = field(repr=False, default="")
+    # email: smtp://user:pass@host:587 (STARTTLS) or smtps://… (implicit TLS); empty writes
+    # emails to the log. The URL holds a password: never printed (repr=False).
+    smtp_url: str = field(repr=False, default="")
+    mail_from: str = "Flowdesk <flowdesk@localhost>"
+    smtp_ca_file: str = ""  # a CA bundle for a server whose certificate is private
+    smtp_timeout_s: float = 10.0
+    mail_retry_scale: float = 1.0  # tests shrink the retry schedule
 
     @property
     def is_sqlite(self) -> bool:
@@ -135,6 +142,11 @@ def load_settings() -> Settings:
         # server database's round trips overlap better with more.
         api_threads=_env_int("API_THREADS", 8 if database_url.startswith("sqlite") else 16),
         demo_password=_env("DEMO_PASSWORD", "") or "",
+        smtp_url=_env("SMTP_URL", "") or "",
+        mail_from=_env("MAIL_FROM", "") or "Flowdesk <flowdesk@localhost>",
+        smtp_ca_file=_env("SMTP_CA_FILE", "") or "",
+        smtp_timeout_s=_env_float("SMTP_TIMEOUT_S", 10.0),
+        mail_retry_scale=_env_float("MAIL_RETRY_SCALE", 1.0),
     )
 
 

@@ -25,7 +25,8 @@ log = logging.getLogger(__name__)
 STEPS = "steps"
 EVENTS = "events"
 APPROVALS = "approvals"
-TOPICS = (STEPS, EVENTS, APPROVALS)
+MAIL = "mail"  # events that send email were committed
+TOPICS = (STEPS, EVENTS, APPROVALS, MAIL)
 PG_CHANNEL = "flowdesk_wakeup"
 # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more: past this, the run ids are sent
 # as settled.ANY_RUN (every waiter of every process looks once).

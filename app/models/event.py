@@ -26,6 +26,10 @@ EVENT_TYPES = (
     "approval.decided",
     "form.submitted",
 )
+# Events the mailer turns into emails (it reads them while `mail_pending` is set).
+MAIL_EVENT_TYPES = frozenset({
+    "approval.created", "approval.reminded", "approval.escalated", "approval.delegated",
+    "approval.reassigned", "approval.decided"})
 
 
 class Event(SQLModel, table=True):

@@ -12,6 +12,7 @@ from sqlmodel import Session
 from app import wakeup
 from app.clock import iso, utcnow
 from app.models import Event, new_id
+from app.models.event import MAIL_EVENT_TYPES
 
 _INSERT = insert(Event)
 
@@ -37,12 +38,14 @@ def emit_many_core(session: Session, batch: list[CoreEvent]) -> list[str]:
         rows.append({
             "id": event_id, "workspace_id": event.workspace_id, "type": event.type,
             "run_id": event.run_id, "workflow_id": event.workflow_id, "created_at": now,
-            "fanned_out_at": None,
+            "fanned_out_at": None, "mail_pending": event.type in MAIL_EVENT_TYPES,
             "payload": _payload(event_id, event.type, event.workspace_id, event.run_id,
                                 event.workflow_id, now, event.data)})
     if rows:
         session.connection().execute(_INSERT, rows)
         wakeup.mark(session, wakeup.EVENTS)
+        if any(row["mail_pending"] for row in rows):
+            wakeup.mark(session, wakeup.MAIL)
     return [row["id"] for row in rows]
 
 
@@ -79,7 +82,10 @@ def emit(
         workflow_id=workflow_id,
         payload=payload,
         created_at=now,
+        mail_pending=type in MAIL_EVENT_TYPES,
     )
     session.add(row)
     wakeup.mark(session, wakeup.EVENTS)
+    if row.mail_pending:
+        wakeup.mark(session, wakeup.MAIL)
     return row

@@ -24,7 +24,9 @@ ALLOWED: dict[str, set[str]] = {
     # Group commit is shared write machinery (pure threading, no app imports): the dispatcher
     # records its attempts with it as the executor records its steps.
     "webhooks": {*LOWER, "webhooks", "engine.group_commit"},
-    "services": {*LOWER, "engine", "webhooks", "services"},
+    # Outbound email: SMTP and templates, knowing nothing of approvals or the database.
+    "mail": {"settings", "mail"},
+    "services": {*LOWER, "engine", "webhooks", "mail", "services"},
     "api": {*LOWER, "engine", "webhooks", "services", "api"},
     "ui": {*LOWER, "engine", "services", "ui"},
 }
