@@ -15,6 +15,7 @@ from __future__ import annotations
 import builtins
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from datetime import datetime
 from typing import Any, TypeVar
 
 import httpx
@@ -24,6 +25,7 @@ from app.api.schemas.approvals import ApprovalPage, ApprovalPublic
 from app.api.schemas.audit import AuditEventPage
 from app.api.schemas.credentials import CredentialPage, CredentialPublic
 from app.api.schemas.forms import FormPage, FormPublic, SubmissionPage, SubmissionPublic
+from app.api.schemas.out_of_office import OutOfOfficePublic
 from app.api.schemas.runs import RunPage, RunPublic, StepPublic
 from app.api.schemas.workflows import (
     ValidationReport,
@@ -72,6 +74,7 @@ class FlowdeskClient:
         self.runs = Runs(self)
         self.steps = Steps(self)
         self.approvals = Approvals(self)
+        self.out_of_office = OutOfOffice(self)
         self.forms = Forms(self)
         self.credentials = Credentials(self)
         self.audit = Audit(self)
@@ -273,6 +276,28 @@ class Approvals(_Resource):
         return self.client.call(ApprovalPublic, "POST",
                                 f"{API}/approvals/{approval_id}/reassign",
                                 json={"assignees": assignees})
+
+
+class OutOfOffice(_Resource):
+    """A member's out-of-office delegate; the key acts for the member named in `user`."""
+
+    def get(self, user: str) -> OutOfOfficePublic:
+        """The setting (`delegate_email` None when none is set)."""
+        return self.client.call(OutOfOfficePublic, "GET", f"{API}/me/out-of-office",
+                                params={"user": user})
+
+    def set(self, user: str, *, delegate_email: str, ends_at: datetime | str,
+            starts_at: datetime | str | None = None) -> OutOfOfficePublic:
+        """Delegate the member's items by name to `delegate_email` until `ends_at`."""
+        def text(value: datetime | str | None) -> str | None:
+            return value.isoformat() if isinstance(value, datetime) else value
+
+        return self.client.call(OutOfOfficePublic, "PUT", f"{API}/me/out-of-office", json={
+            "user": user, "delegate_email": delegate_email, "starts_at": text(starts_at),
+            "ends_at": text(ends_at)})
+
+    def clear(self, user: str) -> None:
+        self.client.request("DELETE", f"{API}/me/out-of-office", params={"user": user})
 
 
 class Forms(_Resource):

@@ -48,6 +48,7 @@ def _routers() -> list[APIRouter]:
         credentials,
         forms,
         meta,
+        out_of_office,
         runs,
         steps,
         webhooks,
@@ -56,8 +57,8 @@ def _routers() -> list[APIRouter]:
     )
 
     return [meta.router, workspaces.router, workflows.router, runs.router, steps.router,
-            approvals.router, forms.router, credentials.router, audit.router,
-            seed000.router, seed004.router, webhooks.router, public_webhooks.router]
+            approvals.router, out_of_office.router, forms.router, credentials.router,
+            audit.router, seed000.router, seed004.router, webhooks.router, public_webhooks.router]
 
 
 

@@ -101,7 +101,9 @@ class ApprovalPublic(BaseModel):
     approvals: int = Field(description="Approvals cast so far (\"1 of 2 approvals\")")
     votes: list[ApprovalVotePublic] = Field(description="Every vote, in the order cast")
     delegations: list[dict[str, Any]] = Field(description=(
-        "Votes handed on: `from` (who delegated), `to_email` (who votes in their place), `at`"))
+        "Votes handed on: `from` (who delegated), `to_email` (who votes in their place), `at`; "
+        "an out-of-office one also has `reason: out_of_office` and the `starts_at` / `ends_at` "
+        "it holds within (outside them the delegator decides again)"))
 
     @classmethod
     def of(cls, approval: Approval, votes: Sequence[ApprovalVote]) -> ApprovalPublic:
@@ -115,8 +117,16 @@ class ApprovalPublic(BaseModel):
                    created_at=approval.created_at, policy=ApprovalPolicyPublic.of(policy),
                    approvals=sum(1 for vote in votes if vote.decision == APPROVED),
                    votes=[ApprovalVotePublic.of(vote) for vote in votes],
-                   delegations=[{"from": d.get("from_label"), "to_email": d.get("to_email"),
-                                 "at": d.get("at")} for d in approval.delegations or ()])
+                   delegations=[_delegation(d) for d in approval.delegations or ()])
+
+
+def _delegation(entry: dict[str, Any]) -> dict[str, Any]:
+    shown = {"from": entry.get("from_label"), "to_email": entry.get("to_email"),
+             "at": entry.get("at")}
+    if entry.get("reason"):
+        shown.update(reason=entry["reason"], starts_at=entry.get("starts_at"),
+                     ends_at=entry.get("ends_at"))
+    return shown
 
 
 class ApprovalPage(Page[ApprovalPublic]):
