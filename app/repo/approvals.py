@@ -95,6 +95,15 @@ def list_approvals(
     return session.exec(query.limit(limit)).all()
 
 
+def count_overdue(session: Session, *, workspace_id: str, now: datetime) -> int:
+    """Pending approvals of the workspace past their due time."""
+    query = (select(func.count()).select_from(Approval)
+             .where(Approval.workspace_id == workspace_id,
+                    Approval.status == ApprovalStatus.PENDING,
+                    col(Approval.due_at).is_not(None), col(Approval.due_at) < now))
+    return int(session.exec(query).one())
+
+
 def _like(value: str) -> str:
     """A value to match inside LIKE, lowercased, its wildcards escaped."""
     return value.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")

@@ -1,4 +1,5 @@
-"""Dashboard: runs by status, a chart of runs per day, flagged runs and oldest approvals."""
+"""Dashboard: runs by status, a chart of runs per day, flagged runs, oldest and overdue
+approvals."""
 
 from __future__ import annotations
 
@@ -113,11 +114,41 @@ def _approval_row(item: rx.Var) -> rx.Component:
     )
 
 
+def _overdue_row(item: rx.Var) -> rx.Component:
+    return rx.link(
+        rx.vstack(
+            rx.hstack(rx.icon("alarm-clock", size=14, color="var(--red-9)"),
+                      rx.text(item["workflow_title"], weight="medium", size="2"),
+                      rx.badge(item["step_key"].to(str), variant="surface", size="1"),
+                      rx.text("due ", relative_time(item["due_at"].to(str)), size="1",
+                              color_scheme="red"),
+                      align="center", wrap="wrap"),
+            rx.text(item["instructions"], size="1", color_scheme="gray", truncate=True,
+                    width="100%"),
+            spacing="1",
+            width="100%",
+            padding="8px",
+            border_radius="6px",
+            _hover={"background": "var(--gray-a3)"},
+        ),
+        href=routes.RUNS + "/" + item["run_id"].to(str),
+        underline="none",
+        color="var(--gray-12)",
+        width="100%",
+        data_testid="overdue-row",
+    )
+
+
 def _list_card(title: str, items: rx.Var, row, empty: str, more_href: str,
-               test_id: str) -> rx.Component:
+               test_id: str, count: rx.Var | None = None) -> rx.Component:
     return rx.card(
-        rx.hstack(rx.text(title, weight="medium", size="2"), rx.spacer(),
-                  rx.link("See all", href=more_href, size="1")),
+        rx.hstack(rx.text(title, weight="medium", size="2"),
+                  rx.cond(count > 0, rx.badge(count, color_scheme="red", size="1",
+                                              data_testid="overdue-count"))
+                  if count is not None else rx.fragment(),
+                  rx.spacer(),
+                  rx.link("See all", href=more_href, size="1"),
+                  align="center"),
         rx.cond(items.length() > 0,
                 rx.vstack(rx.foreach(items, row), spacing="1", width="100%", margin_top="8px"),
                 rx.text(empty, size="2", color_scheme="gray", margin_top="8px")),
@@ -143,6 +174,9 @@ def _content() -> rx.Component:
             _list_card("Latest flagged runs", DashboardState.flagged, _flagged_row,
                        "No flagged runs: every failed step was handled.",
                        routes.RUNS + "?status=FLAGGED", "flagged-list"),
+            _list_card("Overdue approvals", DashboardState.overdue_approvals, _overdue_row,
+                       "Nothing is overdue.", routes.APPROVALS, "overdue-approvals",
+                       count=DashboardState.overdue_count),
             _list_card("Oldest pending approvals", DashboardState.oldest_approvals,
                        _approval_row, "No approval is waiting.", routes.APPROVALS,
                        "oldest-approvals"),

@@ -1,4 +1,5 @@
-"""The dashboard: counts by status, runs per day, flagged runs, oldest approvals (live)."""
+"""The dashboard: counts by status, runs per day, flagged runs, oldest and overdue approvals
+(live)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ class DashboardState(AuthState):
     flagged: list[dict[str, str]] = []
     oldest_approvals: list[dict[str, str]] = []
     total_runs: int = 0
+    overdue_count: int = 0
+    overdue_approvals: list[dict[str, str]] = []
     loaded: bool = False
 
     def _set(self, overview: Overview) -> None:
@@ -35,7 +38,16 @@ class DashboardState(AuthState):
         self.flagged = overview.flagged
         self.oldest_approvals = overview.oldest_approvals
         self.total_runs = overview.total_runs
+        self.overdue_count = overview.overdue_count
+        self.overdue_approvals = overview.overdue_approvals
         self.loaded = True
+
+    def _changed(self, overview: Overview) -> bool:
+        return (overview.counts != self.counts or overview.per_day != self.per_day
+                or overview.flagged != self.flagged
+                or overview.oldest_approvals != self.oldest_approvals
+                or overview.overdue_count != self.overdue_count
+                or overview.overdue_approvals != self.overdue_approvals)
 
     @rx.event
     async def open_page(self) -> Any:
@@ -56,9 +68,7 @@ class DashboardState(AuthState):
                         workspace_id = self.workspace_id
                     overview = await call_service(_overview, workspace_id)
                     async with self:
-                        if overview.counts != self.counts or overview.per_day != self.per_day \
-                                or overview.flagged != self.flagged \
-                                or overview.oldest_approvals != self.oldest_approvals:
+                        if self._changed(overview):
                             self._set(overview)
         finally:
             live.end(token, WATCH, generation)

@@ -102,3 +102,23 @@ def test_the_dashboard_counts_runs_by_status_and_day(world: Any, blocked_run: st
     assert len(overview.per_day) == dashboard.CHART_DAYS
     assert overview.per_day[-1]["BLOCKED"] == 1
     assert [a["run_id"] for a in overview.oldest_approvals] == [blocked_run]
+
+
+def test_the_dashboard_counts_and_lists_overdue_approvals_oldest_first(
+        world: Any, blocked_run: str) -> None:
+    workflow_id = world.run(blocked_run).workflow_id
+    later_run = world.trigger(workflow_id, {"Name": "Bo"})
+    fresh_run = world.trigger(workflow_id, {"Name": "Cy"})
+    world.drain()
+    with write_session() as session:
+        for run_id, hours_late in ((blocked_run, 2), (later_run, 5)):
+            [row] = world.approvals(run_id)
+            row.due_at = utcnow() - timedelta(hours=hours_late)
+            session.add(row)
+        session.commit()
+    with read_session() as session:
+        overview = dashboard.overview(session, workspace_id=world.workspace_id)
+    assert overview.overdue_count == 2
+    assert [a["run_id"] for a in overview.overdue_approvals] == [blocked_run, later_run]
+    assert fresh_run not in [a["run_id"] for a in overview.overdue_approvals]
+    assert all(a["due_at"] for a in overview.overdue_approvals)
