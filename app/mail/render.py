@@ -31,10 +31,12 @@ class Mail:
     workspace_name: str
     workflow_title: str
     footer: str
+    settings_url: str = ""
     values: dict[str, Any] = field(default_factory=dict)
 
     def context(self) -> dict[str, Any]:
         base = {"headline": self.headline, "intro": self.intro, "footer": self.footer,
+                "settings_url": self.settings_url,
                 "workspace_name": self.workspace_name, "workflow_title": self.workflow_title,
                 "instructions": "", "due": "", "overdue": False, "progress": "", "summary": [],
                 "link": "", "inbox_url": "", "outcome": "", "decided_by": "", "comment": "",

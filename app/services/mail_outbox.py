@@ -145,7 +145,7 @@ def compose(session: Session, row: OutboundEmail, *, public_url: str) -> tuple[M
                 headline=_HEADLINES[row.kind].format(title=title),
                 intro=_INTROS[row.kind].format(title=title, by=by),
                 workspace_name=workspace.name, workflow_title=title,
-                footer=_footer(workspace, base), values=values)
+                footer=_footer(workspace), settings_url=_settings_url(base), values=values)
     return mail, token
 
 
@@ -179,7 +179,8 @@ def _decision(approval: Approval, run: Run, workspace: Workspace, row: OutboundE
     word = {"approved": "Approved", "rejected": "Rejected"}.get(outcome, outcome.capitalize())
     return Mail(template="decision", subject=f"{word}: {title}"[:300], headline=f"{word}: {title}",
                 intro=f"Your request in {title} was {outcome}.", workspace_name=workspace.name,
-                workflow_title=title, footer=_footer(workspace, base), values=values)
+                workflow_title=title, footer=_footer(workspace),
+                settings_url=_settings_url(base), values=values)
 
 
 def _summary(data: Any) -> list[tuple[str, str]]:
@@ -197,6 +198,9 @@ def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value is not None else ""
 
 
-def _footer(workspace: Workspace, base: str) -> str:
-    return (f"You get this email from the {workspace.name} workspace of Flowdesk. Choose "
-            f"which emails you get under Settings → Notifications: {base}/settings")
+def _settings_url(base: str) -> str:
+    return f"{base}/settings/notifications"
+
+
+def _footer(workspace: Workspace) -> str:
+    return f"You get this email as a member of “{workspace.name}” in Flowdesk."

@@ -18,6 +18,7 @@ SETTINGS_API_KEYS = "/settings/api-keys"
 SETTINGS_WEBHOOKS = "/settings/webhooks"
 SETTINGS_CREDENTIALS = "/settings/credentials"
 SETTINGS_MEMBERS = "/settings/members"
+SETTINGS_NOTIFICATIONS = "/settings/notifications"
 # Served by plain FastAPI routes (not Reflex pages) so that a GET can never decide.
 APPROVAL_LINK_PREFIX = LINK_PATH
 PUBLIC_FORM_PREFIX = "/f"

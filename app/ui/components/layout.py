@@ -120,6 +120,10 @@ def _user_box() -> rx.Component:
             spacing="2",
             wrap="wrap",
         ),
+        rx.link(rx.hstack(rx.icon("bell", size=14), rx.text("Email notifications", size="1"),
+                          align="center", spacing="1"),
+                href=routes.SETTINGS_NOTIFICATIONS, underline="none", color="var(--gray-11)",
+                data_testid="notifications-link"),
         spacing="3",
         width="100%",
     )

@@ -14,6 +14,7 @@ TABS = (
     ("Webhooks", routes.SETTINGS_WEBHOOKS, "webhook"),
     ("Credentials", routes.SETTINGS_CREDENTIALS, "lock-keyhole"),
     ("Members", routes.SETTINGS_MEMBERS, "users"),
+    ("Notifications", routes.SETTINGS_NOTIFICATIONS, "bell"),
 )
 
 
