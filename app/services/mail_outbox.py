@@ -31,12 +31,13 @@ from app.models import (
     Workspace,
 )
 from app.models.actor import Actor
+from app.models.delegation import is_out_of_office
 from app.repo import accounts as accounts_repo
 from app.repo import approvals as approvals_repo
 from app.repo import emails as emails_repo
 from app.services import permissions
 from app.services.approval_links import link_url, token_for
-from app.services.approvals import acting_ref, is_assignee
+from app.services.approvals import acting_ref, delegation_to, is_assignee
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,8 @@ def compose(session: Session, row: OutboundEmail, *, public_url: str) -> tuple[M
     title = approval.workflow_title or "a workflow"
     policy = Policy.of_json(approval.policy, approval.assignees)
     votes = approvals_repo.votes_of(session, approval.id)
-    by = str((approval.delegations or [{}])[-1].get("from_label", "A colleague"))
+    handed = delegation_to(approval, user.email) or {}
+    by = str(handed.get("from_label") or handed.get("from_email") or "A colleague")
     values = {
         "instructions": approval.instructions or "",
         "due": _when(approval.due_at), "overdue": bool(approval.due_at and approval.due_at
@@ -143,10 +145,18 @@ def compose(session: Session, row: OutboundEmail, *, public_url: str) -> tuple[M
         "inbox_url": f"{base}/approvals"}
     mail = Mail(template="item", subject=_HEADLINES[row.kind].format(title=title)[:300],
                 headline=_HEADLINES[row.kind].format(title=title),
-                intro=_INTROS[row.kind].format(title=title, by=by),
+                intro=_intro(row.kind, title, by, handed),
                 workspace_name=workspace.name, workflow_title=title,
                 footer=_footer(workspace), settings_url=_settings_url(base), values=values)
     return mail, token
+
+
+def _intro(kind: str, title: str, by: str, handed: dict[str, Any]) -> str:
+    if kind == EmailKind.DELEGATED and is_out_of_office(handed):
+        until = str(handed.get("ends_at") or "")[:16].replace("T", " ")
+        return (f"{by} is out of office until {until} UTC, so this item comes to you: you "
+                "decide in their place.")
+    return _INTROS[kind].format(title=title, by=by)
 
 
 def _still_asked(session: Session, approval: Approval, row: OutboundEmail) -> User:

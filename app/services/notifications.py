@@ -41,7 +41,7 @@ from app.repo import accounts as accounts_repo
 from app.repo import approvals as approvals_repo
 from app.repo import emails as emails_repo
 from app.services import permissions
-from app.services.approvals import delegation_to, relation
+from app.services.approvals import delegation_to, handed_on_by, relation
 
 KINDS = {
     "approval.created": EmailKind.NEW_ITEM,
@@ -67,6 +67,7 @@ class Recipient:
     user_id: str | None  # None: an address typed into a form
     named: bool  # the item names them (or was handed to them), not only their role
     role: str | None = None
+    delegate: bool = False  # asked because a delegation hands them the item
 
 
 def expand_pending(session: Session, *, message_id: Any, now: datetime | None = None) -> int:
@@ -111,7 +112,11 @@ def _recipients_of(session: Session, event: Event) -> list[tuple[str, Recipient]
     if approval.status != ApprovalStatus.PENDING:
         return []  # decided before the mailer came to it: nothing to act on
     people = assignees_to_mail(session, approval, run)
-    if kind == EmailKind.REMINDER:
+    if event.type == "approval.created":
+        # a new item handed on at once (its assignee is out of office) reaches the delegate
+        # by the approval.delegated event of the same change: one email, saying why
+        people = [p for p in people if not p.delegate]
+    elif kind == EmailKind.REMINDER:
         voted = {vote.voter for vote in approvals_repo.votes_of(session, approval.id)}
         people = [p for p in people if f"user:{p.user_id}" not in voted
                   and _delegator_of(approval, p.email) not in voted]
@@ -130,21 +135,21 @@ def assignees_to_mail(session: Session, approval: Approval, run: Run | None) -> 
     requester when the policy refuses them."""
     policy = Policy.of_json(approval.policy, approval.assignees)
     requester = run.requester if run is not None else None
-    handed_on = {d.get("from") for d in approval.delegations or ()}
     out: list[Recipient] = []
     for membership, user in accounts_repo.members_of_workspace(session, approval.workspace_id):
         ref = f"user:{user.id}"
         if not user.is_active or not permissions.can(membership.role,
                                                      permissions.DECIDE_APPROVALS):
             continue
-        if ref in handed_on or (ref == requester and not policy.allow_requester):
+        if handed_on_by(approval, ref) is not None or (ref == requester
+                                                       and not policy.allow_requester):
             continue
-        named = relation(approval, email=user.email, role=None, ref=None) in ("mine",
-                                                                               "delegated")
+        stands = relation(approval, email=user.email, role=None, ref=None)
+        named = stands in ("mine", "delegated")
         by_role = f"role:{membership.role}" in approval.assignees
         if (named or by_role) and _wants(user, named=named):
             out.append(Recipient(email=user.email, user_id=user.id, named=named,
-                                 role=membership.role))
+                                 role=membership.role, delegate=stands == "delegated"))
     return out
 
 

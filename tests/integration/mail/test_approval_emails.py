@@ -168,3 +168,26 @@ def test_a_delegate_is_emailed_and_their_link_works(world: Any, smtp: tuple[Inbo
     (path,) = LINK.findall(text_of(handed))
     assert client.post(path, data={"decision": "approved"}).status_code == 200
     assert world.approvals(run_id)[0].status == ApprovalStatus.APPROVED
+
+
+def test_out_of_office_sends_the_delegate_the_pending_and_the_new_items(
+        world: Any, smtp: tuple[Inbox, int]) -> None:
+    from tests.integration.test_out_of_office import away
+
+    inbox, _ = smtp
+    ann = member(world, "ann")
+    member(world, "cat")
+    blocked(world, flow(assignees=["ann@acme.test"]))
+    pump()
+    assert [m["To"] for m in inbox.messages] == ["ann@acme.test"]
+    away(ann, "cat@acme.test")  # the pending item is handed to cat for the range
+    pump()
+    (handed,) = inbox.to("cat@acme.test")
+    assert handed["Subject"] == "Delegated to you: Hiring"
+    blocked(world, flow(assignees=["ann@acme.test"]))  # a new item while ann is away
+    pump()
+    # one email for the new item, saying why it is cat's; ann, away, is not asked again
+    assert [m["Subject"] for m in inbox.to("cat@acme.test")] == [
+        "Delegated to you: Hiring"] * 2
+    assert "ann@acme.test is out of office until" in text_of(inbox.to("cat@acme.test")[-1])
+    assert len(inbox.to("ann@acme.test")) == 1
