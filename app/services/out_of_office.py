@@ -140,7 +140,7 @@ def _checked(session: Session, workspace_id: str, user: User, delegate_email: st
     if ends is None and not any(e.field == "ends_at" for e in errors):
         errors.append(FieldError("ends_at", "is required: when are you back?", "required"))
     elif ends is not None and ends <= starts:
-        errors.append(FieldError("ends_at", "must be after starts_at"))
+        errors.append(FieldError("ends_at", "must be after the start"))
     elif ends is not None and ends <= now:
         errors.append(FieldError("ends_at", "must be in the future"))
     if errors or target is None or ends is None:

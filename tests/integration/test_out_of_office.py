@@ -182,7 +182,7 @@ def test_refusals_name_the_field(world: Any) -> None:
         "delegate_email": "is required", "ends_at": "is required: when are you back?"}
     assert _refusal(ann, delegate_email="approver@acme.test", starts_at=soon,
                     ends_at=now + timedelta(days=1)) == {
-        "ends_at": "must be after starts_at"}
+        "ends_at": "must be after the start"}
     assert _refusal(ann, delegate_email="approver@acme.test",
                     starts_at=now - timedelta(days=3), ends_at=now - timedelta(days=1)) == {
         "ends_at": "must be in the future"}

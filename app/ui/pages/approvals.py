@@ -6,6 +6,7 @@ import reflex as rx
 
 from app.services.inbox import InboxItem
 from app.ui import routes
+from app.ui.components.approval_dialogs import hand_dialog, link_dialog
 from app.ui.components.common import (
     empty_state,
     error_text,
@@ -19,8 +20,10 @@ from app.ui.components.common import (
 )
 from app.ui.components.form_fields import WIDE_SELECT_STYLE
 from app.ui.components.layout import layout
+from app.ui.components.out_of_office import out_of_office_card
 from app.ui.states.approvals import ApprovalsState
 from app.ui.states.auth import AuthState, guarded
+from app.ui.states.out_of_office import OutOfOfficeState
 
 
 def _facts(item: InboxItem) -> rx.Component:
@@ -35,6 +38,10 @@ def _facts(item: InboxItem) -> rx.Component:
         rx.cond(item.overdue, rx.badge("overdue", color_scheme="red", size="1")),
         rx.cond(item.progress != "", rx.badge(item.progress, color_scheme="blue", size="1",
                                               data_testid="approval-progress")),
+        rx.cond(item.out_of_office,
+                rx.badge(rx.icon("plane", size=12), "delegated (out of office)",
+                         color_scheme="violet", variant="solid", size="1",
+                         data_testid="out-of-office-badge")),
         rx.cond(item.delegated_from != "",
                 rx.badge("delegated to you by ", item.delegated_from, color_scheme="violet",
                          size="1", data_testid="delegated-from")),
@@ -125,8 +132,13 @@ def _votes(item: InboxItem) -> rx.Component:
 def _waiting_for_others(item: InboxItem) -> rx.Component:
     return rx.cond(
         item.delegated_to != "",
-        rx.text("You delegated your vote to ", item.delegated_to, "; they decide in your "
-                "place.", size="2", color_scheme="gray", data_testid="handed-on-note"),
+        rx.cond(item.out_of_office,
+                rx.text("You are out of office: ", item.delegated_to, " decides in your place "
+                        "until ", time_text(item.out_of_office_until, font_size="14px"), ".",
+                        size="2", color_scheme="gray", data_testid="handed-on-note"),
+                rx.text("You delegated your vote to ", item.delegated_to, "; they decide in "
+                        "your place.", size="2", color_scheme="gray",
+                        data_testid="handed-on-note")),
         _waiting_or_view_only(item),
     )
 
@@ -278,109 +290,10 @@ def _decided_list() -> rx.Component:
     )
 
 
-def _link_dialog() -> rx.Component:
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title("Approval link"),
-            rx.dialog.description(
-                "A link that lets one approver decide without signing in. It works once and "
-                "expires in 72 hours. Opening it only shows the approval; the button decides.",
-                size="2",
-            ),
-            rx.vstack(
-                rx.cond(
-                    ApprovalsState.link_candidates.length() > 0,
-                    rx.select.root(
-                        rx.select.trigger(width="100%"),
-                        rx.select.content(rx.foreach(
-                            ApprovalsState.link_candidates,
-                            lambda c: rx.select.item(c["email"], value=c["user_id"]))),
-                        value=ApprovalsState.link_user_id,
-                        on_change=ApprovalsState.set_link_user,
-                    ),
-                ),
-                error_text(ApprovalsState.link_error),
-                rx.cond(
-                    ApprovalsState.link_url != "",
-                    rx.vstack(
-                        rx.code(ApprovalsState.link_url, word_break="break-all",
-                                data_testid="approval-link-url"),
-                        rx.button(rx.icon("copy", size=14), "Copy",
-                                  on_click=rx.set_clipboard(ApprovalsState.link_url),
-                                  size="1", variant="soft"),
-                        width="100%",
-                    ),
-                ),
-                rx.flex(
-                    rx.dialog.close(rx.button("Close", variant="soft", color_scheme="gray",
-                                              on_click=ApprovalsState.close_link_dialog)),
-                    rx.button("Make link", on_click=ApprovalsState.make_link,
-                              disabled=ApprovalsState.link_user_id == "",
-                              data_testid="make-link"),
-                    spacing="2",
-                    justify="end",
-                    width="100%",
-                ),
-                spacing="3",
-                margin_top="12px",
-                width="100%",
-            ),
-            max_width="520px",
-        ),
-        open=ApprovalsState.link_approval_id != "",
-        on_open_change=lambda _open: ApprovalsState.close_link_dialog(),
-    )
-
-
 def _tab(label: str, value: str, items: rx.Var) -> rx.Component:
     return rx.tabs.trigger(
         rx.hstack(rx.text(label), rx.cond(items.length() > 0, rx.badge(items.length(), size="1"))),
         value=value, data_testid="tab-" + value)
-
-
-def _hand_dialog() -> rx.Component:
-    """Delegate (an assignee hands their vote on) or reassign (an admin replaces assignees)."""
-    delegating = ApprovalsState.hand_mode == "delegate"
-    return rx.dialog.root(
-        rx.dialog.content(
-            rx.dialog.title(rx.cond(delegating, "Delegate this approval", "Reassign")),
-            rx.dialog.description(rx.cond(
-                delegating,
-                "The colleague you choose decides in your place; the delegation is recorded "
-                "on the item and in its run's timeline.",
-                "Replace who may decide this item: emails or role:<name>, separated by "
-                "commas. Votes already cast stay."), size="2"),
-            rx.vstack(
-                rx.cond(
-                    delegating,
-                    rx.cond(ApprovalsState.delegate_choices.length() > 0, rx.el.select(
-                        rx.foreach(ApprovalsState.delegate_choices,
-                                   lambda email: rx.el.option(email, value=email)),
-                        value=ApprovalsState.delegate_to,
-                        on_change=ApprovalsState.set_delegate_to, style=WIDE_SELECT_STYLE,
-                        data_testid="delegate-to")),
-                    rx.input(value=ApprovalsState.reassign_text,
-                             on_change=ApprovalsState.set_reassign_text, width="100%",
-                             placeholder="manager@example.com, role:finance",
-                             data_testid="reassign-to"),
-                ),
-                error_text(ApprovalsState.hand_error),
-                rx.flex(
-                    rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray",
-                                              on_click=ApprovalsState.close_hand_dialog)),
-                    rx.button(rx.cond(delegating, "Delegate", "Reassign"),
-                              on_click=ApprovalsState.hand_on,
-                              disabled=delegating & (ApprovalsState.delegate_to == ""),
-                              data_testid="hand-confirm"),
-                    spacing="2", justify="end", width="100%",
-                ),
-                spacing="3", margin_top="12px", width="100%",
-            ),
-            max_width="520px",
-        ),
-        open=ApprovalsState.hand_approval_id != "",
-        on_open_change=lambda _open: ApprovalsState.close_hand_dialog(),
-    )
 
 
 def approvals_page() -> rx.Component:
@@ -392,6 +305,7 @@ def approvals_page() -> rx.Component:
                            "them.", icon="eye", color_scheme="gray", size="1",
                            margin_bottom="12px", data_testid="cannot-decide")),
         notice_text(ApprovalsState.notice),
+        out_of_office_card(),
         rx.tabs.root(
             rx.tabs.list(
                 _tab("Mine", "mine", ApprovalsState.mine),
@@ -410,11 +324,11 @@ def approvals_page() -> rx.Component:
             on_change=ApprovalsState.set_tab,
             width="100%",
         ),
-        _link_dialog(),
-        _hand_dialog(),
+        link_dialog(),
+        hand_dialog(),
     )
 
 
 def register(app: rx.App) -> None:
     app.add_page(approvals_page, route=routes.APPROVALS, title="Approvals · Flowdesk",
-                 on_load=guarded(ApprovalsState.open_page))
+                 on_load=guarded(ApprovalsState.open_page, OutOfOfficeState.load))

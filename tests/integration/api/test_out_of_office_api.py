@@ -60,7 +60,7 @@ def test_refusals_name_the_field(acme: Tenant) -> None:
         "user": "ann@acme.test", "delegate_email": "cat@acme.test", "ends_at": ends,
         "starts_at": (utcnow() + timedelta(days=2)).isoformat()})
     assert assert_problem(backwards, 422)["errors"][0] == {
-        "field": "ends_at", "message": "must be after starts_at", "code": "invalid"}
+        "field": "ends_at", "message": "must be after the start", "code": "invalid"}
     missing = acme.request("PUT", PATH, json={"user": "ann@acme.test",
                                               "delegate_email": "cat@acme.test"})
     assert assert_problem(missing, 422)["errors"][0]["field"] == "ends_at"
