@@ -1,12 +1,15 @@
-"""The signed approval link's two small HTML pages, as plain FastAPI routes.
+"""The signed approval link's small HTML pages, as plain FastAPI routes.
 
-GET shows who is deciding what and a form; it never changes anything, so link previews,
-mail scanners and prefetchers cannot approve. Only the form's POST decides. Plain routes (not
-a Reflex page) make that guarantee structural and work without JavaScript or a websocket.
+GET shows who is deciding what, the votes so far and a form (the approver fields, a comment);
+it never changes anything, so link previews, mail scanners and prefetchers cannot approve.
+Only the form's POST votes. Plain routes (not a Reflex page) make that guarantee structural
+and work without JavaScript or a websocket.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Request
@@ -15,23 +18,19 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment
 
 from app.db import read_session, write_session
-from app.errors import DomainError
+from app.errors import DomainError, ValidationFailed
 from app.services import approval_links
 from app.ui import routes
 
 MAX_FORM_BYTES = 16_384
 MAX_COMMENT = 2000
+FIELD_PREFIX = "field."  # an approver field's form name, apart from `comment` and `decision`
+_INPUT_TYPES = {"email": "email", "number": "number", "integer": "number", "date": "date",
+                "url": "url"}
 
 router = APIRouter(include_in_schema=False)
 _env = Environment(autoescape=True)
-
-
-def _when(value: str) -> str:
-    """'2026-01-31T09:05:00.000Z' → '2026-01-31 09:05 UTC' (the page has no script)."""
-    return f"{value[:10]} {value[11:16]} UTC" if len(value) >= 16 else value
-
-
-_env.filters["when"] = _when
+_env.filters["when"] = approval_links.readable_time
 
 _HEADERS = {
     "Cache-Control": "no-store",
@@ -58,12 +57,52 @@ _PAGE = _env.from_string("""<!doctype html>
  .box{border-radius:8px;padding:12px;margin:12px 0}
  .ok{background:#e6f6eb;color:#193b2d}.bad{background:#feebec;color:#641723}
  .info{background:#e6f4fe;color:#113264}
- textarea{width:100%;box-sizing:border-box;min-height:80px;font:inherit;padding:8px;
-          border:1px solid #cdced6;border-radius:6px}
+ .late{color:#ce2c31;font-weight:600}
+ .votes{list-style:none;padding:0;margin:4px 0 0;font-size:14px}
+ .votes li{padding:2px 0} .votes .muted{white-space:nowrap}
+ fieldset{border:0;background:#f9f9fb;border-radius:8px;padding:12px;margin:12px 0}
+ legend{font-size:14px;color:#60646c;padding:0;float:left;width:100%;margin-bottom:8px}
+ .field{margin:0 0 12px;clear:both} .field:last-child{margin-bottom:0}
+ label{display:block;font-weight:500;font-size:14px;margin-bottom:4px}
+ label.check{display:flex;gap:8px;align-items:center;font-weight:500}
+ .req{color:#ce2c31}
+ .help{color:#60646c;font-size:13px;margin:4px 0 0}
+ .error{color:#ce2c31;font-size:13px;margin:4px 0 0;font-weight:500}
+ input:not([type=checkbox]),select,textarea{width:100%;box-sizing:border-box;font:inherit;
+      padding:8px;border:1px solid #cdced6;border-radius:6px;background:#fff;color:inherit}
+ input[type=checkbox]{width:18px;height:18px;margin:0}
+ [aria-invalid=true]{border-color:#e5484d !important;outline-color:#e5484d}
+ textarea{min-height:80px}
  .actions{display:flex;gap:8px;flex-wrap:wrap;margin-top:12px}
  button{font:inherit;font-weight:600;border:0;border-radius:6px;padding:10px 18px;cursor:pointer}
  .approve{background:#30a46c;color:#fff}.reject{background:#e5484d;color:#fff}
 </style></head>
+{%- macro attrs(id, name, required, error) -%}
+ id="{{ id }}" name="{{ name }}"{% if required %} required aria-required="true"{% endif %}
+ {%- if error %} aria-invalid="true" aria-describedby="{{ id }}-error"{% endif %}
+ {%- if form and id == form.focus %} autofocus{% endif %}
+{%- endmacro -%}
+{%- macro control(spec, id, value, error) -%}
+ {%- set common = attrs(id, prefix ~ spec.name, spec.required, error) -%}
+ {%- if spec.type == "textarea" -%}
+  <textarea {{ common }} rows="4"{% if spec.placeholder %} placeholder="{{ spec.placeholder }}"
+  {%- endif %}>{{ value }}</textarea>
+ {%- elif spec.type == "select" -%}
+  <select {{ common }}><option value="">Choose…</option>
+  {%- for option in spec.options %}<option value="{{ option }}"
+   {%- if option == value %} selected{% endif %}>{{ option }}</option>{% endfor %}</select>
+ {%- else -%}
+  <input type="{{ input_types.get(spec.type, 'text') }}" {{ common }} value="{{ value }}"
+  {%- if spec.type == "number" %} step="any"{% elif spec.type == "integer" %} step="1"{% endif %}
+  {%- if spec.placeholder %} placeholder="{{ spec.placeholder }}"{% endif %}>
+ {%- endif -%}
+{%- endmacro -%}
+{%- macro label_text(text, required) -%}
+ {{ text }}{% if required %} <span class="req" aria-hidden="true">*</span>{% endif %}
+{%- endmacro -%}
+{%- macro problem(id, error) -%}
+ {%- if error %}<p class="error" id="{{ id }}-error" role="alert">{{ error }}</p>{% endif -%}
+{%- endmacro %}
 <body><main>
 <p class="muted">Flowdesk approval</p>
 <h1>{{ heading }}</h1>
@@ -71,34 +110,104 @@ _PAGE = _env.from_string("""<!doctype html>
 {% if view %}
  <p><strong>{{ view.workflow_title }}</strong></p>
  {% if view.instructions %}<p>{{ view.instructions }}</p>{% endif %}
- {% if view.due_at %}<p class="muted">Due {{ view.due_at | when }}</p>{% endif %}
+ {% if view.due_at and view.status == "pending" %}<p class="muted">Due {{ view.due_at | when }}
+  {%- if view.overdue %} <span class="late">· overdue</span>{% endif %}</p>{% endif %}
+ {% if view.progress or view.votes %}<section aria-label="Votes so far">
+  <p class="muted">{{ "Votes so far" if view.status == "pending" else "Votes" }}
+   {%- if view.progress %}: <strong>{{ view.progress }}</strong>
+   {%- endif %}</p>
+  {% if view.votes %}<ul class="votes">{% for vote in view.votes %}
+   <li>{{ "✓" if vote.decision == "approved" else "✗" }} {{ vote.by }} {{ vote.decision }}
+    <span class="muted">{{ vote.at | when }}</span></li>{% endfor %}</ul>{% endif %}
+ </section>{% endif %}
  {% if view.run_input %}<p class="muted">Run input</p><pre>{{ view.run_input }}</pre>{% endif %}
  {% if view.earlier_outputs %}<p class="muted">Earlier steps</p>
    <pre>{{ view.earlier_outputs }}</pre>{% endif %}
- {% if view.state == "open" and show_form %}
+ {% if view.state == "open" and form %}
   <form method="post" action="">
-   <p class="muted">You are deciding as <strong>{{ view.approver_email }}</strong>.
-    Nothing happens until you press a button.</p>
-   <label for="comment" class="muted">Comment (optional)</label>
-   <textarea id="comment" name="comment" maxlength="{{ max_comment }}"></textarea>
+   <p class="muted">You are deciding as <strong>{{ view.approver_email }}</strong>
+    {%- if view.acting_for %}, voting for <strong>{{ view.acting_for }}</strong>
+    (delegated to you){% endif %}. Nothing happens until you press a button.</p>
+   {% if view.fields %}<fieldset><legend>To approve, fill in</legend>
+   {% for spec in view.fields %}{% set id = "field-" ~ loop.index %}
+    {%- set error = form.errors.get(spec.name, "") %}
+    <div class="field">
+    {%- if spec.type == "checkbox" %}
+     <label class="check"><input type="checkbox" value="true"
+      {{- " " }}{{ attrs(id, prefix ~ spec.name, spec.required, error) }}
+      {%- if form.values.get(spec.name) %} checked{% endif %}>
+      {{ label_text(spec.label or spec.name, spec.required) }}</label>
+    {%- else %}
+     <label for="{{ id }}">{{ label_text(spec.label or spec.name, spec.required) }}</label>
+     {{ control(spec, id, form.values.get(spec.name, ""), error) }}
+    {%- endif %}
+     {% if spec.help %}<p class="help">{{ spec.help }}</p>{% endif %}
+     {{ problem(id, error) }}
+    </div>
+   {% endfor %}</fieldset>{% endif %}
+   <label for="comment" class="muted">
+    {{- label_text("Comment (required to reject)" if view.require_comment_on_reject
+                   else "Comment (optional)", false) }}</label>
+   <textarea {{ attrs("comment", "comment", false, form.comment_error) }}
+    maxlength="{{ max_comment }}">{{ form.comment }}</textarea>
+   {{ problem("comment", form.comment_error) }}
    <div class="actions">
     <button class="approve" type="submit" name="decision" value="approved">Approve</button>
-    <button class="reject" type="submit" name="decision" value="rejected">Reject</button>
+    <button class="reject" type="submit" name="decision" value="rejected"
+     formnovalidate>Reject</button>
    </div>
   </form>
+ {% elif view.state == "voted" %}
+  <p class="muted">The approval waits for the other votes; this link has nothing left to do.</p>
  {% elif view.state == "decided" %}
   <p class="muted">{{ view.status | capitalize }} by {{ view.decided_by }} on
    {{ view.decided_at | when }}{% if view.comment %}: “{{ view.comment }}”{% endif %}</p>
+  {% if view.my_vote %}<p class="muted">You voted {{ view.my_vote }} on
+   {{ view.my_vote_at | when }}.</p>{% endif %}
  {% endif %}
 {% endif %}
 </main></body></html>""")
 
 
+@dataclass(frozen=True)
+class _Form:
+    """What the form shows: the values typed (a checkbox: "true" when ticked), and the
+    error next to each named field or the comment."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: dict[str, str] = field(default_factory=dict)
+    comment: str = ""
+    comment_error: str = ""
+    focus: str = ""  # the id of the first control with an error (autofocus, no script)
+
+
 def _page(status: int, heading: str, *, view: approval_links.LinkView | None = None,
-          message: str = "", tone: str = "info", show_form: bool = False) -> HTMLResponse:
-    body = _PAGE.render(heading=heading, view=view, message=message, tone=tone,
-                        show_form=show_form, max_comment=MAX_COMMENT)
+          message: str = "", tone: str = "info", form: _Form | None = None) -> HTMLResponse:
+    body = _PAGE.render(heading=heading, view=view, message=message, tone=tone, form=form,
+                        max_comment=MAX_COMMENT, prefix=FIELD_PREFIX, input_types=_INPUT_TYPES)
     return HTMLResponse(body, status_code=status, headers=_HEADERS)
+
+
+def _blank_form(view: approval_links.LinkView) -> _Form:
+    """The form as first shown: each field's default, if it has one."""
+    values = {}
+    for spec in view.fields:
+        if spec.type == "checkbox":
+            values[spec.name] = "true" if spec.default is True else ""
+        elif spec.default is not None:
+            values[spec.name] = str(spec.default)
+    return _Form(values=values)
+
+
+def _typed(view: approval_links.LinkView, form: dict[str, list[str]]) -> dict[str, str]:
+    return {spec.name: (form.get(FIELD_PREFIX + spec.name) or [""])[0] for spec in view.fields}
+
+
+def _field_values(view: approval_links.LinkView, typed: dict[str, str]) -> dict[str, Any]:
+    """The approver fields for the vote: as typed, but an unticked checkbox (a browser
+    sends nothing for it) is false."""
+    return {spec.name: False if spec.type == "checkbox" and not typed[spec.name]
+            else typed[spec.name] for spec in view.fields}
 
 
 def _inspect(token: str) -> approval_links.LinkView:
@@ -106,16 +215,16 @@ def _inspect(token: str) -> approval_links.LinkView:
         return approval_links.inspect_link(session, token=token)
 
 
-def _decide(token: str, decision: str, comment: str | None) -> approval_links.LinkView:
+def _decide(token: str, decision: str, comment: str | None,
+            fields: dict[str, Any]) -> approval_links.LinkView:
     with write_session() as session:
-        approval_links.decide_by_link(session, token=token, decision=decision, comment=comment)
+        approval_links.decide_by_link(session, token=token, decision=decision, comment=comment,
+                                      fields=fields)
     return _inspect(token)
 
 
-def _closed_message(view: approval_links.LinkView) -> str:
-    if view.state == "cancelled":
-        return "This approval was cancelled (the run was stopped); nothing is left to decide."
-    return f"This link was already used: the approval was {view.status} by {view.decided_by}."
+_CLOSED_HEADINGS = {"voted": "You already voted", "handed_on": "Nothing for you to decide",
+                    "refused": "This link cannot be used"}
 
 
 @router.get(routes.APPROVAL_LINK_PREFIX + "/{token}")
@@ -124,9 +233,37 @@ async def show_approval_link(token: str) -> HTMLResponse:
         view = await run_in_threadpool(_inspect, token)
     except DomainError as exc:
         return _page(exc.status, "This link cannot be used", message=str(exc), tone="bad")
-    if view.state != "open":
-        return _page(200, "Nothing left to decide", view=view, message=_closed_message(view))
-    return _page(200, "Approve or reject", view=view, show_form=True)
+    if view.state == "open":
+        return _page(200, "Approve or reject", view=view, form=_blank_form(view))
+    return _page(403 if view.state == "refused" else 200,
+                 _CLOSED_HEADINGS.get(view.state, "Nothing left to decide"), view=view,
+                 message=view.note, tone="bad" if view.state == "refused" else "info")
+
+
+def _invalid(view: approval_links.LinkView, exc: ValidationFailed, typed: dict[str, str],
+             comment: str) -> HTMLResponse:
+    """The form again, as typed, each problem next to the field it names (422)."""
+    labels = {spec.name: spec.label or spec.name for spec in view.fields}
+    errors, comment_error, elsewhere = {}, "", []
+    for problem in exc.errors:
+        name = problem.field.removeprefix("fields.")
+        if problem.field.startswith("fields.") and name in labels:
+            errors.setdefault(name, _sentence(labels[name], problem.message))
+        elif problem.field == "comment":
+            comment_error = _sentence("Comment", problem.message)
+        else:
+            elsewhere.append(f"{problem.field}: {problem.message}")
+    message = "; ".join([exc.detail or "Your decision was not recorded", *elsewhere])
+    first = next((f"field-{i}" for i, name in enumerate(labels, 1) if name in errors),
+                 "comment" if comment_error else "")
+    return _page(422, "Your decision was not recorded", view=view, message=message, tone="bad",
+                 form=_Form(values=typed, errors=errors, comment=comment,
+                            comment_error=comment_error, focus=first))
+
+
+def _sentence(label: str, message: str) -> str:
+    """'must be a whole number' → 'Seats must be a whole number' ('Seats is required' as is)."""
+    return message if message[:1].isupper() else f"{label} {message}"
 
 
 @router.post(routes.APPROVAL_LINK_PREFIX + "/{token}")
@@ -137,16 +274,29 @@ async def decide_approval_link(token: str, request: Request) -> HTMLResponse:
                      tone="bad")
     form = parse_qs(raw.decode("utf-8", errors="replace"))
     decision = (form.get("decision") or [""])[0]
-    comment = ((form.get("comment") or [""])[0].strip()[:MAX_COMMENT]) or None
+    comment = (form.get("comment") or [""])[0].strip()[:MAX_COMMENT]
     try:
-        view = await run_in_threadpool(_decide, token, decision, comment)
+        before = await run_in_threadpool(_inspect, token)
+    except DomainError as exc:
+        return _page(exc.status, "This link cannot be used", message=str(exc), tone="bad")
+    typed = _typed(before, form)
+    try:
+        view = await run_in_threadpool(_decide, token, decision, comment or None,
+                                       _field_values(before, typed))
+    except ValidationFailed as exc:
+        return _invalid(before, exc, typed, comment)
     except DomainError as exc:
         try:
-            view = await run_in_threadpool(_inspect, token)
+            after: approval_links.LinkView | None = await run_in_threadpool(_inspect, token)
         except DomainError:
-            view = None
-        return _page(exc.status, "Your decision was not recorded", view=view, message=str(exc),
-                     tone="bad")
-    word = "approved" if view.status == "approved" else "rejected"
-    return _page(200, f"You {word} it", view=view, tone="ok",
-                 message=f"Recorded: {view.status} by {view.decided_by}. You can close this page.")
+            after = None
+        return _page(exc.status, "Your decision was not recorded", view=after,
+                     message=str(exc), tone="bad")
+    word = "approved" if decision == "approved" else "rejected"
+    if view.state == "voted":
+        waits = f"{view.progress} so far; " if view.progress else ""
+        message = (f"Your vote is recorded: {word}. {waits}the approval waits for the other "
+                   "votes. You can close this page.")
+    else:
+        message = f"Recorded: {view.status} by {view.decided_by}. You can close this page."
+    return _page(200, f"You {word} it", view=view, tone="ok", message=message)
