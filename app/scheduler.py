@@ -18,7 +18,7 @@ from app.engine.executor import Executor
 from app.engine.tools import load_tool_modules
 from app.mail.render import message_id
 from app.mail.sender import sender_for_settings
-from app.services import mail_outbox, notifications
+from app.services import error_workflows, mail_outbox, notifications
 from app.services.approval_timers import fire_due_approval_timers
 from app.services.schedules import fire_due_schedules
 from app.settings import Settings, get_settings
@@ -138,6 +138,11 @@ class Background:
         self.jobs["mailer"] = WakeableJob(self.scheduler, "mailer", self.mail,
                                           max(poll, MAIL_INTERVAL_S))
         self._unsubscribe.append(wakeup.subscribe(wakeup.MAIL, self.jobs["mailer"].wake))
+        self.jobs["error_workflows"] = WakeableJob(
+            self.scheduler, "error_workflows", self._start_error_workflows,
+            max(poll, SCHEDULES_INTERVAL_S))
+        self._unsubscribe.append(wakeup.subscribe(wakeup.FLAGGED,
+                                                  self.jobs["error_workflows"].wake))
         self.executor.on_step_finished = self.jobs["executor"].wake
         handover.set_taker(self.executor)
         self._unsubscribe.append(wakeup.subscribe(wakeup.STEPS, self.jobs["executor"].wake))
@@ -177,6 +182,10 @@ class Background:
             if not made and not sent:
                 return busy
             busy = True
+
+    def _start_error_workflows(self) -> bool:
+        with write_session() as session:
+            return bool(error_workflows.start_due(session, public_url=self.settings.public_url))
 
     @staticmethod
     def _fire_approval_timers() -> None:

@@ -26,7 +26,8 @@ STEPS = "steps"
 EVENTS = "events"
 APPROVALS = "approvals"
 MAIL = "mail"  # events that send email were committed
-TOPICS = (STEPS, EVENTS, APPROVALS, MAIL)
+FLAGGED = "flagged"  # a run was FLAGGED: its error workflow may be due
+TOPICS = (STEPS, EVENTS, APPROVALS, MAIL, FLAGGED)
 PG_CHANNEL = "flowdesk_wakeup"
 # PostgreSQL refuses NOTIFY payloads of 8000 bytes or more: past this, the run ids are sent
 # as settled.ANY_RUN (every waiter of every process looks once).

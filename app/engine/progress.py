@@ -93,14 +93,15 @@ def resume_parent(session: Session, transition: Transition, *, now: datetime,
 def start_run(session: Session, *, workflow_id: str, workspace_id: str, version_id: str,
               version_number: int, title: str, definition: Definition, input: dict[str, Any],
               trigger: str, created_by: str | None, now: datetime,
-              hand: Handover | None = None,
-              requester: str | None = None) -> tuple[RunState, StepRun]:
+              hand: Handover | None = None, requester: str | None = None,
+              **origin: Any) -> tuple[RunState, StepRun]:
     """A new run, its first step leased through `hand` when it has a free slot; both
-    answered as written (the step as a detached row)."""
+    answered as written (the step as a detached row). `origin`: a re-run's `start_at`,
+    `outputs` and `source_run_id` (see plan_start)."""
     started = plan_start(workspace_id=workspace_id, workflow_id=workflow_id,
                          version_id=version_id, version_number=version_number, title=title,
                          definition=definition, input=input, trigger=trigger,
-                         created_by=created_by, now=now, requester=requester)
+                         created_by=created_by, now=now, requester=requester, **origin)
     applied = advance(session, started, now=now, hand=hand)
     assert started.after is not None and started.new_step is not None
     lease = applied.leases.get(started.new_step.id)

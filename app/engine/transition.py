@@ -157,22 +157,28 @@ def decide(run: RunState, step: StepState | None, outcome: Outcome,
 def plan_start(*, workspace_id: str, workflow_id: str, version_id: str, version_number: int,
                title: str, definition: Definition, input: dict[str, Any], trigger: str,
                created_by: str | None, now: datetime,
-               parent_step_id: str | None = None, requester: str | None = None) -> Transition:
-    """A new run IN_PROGRESS with its first step pending (or leased by the apply)."""
+               parent_step_id: str | None = None, requester: str | None = None,
+               start_at: str | None = None, outputs: dict[str, Any] | None = None,
+               source_run_id: str | None = None) -> Transition:
+    """A new run IN_PROGRESS with its first step pending (or leased by the apply). A re-run
+    starts at `start_at` with the `outputs` it keeps of the run it came from."""
     deadline = (now + timedelta(seconds=definition.max_duration_s)
                 if definition.max_duration_s else None)
+    start = start_at or definition.start
     run = RunState(
         id=new_id("run"), workspace_id=workspace_id, workflow_id=workflow_id,
         workflow_version_id=version_id, version_number=version_number, workflow_title=title,
-        status=RunStatus.IN_PROGRESS, input=input, outputs={}, trigger=trigger, created_at=now,
-        deadline_at=deadline, parent_step_id=parent_step_id, steps_completed=0,
-        current_step=definition.start, created_by=created_by, requester=requester)
-    first = definition.steps[definition.start]
+        status=RunStatus.IN_PROGRESS, input=input, outputs=dict(outputs or {}), trigger=trigger,
+        created_at=now, deadline_at=deadline, parent_step_id=parent_step_id, steps_completed=0,
+        current_step=start, created_by=created_by, requester=requester,
+        source_run_id=source_run_id)
+    extra: dict[str, Any] = {"source_run_id": source_run_id, "start_at": start} if (
+        source_run_id) else {}
     return Transition(
         new_run=run, after=run,
-        new_step=_new_step(run, definition.start, first, seq=0, input={}, now=now),
+        new_step=_new_step(run, start, definition.steps[start], seq=0, input={}, now=now),
         events=(_event(run, "run.started", trigger=trigger,
-                       input_fields=[f.name for f in input_fields(definition)]),))
+                       input_fields=[f.name for f in input_fields(definition)], **extra),))
 
 
 # -- the executor's outcomes ---------------------------------------------------------------

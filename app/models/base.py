@@ -92,4 +92,6 @@ class Trigger:
     UI = "ui"
     SIGNAL = "signal"
     SUBWORKFLOW = "subworkflow"
-    ALL = (API, FORM, SCHEDULE, UI, SIGNAL, SUBWORKFLOW)
+    ERROR = "error"  # started by an error workflow setting when another run was FLAGGED
+    RERUN = "rerun"  # a re-run of an earlier run from one of its steps
+    ALL = (API, FORM, SCHEDULE, UI, SIGNAL, SUBWORKFLOW, ERROR, RERUN)

@@ -47,6 +47,8 @@ class Event(SQLModel, table=True):
     # True from the change until the mailer has turned the event into emails (only events
     # that send email have it set).
     mail_pending: bool = Field(default=False, index=True)
+    # run.flagged events until the error workflow (if any applies) has been started.
+    error_pending: bool = Field(default=False, index=True)
 
 
 class PayloadFormat:

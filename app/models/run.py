@@ -36,6 +36,9 @@ class Run(SQLModel, table=True):
     # Who started it, as `type:id` (a user or an API key; None for the system, a schedule or
     # a public form): an approval policy refuses their vote unless it allows the requester.
     requester: str | None = Field(default=None, max_length=80)
+    # The run this one came from: the one it re-runs, or the FLAGGED one an error workflow
+    # was started for (the trigger says which).
+    source_run_id: str | None = Field(default=None, max_length=40, index=True)
     error: str | None = None
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)

@@ -57,6 +57,7 @@ class RunState:
     completed_at: datetime | None = None
     created_by: str | None = None
     requester: str | None = None  # `type:id` of who started it (an approval may refuse them)
+    source_run_id: str | None = None  # re-run of, or error workflow for, that run
 
 
 @dataclass(frozen=True, slots=True)

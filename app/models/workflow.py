@@ -28,6 +28,8 @@ class Workflow(SQLModel, table=True):
     version: int = 1
     definition: dict[str, Any] = json_field(dict)
     published_number: int | None = None
+    # Started when a run of this workflow is FLAGGED (else the workspace's default applies).
+    error_workflow_id: str | None = Field(default=None, max_length=40)
     created_by: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)

@@ -18,6 +18,8 @@ class Workspace(SQLModel, table=True):
     max_concurrent_runs: int | None = None
     rate_limit_read_per_min: int | None = None
     rate_limit_write_per_min: int | None = None
+    # The error workflow of every workflow that names none of its own.
+    error_workflow_id: str | None = Field(default=None, max_length=40)
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -15,6 +15,7 @@ from app.models import Event, new_id
 from app.models.event import MAIL_EVENT_TYPES
 
 _INSERT = insert(Event)
+FLAGGED = "run.flagged"  # its event owes the run's error workflow, if one applies
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +40,7 @@ def emit_many_core(session: Session, batch: list[CoreEvent]) -> list[str]:
             "id": event_id, "workspace_id": event.workspace_id, "type": event.type,
             "run_id": event.run_id, "workflow_id": event.workflow_id, "created_at": now,
             "fanned_out_at": None, "mail_pending": event.type in MAIL_EVENT_TYPES,
+            "error_pending": event.type == FLAGGED,
             "payload": _payload(event_id, event.type, event.workspace_id, event.run_id,
                                 event.workflow_id, now, event.data)})
     if rows:
@@ -46,6 +48,8 @@ def emit_many_core(session: Session, batch: list[CoreEvent]) -> list[str]:
         wakeup.mark(session, wakeup.EVENTS)
         if any(row["mail_pending"] for row in rows):
             wakeup.mark(session, wakeup.MAIL)
+        if any(row["error_pending"] for row in rows):
+            wakeup.mark(session, wakeup.FLAGGED)
     return [row["id"] for row in rows]
 
 
@@ -83,9 +87,12 @@ def emit(
         payload=payload,
         created_at=now,
         mail_pending=type in MAIL_EVENT_TYPES,
+        error_pending=type == FLAGGED,
     )
     session.add(row)
     wakeup.mark(session, wakeup.EVENTS)
     if row.mail_pending:
         wakeup.mark(session, wakeup.MAIL)
+    if row.error_pending:
+        wakeup.mark(session, wakeup.FLAGGED)
     return row

@@ -49,7 +49,8 @@ def run_state(run: Run) -> RunState:
         outputs=dict(run.outputs or {}), trigger=run.trigger, created_at=run.created_at,
         deadline_at=run.deadline_at, parent_step_id=run.parent_step_id,
         steps_completed=run.steps_completed, current_step=run.current_step, error=run.error,
-        completed_at=run.completed_at, created_by=run.created_by, requester=run.requester)
+        completed_at=run.completed_at, created_by=run.created_by, requester=run.requester,
+        source_run_id=run.source_run_id)
 
 
 def detached_run(state: RunState, *, updated_at: datetime) -> Run:
@@ -64,7 +65,7 @@ def detached_run(state: RunState, *, updated_at: datetime) -> Run:
         parent_step_id=state.parent_step_id, created_by=state.created_by,
         requester=state.requester, error=state.error,
         created_at=state.created_at, updated_at=updated_at, completed_at=state.completed_at,
-        deadline_at=state.deadline_at)
+        deadline_at=state.deadline_at, source_run_id=state.source_run_id)
 
 
 def lock_run(session: Session, run_id: str) -> Run | None:

@@ -312,6 +312,7 @@ def _run_row(run: RunState, now: datetime) -> dict[str, Any]:
         "steps_completed": run.steps_completed, "trigger": run.trigger,
         "idempotency_key": None, "parent_step_id": run.parent_step_id,
         "created_by": run.created_by, "requester": run.requester, "error": run.error,
+        "source_run_id": run.source_run_id,
         "created_at": run.created_at,
         "updated_at": now, "completed_at": run.completed_at, "deadline_at": run.deadline_at}
 

@@ -87,6 +87,8 @@ def start_run_and_step(
     version_number: int | None = None,
     free_input: bool = False,
     hand: Handover | None = None,
+    system_input: bool = False,
+    **origin: Any,
 ) -> Started:
     """Start a run inside the caller's transaction (no commit): forms and schedules compose it.
     `free_input`: a workflow without an input step takes any input object as it is (seed 004's
@@ -108,8 +110,8 @@ def start_run_and_step(
     definition = definition_of_version(session, version.id)
     fields = input_fields(definition)
     clean, problems = validate_data(fields, input or {})
-    if free_input and not fields:
-        clean, problems = dict(input or {}), []
+    if (free_input and not fields) or system_input:  # system_input: an error workflow's
+        clean, problems = dict(input or {}), []    # input is the failure, not a person's
     if problems:
         raise ValidationFailed(
             "The run input does not match the workflow's input fields",
@@ -121,7 +123,7 @@ def start_run_and_step(
         session, workflow_id=workflow.id, workspace_id=workspace_id, version_id=version.id,
         version_number=version.number, title=version.title, definition=definition,
         input=clean, trigger=trigger, created_by=actor.display, now=now, hand=hand,
-        requester=actor.ref)
+        requester=actor.ref, **origin)
     run = runs_repo.detached_run(state, updated_at=now)
     audit.record(session, workspace_id=workspace_id, actor=actor, action="run.triggered",
                  resource_type="run", resource_id=run.id,

@@ -1,0 +1,158 @@
+"""Error workflows: when a run is FLAGGED, the workflow its workflow names (or else the
+workspace's default) starts, with the failure as its input.
+
+The `run.flagged` event is written with `error_pending` set in the transaction that flags the
+run; this job takes each such event once (a guarded clear, in the transaction that starts the
+error run), so a crash starts none twice and loses none. Loop guard: a run started by an
+error workflow never starts one itself, and a workflow is never its own error workflow.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+
+from app.clock import iso
+from app.errors import ConcurrencyLimited, DomainError, FieldError, ValidationFailed, not_found
+from app.models import Actor, Event, Run, StepRun, Trigger, Workflow, Workspace
+from app.repo import audit
+from app.repo import workflows as workflows_repo
+from app.services import permissions
+from app.services.runs import start_new_run
+
+log = logging.getLogger(__name__)
+
+BATCH = 20
+ACTOR = Actor.system("error workflow")
+
+
+def start_due(session: Session, *, public_url: str = "") -> int:
+    """Start the error workflows owed by FLAGGED runs; the number of events handled."""
+    handled = 0
+    query = (select(Event).where(col(Event.error_pending).is_(True))
+             .order_by(col(Event.created_at), col(Event.id)).limit(BATCH))
+    for event in session.exec(query).all():
+        taken = session.connection().execute(
+            update(Event).where(col(Event.id) == event.id, col(Event.error_pending).is_(True))
+            .values(error_pending=False)).rowcount
+        if not taken:
+            session.rollback()
+            continue
+        try:
+            _start_for(session, event, public_url)
+        except ConcurrencyLimited:
+            session.rollback()  # the workspace is at its cap: the event stays owed
+            break
+        session.commit()
+        handled += 1
+    return handled
+
+
+def _start_for(session: Session, event: Event, public_url: str) -> None:
+    run = session.get(Run, event.run_id) if event.run_id else None
+    if run is None or run.trigger == Trigger.ERROR:
+        return  # the loop guard: an error workflow's own failure starts nothing
+    target = error_workflow_of(session, run)
+    if target is None or target == run.workflow_id:
+        return
+    data = (event.payload or {}).get("data") or {}
+    step = session.get(StepRun, str(data.get("step_id", ""))) if data.get("step_id") else None
+    failure = {
+        "run": {"id": run.id, "workflow_id": run.workflow_id,
+                "workflow_title": run.workflow_title, "version": run.version_number,
+                "status": run.status, "trigger": run.trigger, "input": run.input,
+                "created_at": iso(run.created_at),
+                "url": f"{public_url.rstrip('/')}/runs/{run.id}" if public_url else ""},
+        "failed_step": {"key": data.get("step_key"), "kind": step.kind if step else None,
+                        "attempt": step.attempt if step else None,
+                        "error": data.get("error")},
+        "error": data.get("error") or "",
+        "flagged_at": iso(event.created_at),
+    }
+    try:
+        started = start_new_run(session, workspace_id=run.workspace_id, workflow_id=target,
+                                input=failure, actor=ACTOR, trigger=Trigger.ERROR,
+                                system_input=True, source_run_id=run.id)
+    except ConcurrencyLimited:
+        raise
+    except DomainError as exc:  # unpublished, deleted: say so where admins look
+        log.warning("error workflow %s for run %s not started: %s", target, run.id, exc)
+        audit.record(session, workspace_id=run.workspace_id, actor=ACTOR,
+                     action="error_workflow.not_started", resource_type="run",
+                     resource_id=run.id, details={"workflow_id": target, "reason": str(exc)})
+        return
+    audit.record(session, workspace_id=run.workspace_id, actor=ACTOR,
+                 action="error_workflow.started", resource_type="run", resource_id=run.id,
+                 details={"workflow_id": target, "error_run_id": started.id})
+
+
+def error_workflow_of(session: Session, run: Run) -> str | None:
+    """The workflow a FLAGGED run of `run.workflow_id` starts: its own setting, else the
+    workspace's default."""
+    workflow = session.get(Workflow, run.workflow_id)
+    if workflow is not None and workflow.error_workflow_id:
+        return workflow.error_workflow_id
+    workspace = session.get(Workspace, run.workspace_id)
+    return workspace.error_workflow_id if workspace is not None else None
+
+
+def _check_target(session: Session, workspace_id: str, target: str | None, field: str,
+                  own: str | None = None) -> None:
+    if target is None:
+        return
+    if target == own:
+        raise ValidationFailed("Invalid error workflow", errors=[FieldError(
+            field, "a workflow cannot be its own error workflow", "invalid")])
+    if workflows_repo.workflow_ref(session, target, workspace_id=workspace_id) is None:
+        raise ValidationFailed("Invalid error workflow", errors=[FieldError(
+            field, f"no workflow '{target}' in this workspace", "not_found")])
+
+
+def set_for_workflow(session: Session, *, actor: Actor, workflow_id: str,
+                     error_workflow_id: str | None) -> Workflow:
+    """Name (or clear, with None) the workflow started when a run of `workflow_id` fails."""
+    permissions.require(actor.role, permissions.BUILD)
+    workflow = session.get(Workflow, workflow_id)
+    if workflow is None or workflow.workspace_id != actor.workspace_id or workflow.deleted_at:
+        raise not_found("workflow", workflow_id)
+    _check_target(session, actor.workspace_id, error_workflow_id or None,
+                  "error_workflow_id", own=workflow.id)
+    before = workflow.error_workflow_id
+    workflow.error_workflow_id = error_workflow_id or None
+    session.add(workflow)
+    audit.record(session, workspace_id=actor.workspace_id, actor=actor,
+                 action="workflow.error_workflow", resource_type="workflow",
+                 resource_id=workflow.id,
+                 details={"from": before, "to": workflow.error_workflow_id})
+    session.commit()
+    return workflow
+
+
+def set_default(session: Session, *, actor: Actor, error_workflow_id: str | None) -> Workspace:
+    """The workspace's default error workflow (admins)."""
+    permissions.require(actor.role, permissions.MANAGE_MEMBERS)
+    workspace = session.get(Workspace, actor.workspace_id)
+    if workspace is None:
+        raise not_found("workspace", actor.workspace_id)
+    _check_target(session, actor.workspace_id, error_workflow_id or None,
+                  "default_error_workflow_id")
+    before = workspace.error_workflow_id
+    workspace.error_workflow_id = error_workflow_id or None
+    session.add(workspace)
+    audit.record(session, workspace_id=actor.workspace_id, actor=actor,
+                 action="workspace.error_workflow", resource_type="workspace",
+                 resource_id=workspace.id,
+                 details={"from": before, "to": workspace.error_workflow_id})
+    session.commit()
+    return workspace
+
+
+def runs_from(session: Session, run_id: str) -> list[dict[str, Any]]:
+    """The runs started from this one (error workflows and re-runs), for its timeline."""
+    query = select(Run).where(Run.source_run_id == run_id).order_by(col(Run.created_at))
+    return [{"id": r.id, "workflow_title": r.workflow_title, "trigger": r.trigger,
+             "status": r.status, "created_at": iso(r.created_at)}
+            for r in session.exec(query).all()]
