@@ -26,6 +26,7 @@ from app.api.schemas.audit import AuditEventPage
 from app.api.schemas.credentials import CredentialPage, CredentialPublic
 from app.api.schemas.forms import FormPage, FormPublic, SubmissionPage, SubmissionPublic
 from app.api.schemas.out_of_office import OutOfOfficePublic
+from app.api.schemas.reruns import RerunPreview
 from app.api.schemas.runs import RunPage, RunPublic, StepPublic
 from app.api.schemas.workflows import (
     ValidationReport,
@@ -137,6 +138,11 @@ class Workspaces(_Resource):
     def get(self, workspace_id: str) -> WorkspacePublic:
         return self.client.call(WorkspacePublic, "GET", f"{API}/workspaces/{workspace_id}")
 
+    def set_default_error_workflow(self, workspace_id: str,
+                                   workflow_id: str | None) -> WorkspacePublic:
+        return self.client.call(WorkspacePublic, "PATCH", f"{API}/workspaces/{workspace_id}",
+                                json={"default_error_workflow_id": workflow_id})
+
 
 class Workflows(_Resource):
     def list(self, *, limit: int | None = None, cursor: str | None = None,
@@ -221,6 +227,19 @@ class Runs(_Resource):
     def cancel(self, run_id: str, reason: str | None = None) -> RunPublic:
         return self.client.call(RunPublic, "POST", f"{API}/runs/{run_id}/cancel",
                                 json={"reason": reason} if reason else {})
+
+    def rerun_preview(self, run_id: str, from_step: str,
+                      version: str = "pinned") -> RerunPreview:
+        """What a re-run from `from_step` would run again (and its http steps); no change."""
+        return self.client.call(RerunPreview, "GET", f"{API}/runs/{run_id}/rerun-preview",
+                                params={"from_step": from_step, "version": version})
+
+    def rerun(self, run_id: str, from_step: str, *, version: str = "pinned",
+              idempotency_key: str | None = None) -> RunPublic:
+        """A new run from `from_step` (`version`: pinned or latest), earlier outputs kept."""
+        return self.client.call(RunPublic, "POST", f"{API}/runs/{run_id}/rerun",
+                                json={"from_step": from_step, "version": version},
+                                idempotency_key=idempotency_key or str(uuid.uuid4()))
 
 
 class Steps(_Resource):

@@ -49,6 +49,7 @@ def _routers() -> list[APIRouter]:
         forms,
         meta,
         out_of_office,
+        reruns,
         runs,
         steps,
         webhooks,
@@ -56,7 +57,8 @@ def _routers() -> list[APIRouter]:
         workspaces,
     )
 
-    return [meta.router, workspaces.router, workflows.router, runs.router, steps.router,
+    return [meta.router, workspaces.router, workflows.router, runs.router, reruns.router,
+            steps.router,
             approvals.router, out_of_office.router, forms.router, credentials.router,
             audit.router, seed000.router, seed004.router, webhooks.router, public_webhooks.router]
 

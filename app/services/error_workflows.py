@@ -112,9 +112,11 @@ def _check_target(session: Session, workspace_id: str, target: str | None, field
 
 
 def set_for_workflow(session: Session, *, actor: Actor, workflow_id: str,
-                     error_workflow_id: str | None) -> Workflow:
-    """Name (or clear, with None) the workflow started when a run of `workflow_id` fails."""
-    permissions.require(actor.role, permissions.BUILD)
+                     error_workflow_id: str | None, commit: bool = True) -> Workflow:
+    """Name (or clear, with None) the workflow started when a run of `workflow_id` fails;
+    `commit=False` leaves the commit to a caller that changes more in the transaction."""
+    if actor.is_user:  # an API key's scope was checked by its route
+        permissions.require(actor.role, permissions.BUILD)
     workflow = session.get(Workflow, workflow_id)
     if workflow is None or workflow.workspace_id != actor.workspace_id or workflow.deleted_at:
         raise not_found("workflow", workflow_id)
@@ -127,13 +129,15 @@ def set_for_workflow(session: Session, *, actor: Actor, workflow_id: str,
                  action="workflow.error_workflow", resource_type="workflow",
                  resource_id=workflow.id,
                  details={"from": before, "to": workflow.error_workflow_id})
-    session.commit()
+    if commit:
+        session.commit()
     return workflow
 
 
 def set_default(session: Session, *, actor: Actor, error_workflow_id: str | None) -> Workspace:
     """The workspace's default error workflow (admins)."""
-    permissions.require(actor.role, permissions.MANAGE_MEMBERS)
+    if actor.is_user:  # an API key's scope was checked by its route
+        permissions.require(actor.role, permissions.MANAGE_MEMBERS)
     workspace = session.get(Workspace, actor.workspace_id)
     if workspace is None:
         raise not_found("workspace", actor.workspace_id)

@@ -22,7 +22,7 @@ from app.repo import audit, steps
 from app.repo import runs as runs_repo
 from app.repo import workflows as workflows_repo
 from app.services import permissions
-from app.services.runs import start_new_run
+from app.services.runs import Started, start_run_and_step
 
 PINNED, LATEST = "pinned", "latest"
 SIDE_EFFECTS = {"http": "calls an outside system", "subworkflow": "starts another workflow"}
@@ -89,7 +89,8 @@ def _reachable(definition: Definition, start: str) -> list[str]:
 def plan(session: Session, *, actor: Actor, run_id: str, from_step: str,
          version: str = PINNED) -> RerunPlan:
     """What a re-run from `from_step` would do; changes nothing."""
-    permissions.require(actor.role, permissions.OPERATE_RUNS)
+    if actor.is_user:  # an API key's scope was checked by its route
+        permissions.require(actor.role, permissions.OPERATE_RUNS)
     run = runs_repo.get_run(session, run_id, workspace_id=actor.workspace_id)
     if run is None:
         raise not_found("run", run_id)
@@ -118,18 +119,19 @@ def plan(session: Session, *, actor: Actor, run_id: str, from_step: str,
 
 
 def rerun(session: Session, *, actor: Actor, run_id: str, from_step: str,
-          version: str = PINNED) -> Run:
+          version: str = PINNED) -> Started:
     """Start the re-run `plan` describes, in the caller's transaction (no commit)."""
     shown = plan(session, actor=actor, run_id=run_id, from_step=from_step, version=version)
     run = runs_repo.get_run(session, run_id, workspace_id=actor.workspace_id)
     assert run is not None
     outputs = {key: (run.outputs or {})[key] for key in shown.kept}
-    started = start_new_run(session, workspace_id=run.workspace_id, workflow_id=run.workflow_id,
-                            input=dict(run.input or {}), actor=actor, trigger=Trigger.RERUN,
-                            version_number=shown.version_number, free_input=True,
-                            start_at=from_step, outputs=outputs, source_run_id=run.id)
+    started = start_run_and_step(
+        session, workspace_id=run.workspace_id, workflow_id=run.workflow_id,
+        input=dict(run.input or {}), actor=actor, trigger=Trigger.RERUN,
+        version_number=shown.version_number, free_input=True, start_at=from_step,
+        outputs=outputs, source_run_id=run.id)
     audit.record(session, workspace_id=run.workspace_id, actor=actor, action="run.rerun",
                  resource_type="run", resource_id=run.id,
-                 details={"new_run_id": started.id, "from_step": from_step,
+                 details={"new_run_id": started.run.id, "from_step": from_step,
                           "version": shown.version_number})
     return started

@@ -60,13 +60,13 @@ def test_a_rerun_on_the_latest_version_keeps_the_earlier_outputs(world: Any) -> 
                            version="latest")
         session.commit()
     world.drain()
-    rerun = world.run(new.id)
+    rerun = world.run(new.run.id)
     assert rerun.status == RunStatus.COMPLETED
     assert rerun.trigger == Trigger.RERUN and rerun.source_run_id == run_id
     assert rerun.version_number == 2
     assert rerun.outputs["fetch"] == {"amount": 42}  # kept, not run again
     assert rerun.outputs["charge"] == {"charged": 42}
-    assert [s.step_key for s in world.steps(new.id)] == ["charge"]  # fetch did not run again
+    assert [s.step_key for s in world.steps(new.run.id)] == ["charge"]  # fetch did not run again
     assert world.run(run_id).status == RunStatus.FLAGGED  # the old run is left as it was
 
 

@@ -40,7 +40,8 @@ StatusFilter = Annotated[str | None, Query(
     pattern=STATUS_LIST, description="One status or several, comma-separated.",
     examples=["BLOCKED,FLAGGED"])]
 TriggerFilter = Annotated[str | None, Query(
-    pattern="^(api|form|schedule|ui|signal|subworkflow)$", description="How runs started.")]
+    pattern="^(api|form|schedule|ui|signal|subworkflow|error|rerun)$",
+    description="How runs started.")]
 Search = Annotated[str | None, Query(max_length=200,
                                      description="Part of the run id or workflow title.")]
 Wait = Annotated[float, Query(

@@ -26,7 +26,7 @@ from app.api.schemas.workflows import (
 from app.errors import not_found
 from app.models import Actor
 from app.repo import workflows as workflows_repo
-from app.services import workflows
+from app.services import error_workflows, workflows
 
 router = api_router(prefix="/api/v1/workflows", tags=["workflows"])
 
@@ -89,11 +89,20 @@ def get_workflow(workflow_id: str, caller: Reader, session: ReadSession,
 
 
 @router.patch("/{workflow_id}", name="update_workflow", response_model=WorkflowPublic,
-              summary="Change the draft (title, description, definition)",
+              summary="Change the draft (title, description, definition) or the error "
+                      "workflow setting",
               responses=problems(404), openapi_extra={"x-response-headers": {"200": ["ETag"]}})
 def update_workflow(workflow_id: str, body: WorkflowUpdate, caller: Writer,
                     session: WriteSession, expected: IfMatch,
                     response: Response) -> WorkflowPublic:
+    draft = {"title", "description", "definition"} & body.model_fields_set
+    if "error_workflow_id" in body.model_fields_set:  # a setting, saved with any draft change
+        workflow = error_workflows.set_for_workflow(
+            session, actor=caller, workflow_id=workflow_id,
+            error_workflow_id=body.error_workflow_id, commit=not draft)
+        if not draft:
+            _with_etag(response, workflow.version)
+            return WorkflowPublic.model_validate(workflow)
     workflow = workflows.save_workflow(session, workspace_id=caller.workspace_id,
                                        workflow_id=workflow_id, actor=caller,
                                        expected_version=expected, title=body.title,

@@ -1,4 +1,5 @@
-"""/api/v1/workspaces: the key's own workspace (seed 001's workspace id, seed 000's orgId)."""
+"""/api/v1/workspaces: the key's own workspace (seed 001's workspace id, seed 000's orgId),
+and its default error workflow."""
 
 from __future__ import annotations
 
@@ -6,18 +7,20 @@ from typing import Annotated
 
 from fastapi import Depends
 
-from app.api.deps import ReadSession, require
+from app.api.deps import ReadSession, WriteSession, require
 from app.api.openapi import problems
 from app.api.pagination import Paging
 from app.api.routing import api_router
-from app.api.schemas.workspaces import WorkspacePage, WorkspacePublic
+from app.api.schemas.workspaces import WorkspacePage, WorkspacePublic, WorkspaceUpdate
 from app.errors import not_found
 from app.models import Actor
 from app.repo import accounts
+from app.services import error_workflows
 
 router = api_router(prefix="/api/v1/workspaces", tags=["workspaces"])
 
 AnyKey = Annotated[Actor, Depends(require())]
+Builder = Annotated[Actor, Depends(require("workflows:write"))]
 
 
 @router.get("", name="list_workspaces", response_model=WorkspacePage,
@@ -35,4 +38,15 @@ def get_workspace(workspace_id: str, caller: AnyKey, session: ReadSession) -> Wo
     workspace = accounts.get_workspace(session, caller.workspace_id)
     if workspace is None or workspace_id != caller.workspace_id:
         raise not_found("workspace", workspace_id)
+    return WorkspacePublic.model_validate(workspace)
+
+
+@router.patch("/{workspace_id}", name="update_workspace", response_model=WorkspacePublic,
+              responses=problems(404), summary="Change the workspace's default error workflow")
+def update_workspace(workspace_id: str, body: WorkspaceUpdate, caller: Builder,
+                     session: WriteSession) -> WorkspacePublic:
+    if workspace_id != caller.workspace_id:
+        raise not_found("workspace", workspace_id)
+    workspace = error_workflows.set_default(session, actor=caller,
+                                            error_workflow_id=body.default_error_workflow_id)
     return WorkspacePublic.model_validate(workspace)

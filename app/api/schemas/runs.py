@@ -83,7 +83,10 @@ class RunSummary(BaseModel):
                                                                 "version_number"))
     status: str = Field(description="IN_PROGRESS, BLOCKED, FLAGGED, COMPLETED or CANCELLED",
                         examples=["BLOCKED"])
-    trigger: str = Field(description="api, form, schedule, ui, signal or subworkflow")
+    trigger: str = Field(description="api, form, schedule, ui, signal, subworkflow, error (an "
+                                     "error workflow's run) or rerun")
+    source_run_id: str | None = Field(None, description="The run this one re-runs, or the "
+                                      "FLAGGED run an error workflow was started for.")
     current_step: str | None
     steps_completed: int
     error: str | None

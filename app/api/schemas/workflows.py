@@ -41,6 +41,11 @@ class WorkflowUpdate(RequestBody):
     title: str | None = Field(None, min_length=1, max_length=200)
     description: str | None = Field(None, max_length=2000)
     definition: JsonObject | None = Field(None, description=DEFINITION_DOC)
+    error_workflow_id: str | None = Field(
+        None, max_length=40,
+        description="A workflow of this workspace to start (with the failure as its input) "
+                    "when a run of this one is FLAGGED; null clears it. A setting, not part "
+                    "of the draft: it applies at once, without publishing.")
 
 
 class WorkflowValidate(RequestBody):
@@ -65,6 +70,9 @@ class WorkflowSummary(BaseModel):
     published_version: int | None = Field(validation_alias=AliasChoices("published_version",
                                                            "published_number"),
                                           description="The version number new runs use.")
+    error_workflow_id: str | None = Field(
+        None, description="The workflow started when a run of this one is FLAGGED (null: the "
+                          "workspace's default_error_workflow_id applies).")
     created_by: str | None
     created_at: Timestamp
     updated_at: Timestamp

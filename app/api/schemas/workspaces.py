@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
 from app.api.schemas.common import Page, Timestamp
 
@@ -16,7 +16,18 @@ class WorkspacePublic(BaseModel):
         description="This workspace's cap on runs in progress (null: the server default).")
     rate_limit_read_per_min: int | None
     rate_limit_write_per_min: int | None
+    default_error_workflow_id: str | None = Field(
+        None, validation_alias=AliasChoices("default_error_workflow_id", "error_workflow_id"),
+        description="The error workflow of every workflow that names none of its own.")
     created_at: Timestamp
+
+
+class WorkspaceUpdate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    default_error_workflow_id: str | None = Field(
+        None, max_length=40, description="A workflow of this workspace started when a run of "
+        "any workflow without its own error workflow is FLAGGED; null clears it.")
 
 
 class WorkspacePage(Page[WorkspacePublic]):
