@@ -146,3 +146,9 @@ def counts_by_status(session: Session, *, workspace_id: str) -> dict[str, int]:
 
 def child_runs(session: Session, parent_step_id: str) -> Sequence[Run]:
     return session.exec(select(Run).where(Run.parent_step_id == parent_step_id)).all()
+
+
+def runs_from(session: Session, run_id: str) -> Sequence[Run]:
+    """The runs whose source is `run_id` (its re-runs and error workflow runs), oldest first."""
+    query = select(Run).where(Run.source_run_id == run_id).order_by(col(Run.created_at))
+    return session.exec(query).all()

@@ -154,9 +154,16 @@ def set_default(session: Session, *, actor: Actor, error_workflow_id: str | None
     return workspace
 
 
-def runs_from(session: Session, run_id: str) -> list[dict[str, Any]]:
-    """The runs started from this one (error workflows and re-runs), for its timeline."""
-    query = select(Run).where(Run.source_run_id == run_id).order_by(col(Run.created_at))
-    return [{"id": r.id, "workflow_title": r.workflow_title, "trigger": r.trigger,
-             "status": r.status, "created_at": iso(r.created_at)}
-            for r in session.exec(query).all()]
+def choices(session: Session, *, actor: Actor, workflow_id: str) -> dict[str, Any]:
+    """What the builder's "when a run fails" control shows: this workflow's setting, the
+    workspace default, and the workflows one may name (not this one)."""
+    workflow = session.get(Workflow, workflow_id)
+    if workflow is None or workflow.workspace_id != actor.workspace_id:
+        raise not_found("workflow", workflow_id)
+    workspace = session.get(Workspace, actor.workspace_id)
+    rows = workflows_repo.list_workflows(session, workspace_id=actor.workspace_id, limit=200)
+    titles = {w.id: w.title for w in rows}
+    default = workspace.error_workflow_id if workspace is not None else None
+    return {"current": workflow.error_workflow_id or "", "default": default or "",
+            "default_title": titles.get(default or "", ""),
+            "options": [{"id": w.id, "title": w.title} for w in rows if w.id != workflow.id]}

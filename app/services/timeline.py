@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlmodel import Session
 
@@ -15,6 +16,7 @@ from app.repo import approvals as approvals_repo
 from app.repo import runs as runs_repo
 from app.repo import steps as steps_repo
 from app.services.inbox import pretty_json
+from app.services.reruns import RERUNNABLE
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,12 @@ class RunView:
     current_step: str
     finished: bool
     steps: list[StepView]
+    # Where this run came from ("rerun" of, or "error" workflow for, source_run_id), and the
+    # runs started from it (re-runs, error workflows).
+    source_run_id: str = ""
+    related: list[dict[str, str]] = field(default_factory=list)
+    can_rerun: bool = False
+    rerun_choices: list[str] = field(default_factory=list)
 
 
 def _vote_view(vote: ApprovalVote) -> dict[str, str]:
@@ -87,6 +95,13 @@ def format_duration(start: datetime | None, end: datetime | None) -> str:
     if seconds < 3600:
         return f"{int(seconds // 60)} min {int(seconds % 60)} s"
     return f"{int(seconds // 3600)} h {int(seconds % 3600 // 60)} min"
+
+
+def runs_from(session: Session, run_id: str) -> list[dict[str, Any]]:
+    """The runs started from this one (re-runs and error workflows), oldest first."""
+    return [{"id": r.id, "workflow_title": r.workflow_title, "trigger": r.trigger,
+             "status": r.status, "created_at": iso(r.created_at) or ""}
+            for r in runs_repo.runs_from(session, run_id)]
 
 
 def run_view(session: Session, *, workspace_id: str, run_id: str) -> RunView:
@@ -132,5 +147,8 @@ def run_view(session: Session, *, workspace_id: str, run_id: str) -> RunView:
         duration=format_duration(run.created_at, run.completed_at),
         error=run.error or "", input=pretty_json(run.input), outputs=pretty_json(run.outputs),
         current_step=run.current_step or "", finished=run.status in RunStatus.FINISHED,
-        steps=views,
+        steps=views, source_run_id=run.source_run_id or "",
+        related=[{k: str(v) for k, v in r.items()} for r in runs_from(session, run.id)],
+        can_rerun=run.status in RERUNNABLE,
+        rerun_choices=list(dict.fromkeys(s.step_key for s in steps)),
     )

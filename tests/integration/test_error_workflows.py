@@ -13,7 +13,7 @@ from sqlmodel import col, select
 from app.db import read_session, write_session
 from app.errors import ValidationFailed
 from app.models import Run, RunStatus, Trigger
-from app.services import error_workflows, runs
+from app.services import error_workflows, runs, timeline
 
 FAILING = {"start": "charge", "steps": {
     "charge": {"kind": "tool", "tool": "fail", "args": {"message": "card declined"},
@@ -63,7 +63,7 @@ def test_a_flagged_run_starts_its_error_workflow_once_with_the_failure(world: An
     told = world.run(error_run.id).outputs["tell"]["told"]
     assert told.startswith(f"{run_id} failed at charge: ") and "card declined" in told
     with read_session() as session:
-        assert [r["id"] for r in error_workflows.runs_from(session, run_id)] == [error_run.id]
+        assert [r["id"] for r in timeline.runs_from(session, run_id)] == [error_run.id]
 
 
 def test_the_workspace_default_applies_and_a_failing_error_workflow_starts_nothing(

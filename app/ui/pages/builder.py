@@ -15,6 +15,7 @@ from app.ui.components.common import (
     status_badge,
     time_text,
 )
+from app.ui.components.error_workflow import error_workflow_control
 from app.ui.components.flow_canvas import flow_canvas
 from app.ui.components.form_fields import field_block
 from app.ui.components.layout import layout
@@ -152,6 +153,7 @@ def _workflow_panel() -> rx.Component:
                      placeholder="What this workflow is for", width="100%",
                      read_only=S.read_only, data_testid="workflow-description"),
         rx.text(S.step_count, " steps", size="2", color_scheme="gray"),
+        error_workflow_control(),
         rx.callout(
             rx.vstack(
                 rx.text("Add a step from the bar above; it is linked after the selected step."),

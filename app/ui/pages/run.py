@@ -16,6 +16,7 @@ from app.ui.components.common import (
     time_text,
 )
 from app.ui.components.layout import layout
+from app.ui.components.rerun_dialog import origin_and_related, rerun_button
 from app.ui.states.auth import AuthState, guarded
 from app.ui.states.run import RunState
 
@@ -219,11 +220,12 @@ def _cancel_button() -> rx.Component:
 def _content() -> rx.Component:
     run = RunState.run
     return rx.vstack(
-        page_header(run.workflow_title, _cancel_button(),
+        page_header(run.workflow_title, rerun_button(), _cancel_button(),
                     rx.link(rx.button(rx.icon("list", size=16), "All runs", variant="soft",
                                       color_scheme="gray"), href=routes.RUNS),
                     subtitle=run.id),
         error_text(RunState.action_error),
+        origin_and_related(),
         _run_facts(),
         rx.cond(run.error != "", rx.callout(run.error, icon="triangle-alert",
                                             color_scheme="red", width="100%")),
