@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import insert
-from sqlmodel import Session
+from sqlalchemy import insert, update
+from sqlmodel import Session, col, select
 
 from app import wakeup
 from app.clock import iso, utcnow
@@ -96,3 +96,18 @@ def emit(
     if row.error_pending:
         wakeup.mark(session, wakeup.FLAGGED)
     return row
+
+
+def flagged_pending(session: Session, *, limit: int) -> list[Event]:
+    """run.flagged events whose error workflow has not been looked at yet, oldest first."""
+    query = (select(Event).where(col(Event.error_pending).is_(True))
+             .order_by(col(Event.created_at), col(Event.id)).limit(limit))
+    return list(session.exec(query).all())
+
+
+def take_flagged(session: Session, event_id: str) -> bool:
+    """Clear the event's flag in the caller's transaction; False if another process did."""
+    statement = (update(Event).where(col(Event.id) == event_id,
+                                     col(Event.error_pending).is_(True))
+                 .values(error_pending=False))
+    return bool(session.connection().execute(statement).rowcount)

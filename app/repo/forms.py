@@ -61,3 +61,11 @@ def list_submissions(session: Session, *, form_id: str, limit: int,
         )
     query = query.order_by(col(FormSubmission.created_at).desc(), col(FormSubmission.id).desc())
     return session.exec(query.limit(limit)).all()
+
+
+def submission_of_run(session: Session, run_id: str) -> tuple[FormSubmission, Form] | None:
+    """The public-form submission that started `run_id`, with its form."""
+    query = (select(FormSubmission, Form).join(Form, col(Form.id) == col(FormSubmission.form_id))
+             .where(FormSubmission.run_id == run_id))
+    found = session.exec(query).first()
+    return (found[0], found[1]) if found is not None else None

@@ -12,13 +12,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import update
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.clock import iso
 from app.errors import ConcurrencyLimited, DomainError, FieldError, ValidationFailed, not_found
 from app.models import Actor, Event, Run, StepRun, Trigger, Workflow, Workspace
-from app.repo import audit
+from app.repo import audit, events
 from app.repo import workflows as workflows_repo
 from app.services import permissions
 from app.services.runs import start_new_run
@@ -32,13 +31,8 @@ ACTOR = Actor.system("error workflow")
 def start_due(session: Session, *, public_url: str = "") -> int:
     """Start the error workflows owed by FLAGGED runs; the number of events handled."""
     handled = 0
-    query = (select(Event).where(col(Event.error_pending).is_(True))
-             .order_by(col(Event.created_at), col(Event.id)).limit(BATCH))
-    for event in session.exec(query).all():
-        taken = session.connection().execute(
-            update(Event).where(col(Event.id) == event.id, col(Event.error_pending).is_(True))
-            .values(error_pending=False)).rowcount
-        if not taken:
+    for event in events.flagged_pending(session, limit=BATCH):
+        if not events.take_flagged(session, event.id):
             session.rollback()
             continue
         try:

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from app.clock import utcnow
 from app.engine.approval_policy import Policy
@@ -30,8 +30,6 @@ from app.models import (
     EmailKind,
     EmailStatus,
     Event,
-    Form,
-    FormSubmission,
     Run,
     Trigger,
     User,
@@ -40,6 +38,7 @@ from app.models import (
 from app.repo import accounts as accounts_repo
 from app.repo import approvals as approvals_repo
 from app.repo import emails as emails_repo
+from app.repo import forms as forms_repo
 from app.services import permissions
 from app.services.approvals import delegation_to, handed_on_by, relation
 
@@ -163,9 +162,7 @@ def requester_of(session: Session, run: Run) -> Recipient | None:
         return Recipient(email=user.email, user_id=user.id, named=True)
     if run.trigger != Trigger.FORM:
         return None
-    query = (select(FormSubmission, Form).join(Form, col(Form.id) == col(FormSubmission.form_id))
-             .where(FormSubmission.run_id == run.id))
-    found = session.exec(query).first()
+    found = forms_repo.submission_of_run(session, run.id)
     if found is None:
         return None
     submission, form = found
