@@ -51,6 +51,7 @@ def _routers() -> list[APIRouter]:
         out_of_office,
         reruns,
         runs,
+        schedules,
         steps,
         webhooks,
         workflows,
@@ -58,7 +59,7 @@ def _routers() -> list[APIRouter]:
     )
 
     return [meta.router, workspaces.router, workflows.router, runs.router, reruns.router,
-            steps.router,
+            steps.router, schedules.router,
             approvals.router, out_of_office.router, forms.router, credentials.router,
             audit.router, seed000.router, seed004.router, webhooks.router, public_webhooks.router]
 

@@ -18,7 +18,7 @@ from app.models.event import (
 from app.models.form import Form, FormSubmission
 from app.models.idempotency import IdempotencyRecord
 from app.models.run import Approval, ApprovalStatus, ApprovalVote, Run, StepRun
-from app.models.schedule import Schedule
+from app.models.schedule import FireKind, MissedPolicy, Schedule, ScheduleFire
 from app.models.workflow import Workflow, WorkflowStatus, WorkflowVersion
 from app.models.workspace import Membership, User, Workspace
 
@@ -38,15 +38,18 @@ __all__ = [
     "EmailKind",
     "EmailStatus",
     "Event",
+    "FireKind",
     "Form",
     "FormSubmission",
     "IdempotencyRecord",
     "Membership",
+    "MissedPolicy",
     "OutboundEmail",
     "Role",
     "Run",
     "RunStatus",
     "Schedule",
+    "ScheduleFire",
     "StepRun",
     "StepStatus",
     "Trigger",
