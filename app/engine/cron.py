@@ -3,22 +3,20 @@
 Five fields: minute hour day-of-month month day-of-week, each `*`, a number or name, a range
 `a-b`, a step `*/n` or `a-b/n`, or a comma list of those; or one of @hourly, @daily,
 @midnight, @weekly, @monthly, @yearly, @annually. Day of week counts 0 (or 7) as Sunday and
-1 as Monday, as crontab does (APScheduler's own `from_crontab` counts 0 as Monday, so
-expressions reach it as explicit sets). When both day fields are restricted, a day matches
-either, as in crontab. Times are wall-clock times in the schedule's time zone; the zone's
-daylight-saving rules decide what a skipped or repeated hour does (APScheduler's CronTrigger).
+1 as Monday, as crontab does. When both day fields are restricted, a day matches either, as
+in crontab. Times are wall-clock times in the schedule's time zone.
+
+Due times are computed here rather than by APScheduler's CronTrigger: its `from_crontab`
+counts day-of-week 0 as Monday (so `1-5` meant Tuesday to Saturday), it ANDs the day fields,
+and around a repeated hour it answers the same time again or jumps past due times.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.combining import OrTrigger
-from apscheduler.triggers.cron import CronTrigger
 
 MACROS = {
     "@hourly": "0 * * * *",
@@ -31,8 +29,6 @@ MACROS = {
 }
 MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 DAYS = ("sun", "mon", "tue", "wed", "thu", "fri", "sat")
-# APScheduler's day_of_week names, indexed by crontab's number (0 = Sunday).
-_AP_DAYS = DAYS
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,38 +142,37 @@ def zone(name: str) -> ZoneInfo:
             from exc
 
 
-def _joined(values: frozenset[int]) -> str:
-    return ",".join(str(v) for v in sorted(values))
+MAX_DAYS = 366 * 28  # every weekday of every date comes round within 28 years
 
 
-def trigger(cron: Cron, timezone: str) -> BaseTrigger:
-    """The APScheduler trigger for these sets in this zone (crontab's day OR-ing kept)."""
-    tz = zone(timezone)
-    common = {"minute": _joined(cron.minutes), "hour": _joined(cron.hours),
-              "month": _joined(cron.months), "timezone": tz}
-    weekdays = ",".join(_AP_DAYS[d] for d in sorted(cron.weekdays))
+def _day_matches(cron: Cron, day: date) -> bool:
+    if day.month not in cron.months:
+        return False
+    in_month = day.day in cron.days
+    on_weekday = (day.weekday() + 1) % 7 in cron.weekdays  # date: Monday = 0; cron: Sunday
     days_starred, weekdays_starred = cron.starred[2], cron.starred[4]
     if not days_starred and not weekdays_starred:
-        return OrTrigger([CronTrigger(day=_joined(cron.days), **common),
-                          CronTrigger(day_of_week=weekdays, **common)])
-    if not weekdays_starred:
-        return CronTrigger(day_of_week=weekdays, **common)
-    return CronTrigger(day=_joined(cron.days), **common)
+        return in_month or on_weekday
+    return on_weekday if days_starred else in_month
 
 
-def fire_times(fires: BaseTrigger, after: datetime) -> Iterator[datetime]:
-    """Due times strictly after `after`, in order (aware datetimes in the trigger's zone)."""
-    previous = after
-    while True:
-        following = fires.get_next_fire_time(previous, previous)
-        if following is None:
-            return
-        if following <= previous:  # never stand still, whatever the zone does
-            following = fires.get_next_fire_time(previous, previous + timedelta(seconds=1))
-            if following is None or following <= previous:
-                return
-        yield following
-        previous = following
+def fire_times(cron: Cron, timezone: str, after: datetime) -> Iterator[datetime]:
+    """Due times strictly after `after`, in order, in UTC. Wall-clock times in the zone: one
+    the zone skips (clocks going forward) is due at the same distance after the change, one
+    it repeats (clocks going back) is due once, the first time."""
+    tz = zone(timezone)
+    day = after.astimezone(tz).date() - timedelta(days=1)
+    times = [(hour, minute) for hour in sorted(cron.hours) for minute in sorted(cron.minutes)]
+    last = after
+    for _ in range(MAX_DAYS):
+        day += timedelta(days=1)
+        if not _day_matches(cron, day):
+            continue
+        for hour, minute in times:
+            due = datetime(day.year, day.month, day.day, hour, minute, tzinfo=tz).astimezone(UTC)
+            if due > last:
+                yield due
+                last = due
 
 
 MAX_COUNTED = 10_000  # missed due times counted past this are reported as this many
@@ -192,15 +187,15 @@ class FirePlan:
     following: datetime | None  # the next due time after now
 
 
-def plan_fire(fires: BaseTrigger, *, due_at: datetime, now: datetime, run_missed: bool,
+def plan_fire(cron: Cron, timezone: str, *, due_at: datetime, now: datetime, run_missed: bool,
               grace: timedelta) -> FirePlan:
     """A due time claimed at `now`: on time (within `grace`) it starts a run; later, it and
     every due time since were missed, and one run starts only if `run_missed`."""
-    following = next(fire_times(fires, now), None)
+    following = next(fire_times(cron, timezone, now), None)
     if now - due_at <= grace:
         return FirePlan(start=True, missed=0, following=following)
     missed = 1
-    for due in fire_times(fires, due_at):
+    for due in fire_times(cron, timezone, due_at):
         if due > now or missed >= MAX_COUNTED:
             break
         missed += 1

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from apscheduler.triggers.base import BaseTrigger
 from sqlmodel import Session
 
 from app.clock import as_utc, utcnow
@@ -43,9 +42,9 @@ class Timing:
     next_fire_times: list[datetime]
 
 
-def _rules(cron: str, timezone: str) -> tuple[cron_rules.Cron, BaseTrigger]:
+def _rules(cron: str, timezone: str) -> cron_rules.Cron:
     problems: list[FieldError] = []
-    parsed = fires = None
+    parsed = None
     try:
         parsed = cron_rules.parse(cron)
     except cron_rules.CronError as exc:
@@ -55,21 +54,20 @@ def _rules(cron: str, timezone: str) -> tuple[cron_rules.Cron, BaseTrigger]:
     except cron_rules.CronError as exc:
         problems.append(FieldError("timezone", str(exc), "invalid"))
     if parsed is not None and not problems:
-        fires = cron_rules.trigger(parsed, timezone)
-        if next(cron_rules.fire_times(fires, utcnow()), None) is None:
+        if next(cron_rules.fire_times(parsed, timezone, utcnow()), None) is None:
             problems.append(FieldError("cron", "never comes due (no such date)", "invalid"))
     if problems:
         raise ValidationFailed("The schedule is invalid", errors=problems)
-    assert parsed is not None and fires is not None
-    return parsed, fires
+    assert parsed is not None
+    return parsed
 
 
 def timing(cron: str, timezone: str = "UTC", *, count: int = PREVIEW_COUNT,
            after: datetime | None = None) -> Timing:
     """The words and next `count` due times of an expression, or 422 naming the field."""
-    parsed, fires = _rules(cron, timezone)
-    times = itertools.islice(cron_rules.fire_times(fires, after or utcnow()), count)
-    return Timing(describe(parsed), [as_utc(t) for t in times])
+    parsed = _rules(cron, timezone)
+    times = itertools.islice(cron_rules.fire_times(parsed, timezone, after or utcnow()), count)
+    return Timing(describe(parsed), list(times))
 
 
 def timing_of(schedule: Schedule) -> Timing:
@@ -77,9 +75,8 @@ def timing_of(schedule: Schedule) -> Timing:
 
 
 def _next_after(schedule: Schedule, now: datetime) -> datetime | None:
-    _, fires = _rules(schedule.cron, schedule.timezone)
-    following = next(cron_rules.fire_times(fires, now), None)
-    return as_utc(following) if following is not None else None
+    parsed = _rules(schedule.cron, schedule.timezone)
+    return next(cron_rules.fire_times(parsed, schedule.timezone, now), None)
 
 
 def _check_input(session: Session, workflow_id: str, workspace_id: str,
@@ -235,15 +232,14 @@ def _fire(session: Session, schedule: Schedule, now: datetime) -> str | None:
     assert schedule.next_fire_at is not None
     due_at = as_utc(schedule.next_fire_at)
     try:
-        _, fires = _rules(schedule.cron, schedule.timezone)
+        parsed = _rules(schedule.cron, schedule.timezone)
     except ValidationFailed:  # stored before a rule got stricter: stop rather than spin
         schedules_repo.claim_due(session, schedule, following=None, now=now)
         return None
-    plan = cron_rules.plan_fire(fires, due_at=due_at, now=now,
+    plan = cron_rules.plan_fire(parsed, schedule.timezone, due_at=due_at, now=now,
                                 run_missed=schedule.missed_policy == MissedPolicy.RUN_ONCE,
                                 grace=MISSED_GRACE)
-    following = as_utc(plan.following) if plan.following is not None else None
-    if not schedules_repo.claim_due(session, schedule, following=following, now=now):
+    if not schedules_repo.claim_due(session, schedule, following=plan.following, now=now):
         return None  # another process took this due time
     kind = FireKind.MISSED if plan.missed else FireKind.FIRED
     fire: dict[str, Any] = {"workspace_id": schedule.workspace_id, "schedule_id": schedule.id,
