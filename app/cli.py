@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
+from app.cli_schedules import add_commands as add_schedule_commands
 from app.clock import iso, utcnow
 from app.db import read_session, write_session
 from app.errors import DomainError
@@ -225,6 +226,7 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(func=cmd_show_run)
     sub.add_parser("worker", help="run only the executor and dispatcher").set_defaults(
         func=cmd_worker)
+    add_schedule_commands(sub)
     return parser
 
 
