@@ -28,6 +28,7 @@ from app.api.schemas.forms import FormPage, FormPublic, SubmissionPage, Submissi
 from app.api.schemas.out_of_office import OutOfOfficePublic
 from app.api.schemas.reruns import RerunPreview
 from app.api.schemas.runs import RunPage, RunPublic, StepPublic
+from app.api.schemas.schedules import FirePage, SchedulePage, SchedulePublic, Timing
 from app.api.schemas.workflows import (
     ValidationReport,
     WorkflowPage,
@@ -78,6 +79,7 @@ class FlowdeskClient:
         self.out_of_office = OutOfOffice(self)
         self.forms = Forms(self)
         self.credentials = Credentials(self)
+        self.schedules = Schedules(self)
         self.audit = Audit(self)
 
     def __enter__(self) -> FlowdeskClient:
@@ -366,6 +368,47 @@ class Credentials(_Resource):
 
     def delete(self, credential_id: str) -> None:
         self.client.request("DELETE", f"{API}/credentials/{credential_id}")
+
+
+class Schedules(_Resource):
+    def list(self, *, workflow_id: str | None = None, limit: int | None = None,
+             cursor: str | None = None) -> SchedulePage:
+        return self.client.call(SchedulePage, "GET", f"{API}/schedules", params={
+            "workflow_id": workflow_id, "limit": limit, "cursor": cursor})
+
+    def preview(self, cron: str, timezone: str = "UTC") -> Timing:
+        return self.client.call(Timing, "GET", f"{API}/schedules/preview",
+                                params={"cron": cron, "timezone": timezone})
+
+    def create(self, workflow_id: str, cron: str, **options: Any) -> SchedulePublic:
+        """options: name, timezone, input, missed_policy (skip | run_once), enabled."""
+        return self.client.call(SchedulePublic, "POST", f"{API}/schedules",
+                                json={"workflow_id": workflow_id, "cron": cron, **options})
+
+    def get(self, schedule_id: str) -> SchedulePublic:
+        return self.client.call(SchedulePublic, "GET", f"{API}/schedules/{schedule_id}")
+
+    def update(self, schedule_id: str, **changes: Any) -> SchedulePublic:
+        return self.client.call(SchedulePublic, "PATCH", f"{API}/schedules/{schedule_id}",
+                                json=changes)
+
+    def delete(self, schedule_id: str) -> None:
+        self.client.request("DELETE", f"{API}/schedules/{schedule_id}")
+
+    def pause(self, schedule_id: str) -> SchedulePublic:
+        return self.client.call(SchedulePublic, "POST", f"{API}/schedules/{schedule_id}/pause")
+
+    def resume(self, schedule_id: str) -> SchedulePublic:
+        return self.client.call(SchedulePublic, "POST", f"{API}/schedules/{schedule_id}/resume")
+
+    def run_now(self, schedule_id: str, *, idempotency_key: str | None = None) -> RunPublic:
+        return self.client.call(RunPublic, "POST", f"{API}/schedules/{schedule_id}/run-now",
+                                idempotency_key=idempotency_key or str(uuid.uuid4()))
+
+    def fires(self, schedule_id: str, *, limit: int | None = None,
+              cursor: str | None = None) -> FirePage:
+        return self.client.call(FirePage, "GET", f"{API}/schedules/{schedule_id}/fires",
+                                params={"limit": limit, "cursor": cursor})
 
 
 class Audit(_Resource):

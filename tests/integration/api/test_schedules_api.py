@@ -127,3 +127,18 @@ def test_other_workspace_and_scopes(acme: Tenant, globex: Tenant) -> None:
     assert acme.get(f"/api/v1/schedules/{schedule['id']}", key=reader).status_code == 200
     assert_problem(acme.post(f"/api/v1/schedules/{schedule['id']}/pause", key=reader), 403)
     assert_problem(acme.post(f"/api/v1/schedules/{schedule['id']}/run-now", key=reader), 403)
+
+
+def test_the_python_client_covers_schedules(acme: Tenant) -> None:
+    workflow_id = acme.publish(REPORT, title="Report")
+    fd = acme.fd.schedules
+    assert fd.preview("@daily").description == "At 00:00, every day"
+    made = fd.create(workflow_id, "0 6 * * *", input={"team": "ops"}, name="Early")
+    assert [s.id for s in fd.list(workflow_id=workflow_id).data] == [made.id]
+    assert fd.update(made.id, name="Dawn").name == "Dawn"
+    assert fd.pause(made.id).enabled is False and fd.resume(made.id).enabled is True
+    run = fd.run_now(made.id)
+    assert run.trigger == "schedule" and fd.fires(made.id).data[0].run_id == run.id
+    assert fd.get(made.id).last_run_id == run.id
+    fd.delete(made.id)
+    assert fd.list().data == []
