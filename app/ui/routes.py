@@ -57,6 +57,7 @@ def safe_next(next_path: str | None) -> str:
 
 # ----- building: workflows, forms, public forms -----
 WORKFLOW = "/workflows/[workflow_id]"
+WORKFLOW_SCHEDULES = "/workflows/[workflow_id]/schedules"
 FORM = "/forms/[form_id]"
 FORM_SUBMISSIONS = "/forms/[form_id]/submissions"
 PUBLIC_FORM = "/f/[slug]"
@@ -64,6 +65,10 @@ PUBLIC_FORM = "/f/[slug]"
 
 def workflow_url(workflow_id: str) -> str:
     return f"{WORKFLOWS}/{quote(workflow_id, safe='')}"
+
+
+def workflow_schedules_url(workflow_id: str) -> str:
+    return f"{workflow_url(workflow_id)}/schedules"
 
 
 def form_url(form_id: str) -> str:

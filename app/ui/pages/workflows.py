@@ -46,6 +46,9 @@ def _actions(row: rx.Var) -> rx.Component:
         rx.menu.content(
             rx.menu.item(rx.icon("pencil", size=14), "Open builder",
                          on_click=rx.redirect(routes.WORKFLOWS + "/" + workflow_id)),
+            rx.menu.item(rx.icon("calendar-clock", size=14), "Schedules",
+                         on_click=rx.redirect(routes.WORKFLOWS + "/" + workflow_id
+                                              + "/schedules")),
             rx.menu.item(rx.icon("copy", size=14), "Duplicate",
                          on_click=S.duplicate(workflow_id), disabled=~AuthState.can_build),
             rx.menu.item(rx.icon("download", size=14), "Export JSON",

@@ -1,0 +1,380 @@
+"""The Schedules page of a workflow: its schedules, a new-schedule form with a live preview of
+the cron expression, pause/resume, run now, delete, and the fire history of the one selected."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import reflex as rx
+
+from app.clock import iso
+from app.db import read_session, write_session
+from app.errors import DomainError, ValidationFailed
+from app.models import MissedPolicy, Schedule
+from app.services import form_builder, permissions, schedules, workflows
+from app.ui import routes
+from app.ui.states import live
+from app.ui.states.auth import AuthState, call_service
+
+WATCH = "schedules"
+WATCH_INTERVAL_S = 2.0
+INPUT_PREFIX = "input."  # the form's names for the run's input fields (never clash with ours)
+COMMON_ZONES = (
+    "UTC", "Europe/London", "Europe/Dublin", "Europe/Paris", "Europe/Berlin", "Europe/Madrid",
+    "Europe/Rome", "Europe/Amsterdam", "Europe/Stockholm", "Europe/Warsaw", "Europe/Athens",
+    "Europe/Istanbul", "Europe/Moscow", "Africa/Lagos", "Africa/Johannesburg", "Asia/Dubai",
+    "Asia/Kolkata", "Asia/Singapore", "Asia/Shanghai", "Asia/Tokyo", "Asia/Seoul",
+    "Australia/Sydney", "Pacific/Auckland", "America/Sao_Paulo", "America/New_York",
+    "America/Chicago", "America/Denver", "America/Los_Angeles", "America/Mexico_City",
+    "America/Toronto",
+)
+BROWSER_ZONE_JS = "Intl.DateTimeFormat().resolvedOptions().timeZone"
+
+
+@dataclass
+class ScheduleRow:
+    id: str
+    name: str
+    cron: str
+    description: str
+    timezone: str
+    next_due: str  # in the schedule's own zone; empty while paused
+    enabled: bool
+    missed_policy: str
+    last_run_id: str
+
+
+@dataclass
+class FireRow:
+    id: str
+    kind: str
+    due_at: str
+    at: str
+    missed: int
+    run_id: str
+    run_status: str
+    detail: str
+
+
+def in_zone(moment: datetime, zone: str) -> str:
+    """A due time as the schedule's zone reads it: "Mon 2026-12-07 09:00 CET"."""
+    try:
+        local = moment.astimezone(ZoneInfo(zone))
+    except (ValueError, KeyError):
+        local = moment
+    return local.strftime("%a %Y-%m-%d %H:%M %Z")
+
+
+def _row(schedule: Schedule) -> ScheduleRow:
+    try:
+        description = schedules.timing_of(schedule).description
+    except DomainError as exc:  # stored before a rule got stricter
+        description = f"invalid: {exc}"
+    nxt = schedule.next_fire_at
+    return ScheduleRow(
+        id=schedule.id, name=schedule.name or "(unnamed)", cron=schedule.cron,
+        description=description, timezone=schedule.timezone,
+        next_due=in_zone(nxt.replace(tzinfo=nxt.tzinfo or ZoneInfo("UTC")), schedule.timezone)
+        if nxt and schedule.enabled else "",
+        enabled=schedule.enabled, missed_policy=schedule.missed_policy,
+        last_run_id=schedule.last_run_id or "")
+
+
+def _input_specs(specs: list[Any]) -> list[dict[str, Any]]:
+    """The workflow's input fields as the form renders them, named `input.<field>` (the names
+    the service's errors use), labelled with the field's own label or name."""
+    shown = []
+    for spec in specs:
+        data = spec.model_dump(exclude_none=True)
+        data["label"] = data.get("label") or data["name"]
+        data["name"] = INPUT_PREFIX + data["name"]
+        shown.append(data)
+    return shown
+
+
+def load_page(workspace_id: str, workflow_id: str) -> dict[str, Any]:
+    with read_session() as session:
+        workflow = workflows.get_workflow(session, workspace_id=workspace_id,
+                                          workflow_id=workflow_id)
+        specs = form_builder.workflow_inputs(session, workspace_id=workspace_id,
+                                             workflow_id=workflow_id)
+        rows = [_row(s) for s in schedules.list_schedules(
+            session, workspace_id=workspace_id, workflow_id=workflow_id)]
+    return {"title": workflow.title, "published": workflow.published_number is not None,
+            "fields": _input_specs(specs), "rows": rows}
+
+
+def load_rows(workspace_id: str, workflow_id: str) -> list[ScheduleRow]:
+    with read_session() as session:
+        return [_row(s) for s in schedules.list_schedules(
+            session, workspace_id=workspace_id, workflow_id=workflow_id)]
+
+
+def load_history(workspace_id: str, schedule_id: str) -> list[FireRow]:
+    with read_session() as session:
+        entries = schedules.history(session, workspace_id=workspace_id, schedule_id=schedule_id)
+    return [FireRow(id=e.fire.id, kind=e.fire.kind, due_at=iso(e.fire.due_at) or "",
+                    at=iso(e.fire.at) or "", missed=e.fire.missed, run_id=e.fire.run_id or "",
+                    run_status=e.run_status or "", detail=e.fire.detail or "")
+            for e in entries]
+
+
+def _write(fn: Any, **kwargs: Any) -> Any:
+    with write_session() as session:
+        return fn(session, **kwargs)
+
+
+def _run_now(session: Any, *, actor: Any, schedule_id: str) -> str:
+    """run_now leaves the commit to its caller; the new run's id."""
+    run_id = schedules.run_now(session, actor=actor, schedule_id=schedule_id).run.id
+    session.commit()
+    return run_id
+
+
+def _create(session: Any, **values: Any) -> str:
+    return schedules.create_schedule(session, **values).id
+
+
+class SchedulesState(AuthState):
+    shown_for: str = ""  # the workflow id in the address this state was loaded for
+    wf_id: str = ""
+    workflow_title: str = ""
+    published: bool = False
+    loaded: bool = False
+    load_error: str = ""
+    rows: list[ScheduleRow] = []
+    input_fields: list[dict[str, Any]] = []
+    # The new-schedule form: cron, zone and policy are controlled (the preview follows them)
+    cron: str = ""
+    timezone: str = "UTC"
+    zones: list[str] = list(COMMON_ZONES)
+    policy: str = MissedPolicy.SKIP
+    preview_words: str = ""
+    preview_times: list[str] = []
+    cron_error: str = ""
+    zone_error: str = ""
+    field_errors: dict[str, str] = {}
+    form_error: str = ""
+    busy: str = ""
+    # Per schedule
+    row_errors: dict[str, str] = {}
+    started_run: str = ""
+    started_for: str = ""
+    selected_id: str = ""
+    history: list[FireRow] = []
+    history_error: str = ""
+
+    @rx.var
+    def selected_name(self) -> str:
+        return next((r.name for r in self.rows if r.id == self.selected_id), "")
+
+    @rx.var
+    def can_run(self) -> bool:
+        return permissions.can(self.role, permissions.OPERATE_RUNS)
+
+    # ----- loading -----
+    @rx.event
+    async def load(self) -> Any:
+        workflow_id = routes.path_segment(self.router.url.path, from_end=2)
+        if workflow_id != self.wf_id:
+            self.selected_id, self.history = "", []
+            self.cron, self.preview_words, self.preview_times = "", "", []
+        self.loaded, self.load_error, self.form_error = False, "", ""
+        self.cron_error = self.zone_error = self.history_error = ""
+        self.field_errors, self.row_errors = {}, {}
+        self.started_run = self.started_for = ""
+        try:
+            page = await call_service(load_page, self.workspace_id, workflow_id)
+        except DomainError as exc:
+            self.load_error = str(exc)
+            self.shown_for = workflow_id
+            return None
+        self.wf_id = workflow_id
+        self.workflow_title, self.published = page["title"], page["published"]
+        self.input_fields, self.rows = page["fields"], page["rows"]
+        if self.selected_id:
+            await self._load_history()
+        self.loaded = True
+        self.shown_for = workflow_id
+        return [rx.call_script(BROWSER_ZONE_JS, callback=SchedulesState.take_browser_zone),
+                SchedulesState.watch]
+
+    @rx.event
+    def take_browser_zone(self, zone: Any) -> None:
+        """Default the zone to the browser's (once per page visit, before any choice)."""
+        if not isinstance(zone, str) or not zone or self.cron:
+            return
+        try:
+            ZoneInfo(zone)
+        except (ValueError, KeyError):
+            return
+        if zone not in self.zones:
+            self.zones = [zone, *self.zones]
+        self.timezone = zone
+        self._preview()
+
+    async def _reload_rows(self) -> None:
+        try:
+            self.rows = await call_service(load_rows, self.workspace_id, self.wf_id)
+        except DomainError as exc:
+            self.form_error = str(exc)
+
+    # ----- the form and its preview -----
+    def _preview(self) -> None:
+        self.cron_error = self.zone_error = self.preview_words = ""
+        self.preview_times = []
+        if not self.cron.strip():
+            return
+        try:
+            shown = schedules.timing(self.cron, self.timezone)
+        except ValidationFailed as exc:
+            for problem in exc.errors:
+                if problem.field == "timezone":
+                    self.zone_error = problem.message
+                else:
+                    self.cron_error = problem.message
+            return
+        except DomainError as exc:
+            self.cron_error = str(exc)
+            return
+        self.preview_words = shown.description
+        self.preview_times = [in_zone(t, self.timezone) for t in shown.next_fire_times]
+
+    @rx.event
+    def set_cron(self, value: str) -> None:
+        self.cron = str(value)[:200]
+        self._preview()
+
+    @rx.event
+    def set_timezone(self, value: str) -> None:
+        self.timezone = str(value)
+        self._preview()
+
+    @rx.event
+    def set_policy(self, value: str) -> None:
+        self.policy = value if value in MissedPolicy.ALL else MissedPolicy.SKIP
+
+    def _show_errors(self, exc: DomainError) -> None:
+        fields: dict[str, str] = {}
+        for problem in exc.errors:
+            if problem.field == "cron":
+                self.cron_error = problem.message
+            elif problem.field == "timezone":
+                self.zone_error = problem.message
+            else:
+                fields[problem.field] = problem.message
+        self.field_errors = fields
+        self.form_error = exc.detail or str(exc)
+        if "workflow_id" in fields:
+            self.form_error = fields.pop("workflow_id")
+
+    @rx.event
+    async def create(self, form: dict[str, Any]) -> Any:
+        if self.busy:
+            return
+        self.busy, self.form_error, self.field_errors = "create", "", {}
+        yield
+        data = {k.removeprefix(INPUT_PREFIX): v for k, v in form.items()
+                if k.startswith(INPUT_PREFIX) and v not in ("", None)}
+        try:
+            principal = await self._principal()
+            permissions.require(principal.role, permissions.BUILD)
+            created = await call_service(
+                _write, _create, workspace_id=principal.workspace_id,
+                workflow_id=self.wf_id, cron=self.cron, actor=principal.actor,
+                timezone=self.timezone, input=data, name=str(form.get("name", "")),
+                missed_policy=self.policy)
+        except DomainError as exc:
+            self._show_errors(exc)
+            return
+        finally:
+            self.busy = ""
+        self.cron, self.preview_words, self.preview_times = "", "", []
+        await self._reload_rows()
+        self.selected_id = created
+        await self._load_history()
+        yield rx.set_value("schedule-name", "")
+        yield rx.toast.success("Schedule saved")
+
+    # ----- per schedule -----
+    async def _act(self, schedule_id: str, fn: Any, **kwargs: Any) -> Any:
+        self.row_errors = {}
+        self.busy = schedule_id
+        try:
+            principal = await self._principal()
+            return await call_service(_write, fn, actor=principal.actor,
+                                      schedule_id=schedule_id, **kwargs)
+        except DomainError as exc:
+            self.row_errors = {schedule_id: str(exc)}
+            return None
+        finally:
+            self.busy = ""
+
+    @rx.event
+    async def set_enabled(self, schedule_id: str, enabled: bool) -> None:
+        await self._act(schedule_id, schedules.set_enabled, enabled=enabled)
+        await self._reload_rows()
+
+    @rx.event
+    async def delete(self, schedule_id: str) -> None:
+        await self._act(schedule_id, schedules.delete_schedule)
+        if self.selected_id == schedule_id and schedule_id not in self.row_errors:
+            self.selected_id, self.history = "", []
+        await self._reload_rows()
+
+    @rx.event
+    async def run_now(self, schedule_id: str) -> None:
+        run_id = await self._act(schedule_id, _run_now)
+        if run_id:
+            self.started_run, self.started_for = run_id, schedule_id
+            self.selected_id = schedule_id
+            await self._reload_rows()
+            await self._load_history()
+
+    @rx.event
+    async def select(self, schedule_id: str) -> None:
+        self.selected_id = "" if self.selected_id == schedule_id else schedule_id
+        self.history = []
+        if self.selected_id:
+            await self._load_history()
+
+    async def _load_history(self) -> None:
+        try:
+            self.history = await call_service(load_history, self.workspace_id,
+                                              self.selected_id)
+            self.history_error = ""
+        except DomainError as exc:
+            self.history_error = str(exc)
+
+    @rx.event(background=True)
+    async def watch(self) -> None:
+        """Fired runs and their statuses appear without a reload."""
+        token = self.router.session.client_token
+        generation = live.begin(token, WATCH)
+        try:
+            async with live.Waker() as waker:
+                while live.is_current(token, WATCH, generation):
+                    await waker.wait(WATCH_INTERVAL_S)
+                    async with self:
+                        if not self.user_id or not self.wf_id:
+                            return
+                        ids = (self.workspace_id, self.wf_id, self.selected_id)
+                    try:
+                        rows = await call_service(load_rows, ids[0], ids[1])
+                        fires = await call_service(load_history, ids[0], ids[2]) \
+                            if ids[2] else []
+                    except DomainError:
+                        continue
+                    async with self:
+                        if (self.wf_id, self.selected_id) != ids[1:]:
+                            continue
+                        if rows != self.rows:
+                            self.rows = rows
+                        if fires != self.history:
+                            self.history = fires
+        finally:
+            live.end(token, WATCH, generation)
+

@@ -1,0 +1,116 @@
+"""The Schedules page of a workflow: a bad cron's error under its field, the live preview in
+words with five due times, field errors that keep what was typed, a saved schedule listed,
+Run now in its history with a link to the run, pause shown as Paused; read-only for viewers."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.conftest import ADMIN, VIEWER, Demo, no_horizontal_overflow, settle
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SCREENSHOT = "/tmp/schedules_page.png"
+RUN_ID = re.compile(r"^run_\w+$")
+
+
+def _open(page: Any, demo: Demo) -> None:
+    page.goto(f"{demo.url}/workflows/{demo.workflow_id}/schedules")
+    settle(page)
+    expect(page.get_by_role("heading", name="Employee onboarding")).to_be_visible()
+
+
+def test_a_schedule_is_previewed_saved_run_now_and_paused(demo: Demo, open_as: Any) -> None:
+    page = open_as(ADMIN)
+    _open(page, demo)
+    cron = page.get_by_test_id("schedule-cron")
+
+    cron.fill("99 9 * * *")
+    expect(page.get_by_test_id("cron-error")).to_contain_text("minute: 99 is out of range")
+    expect(page.get_by_test_id("cron-words")).to_have_count(0)
+
+    page.get_by_test_id("schedule-zone").fill("UTC")
+    cron.fill("0 9 * * 1-5")
+    expect(page.get_by_test_id("cron-words")).to_have_text("At 09:00, on Monday to Friday")
+    expect(page.get_by_test_id("cron-next")).to_have_count(5)
+    expect(page.get_by_test_id("cron-next").first).to_contain_text("09:00 UTC")
+    expect(page.get_by_test_id("cron-error")).to_have_count(0)
+
+    # The workflow's required inputs are missing: errors under them, nothing typed is lost.
+    page.get_by_test_id("schedule-name").fill("Weekday intake")
+    page.get_by_test_id("field-input.Position").fill("Engineer")
+    page.get_by_test_id("save-schedule").click()
+    expect(page.get_by_test_id("error-input.Full Name")).to_contain_text("required")
+    expect(page.get_by_test_id("schedule-name")).to_have_value("Weekday intake")
+    expect(page.get_by_test_id("field-input.Position")).to_have_value("Engineer")
+    expect(cron).to_have_value("0 9 * * 1-5")
+
+    page.get_by_test_id("field-input.Full Name").fill("Ada Lovelace")
+    page.get_by_test_id("field-input.Email").fill("ada@example.com")
+    page.get_by_test_id("save-schedule").click()
+    row = page.get_by_test_id("schedule-row").filter(has_text="Weekday intake")
+    expect(row).to_contain_text("At 09:00, on Monday to Friday")
+    expect(row).to_contain_text("0 9 * * 1-5")
+    expect(row.get_by_test_id("schedule-state")).to_have_text("Enabled")
+    expect(cron).to_have_value("")
+
+    row.get_by_test_id("run-now").click()
+    started = page.get_by_test_id("started-run-link")
+    expect(started).to_have_text(RUN_ID)
+    run_id = started.inner_text().strip()
+    history = page.get_by_test_id("schedule-history")
+    fire = history.get_by_test_id("fire-row").filter(has_text=run_id)
+    expect(fire.get_by_test_id("fire-kind")).to_have_text("run now")
+    expect(fire.get_by_test_id("run-link")).to_have_attribute("href", f"/runs/{run_id}")
+    expect(row.get_by_test_id("run-link")).to_have_text(run_id)
+
+    row.get_by_test_id("toggle-schedule").click()
+    expect(row.get_by_test_id("schedule-state")).to_have_text("Paused")
+    expect(row.get_by_test_id("toggle-schedule")).to_have_text("Resume")
+    no_horizontal_overflow(page)
+    page.screenshot(path=SCREENSHOT, full_page=True)
+
+    page.reload()
+    settle(page)
+    row = page.get_by_test_id("schedule-row").filter(has_text="Weekday intake")
+    expect(row.get_by_test_id("schedule-state")).to_have_text("Paused")
+
+
+def test_an_unknown_time_zone_is_named_under_its_field(demo: Demo, open_as: Any) -> None:
+    page = open_as(ADMIN)
+    _open(page, demo)
+    page.get_by_test_id("schedule-cron").fill("@daily")
+    page.get_by_test_id("schedule-zone").fill("Mars/Olympus")
+    expect(page.get_by_test_id("zone-error")).to_contain_text("unknown time zone")
+    page.get_by_test_id("save-schedule").click()
+    expect(page.get_by_test_id("zone-error")).to_contain_text("unknown time zone")
+    expect(page.get_by_test_id("schedule-row").filter(has_text="@daily")).to_have_count(0)
+
+
+def test_a_schedule_is_deleted_after_confirming(demo: Demo, open_as: Any) -> None:
+    page = open_as(ADMIN)
+    _open(page, demo)
+    page.get_by_test_id("schedule-name").fill("Short-lived")
+    page.get_by_test_id("schedule-cron").fill("30 7 1 * *")
+    page.get_by_test_id("field-input.Full Name").fill("Grace Hopper")
+    page.get_by_test_id("field-input.Email").fill("grace@example.com")
+    page.get_by_test_id("save-schedule").click()
+    row = page.get_by_test_id("schedule-row").filter(has_text="Short-lived")
+    expect(row).to_be_visible()
+    row.get_by_test_id("delete-schedule").click()
+    page.get_by_test_id("confirm-delete").click()
+    expect(row).to_have_count(0)
+
+
+def test_a_viewer_sees_schedules_but_is_told_they_cannot_change_them(
+        demo: Demo, open_as: Any) -> None:
+    page = open_as(VIEWER)
+    _open(page, demo)
+    expect(page.get_by_test_id("no-build-permission")).to_contain_text(
+        "only builders and admins")
+    expect(page.get_by_test_id("save-schedule")).to_have_count(0)
+
