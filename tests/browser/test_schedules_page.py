@@ -10,7 +10,15 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import ADMIN, VIEWER, Demo, no_horizontal_overflow, settle
+from tests.browser.conftest import (
+    ADMIN,
+    UI_TIMEOUT_MS,
+    VIEWER,
+    Demo,
+    no_horizontal_overflow,
+    settle,
+    sign_in,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -71,6 +79,8 @@ def test_a_schedule_is_previewed_saved_run_now_and_paused(demo: Demo, open_as: A
     row.get_by_test_id("toggle-schedule").click()
     expect(row.get_by_test_id("schedule-state")).to_have_text("Paused")
     expect(row.get_by_test_id("toggle-schedule")).to_have_text("Resume")
+    cron.fill("*/15 8-17 * * 1-5")  # the preview too, for the screenshot
+    expect(page.get_by_test_id("cron-next")).to_have_count(5)
     no_horizontal_overflow(page)
     page.screenshot(path=SCREENSHOT, full_page=True)
 
@@ -108,9 +118,39 @@ def test_a_schedule_is_deleted_after_confirming(demo: Demo, open_as: Any) -> Non
 
 def test_a_viewer_sees_schedules_but_is_told_they_cannot_change_them(
         demo: Demo, open_as: Any) -> None:
-    page = open_as(VIEWER)
+    page = open_as(VIEWER, width=390)
     _open(page, demo)
+    no_horizontal_overflow(page)
     expect(page.get_by_test_id("no-build-permission")).to_contain_text(
         "only builders and admins")
     expect(page.get_by_test_id("save-schedule")).to_have_count(0)
 
+
+
+def test_the_zone_defaults_to_the_browsers_and_due_times_show_in_it(
+        demo: Demo, browser: Any) -> None:
+    context = browser.new_context(timezone_id="Europe/Berlin",
+                                  viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(UI_TIMEOUT_MS)
+    try:
+        page = context.new_page()
+        sign_in(page, demo.url, ADMIN)
+        _open(page, demo)
+        expect(page.get_by_test_id("schedule-zone")).to_have_value("Europe/Berlin")
+        page.get_by_test_id("schedule-cron").fill("0 9 * * *")
+        expect(page.get_by_test_id("cron-words")).to_have_text("At 09:00, every day")
+        expect(page.get_by_test_id("cron-next").first).to_contain_text("09:00 CE")
+    finally:
+        context.close()
+
+
+def test_the_builder_links_to_the_schedules_and_a_missing_workflow_is_named(
+        demo: Demo, open_as: Any) -> None:
+    page = open_as(ADMIN)
+    page.goto(f"{demo.url}/workflows/{demo.workflow_id}")
+    settle(page)
+    page.get_by_test_id("open-schedules").click()
+    page.wait_for_url(f"**/workflows/{demo.workflow_id}/schedules")
+    expect(page.get_by_test_id("save-schedule")).to_be_visible()
+    page.goto(f"{demo.url}/workflows/wf_missing/schedules")
+    expect(page.get_by_role("alert")).to_contain_text("not found")

@@ -74,7 +74,7 @@ def _zone_field() -> rx.Component:
 
 
 def _policy_choice(value: str, label: str) -> rx.Component:
-    return rx.text(rx.flex(rx.radio_group.item(value=value), label, gap="2", align="center"),
+    return rx.text(rx.flex(rx.radio_group.item(value=value), label, spacing="2", align="center"),
                    as_="label", size="2", data_testid=f"policy-{value}")
 
 
