@@ -55,6 +55,18 @@ def claim_due(session: Session, schedule: Schedule, *, following: datetime | Non
     return bool(won == 1)
 
 
+def unclaim(session: Session, schedule_id: str, *, due_at: datetime) -> None:
+    """Put a claimed due time back (its run could not start yet)."""
+    session.execute(update(Schedule).where(col(Schedule.id) == schedule_id)
+                    .values(next_fire_at=due_at).execution_options(synchronize_session=False))
+
+
+def pause(session: Session, schedule_id: str) -> None:
+    session.execute(update(Schedule).where(col(Schedule.id) == schedule_id)
+                    .values(enabled=False, next_fire_at=None)
+                    .execution_options(synchronize_session=False))
+
+
 def set_last_run(session: Session, schedule_id: str, run_id: str) -> None:
     session.execute(update(Schedule).where(col(Schedule.id) == schedule_id)
                     .values(last_run_id=run_id).execution_options(synchronize_session=False))

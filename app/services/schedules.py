@@ -18,7 +18,7 @@ from app.engine.cron_text import describe
 from app.engine.definition import input_fields
 from app.engine.fields import validate_data
 from app.engine.progress import definition_of_version
-from app.errors import DomainError, FieldError, ValidationFailed, not_found
+from app.errors import ConcurrencyLimited, DomainError, FieldError, ValidationFailed, not_found
 from app.models import Actor, FireKind, MissedPolicy, Schedule, Trigger
 from app.repo import audit, workflows
 from app.repo import schedules as schedules_repo
@@ -71,7 +71,11 @@ def timing(cron: str, timezone: str = "UTC", *, count: int = PREVIEW_COUNT,
 
 
 def timing_of(schedule: Schedule) -> Timing:
-    return timing(schedule.cron, schedule.timezone)
+    """A stored schedule's timing; one whose rules no longer parse shows why, not a 422."""
+    try:
+        return timing(schedule.cron, schedule.timezone)
+    except ValidationFailed as exc:
+        return Timing(f"Invalid: {exc.errors[0].message if exc.errors else exc}", [])
 
 
 def _next_after(schedule: Schedule, now: datetime) -> datetime | None:
@@ -233,8 +237,13 @@ def _fire(session: Session, schedule: Schedule, now: datetime) -> str | None:
     due_at = as_utc(schedule.next_fire_at)
     try:
         parsed = _rules(schedule.cron, schedule.timezone)
-    except ValidationFailed:  # stored before a rule got stricter: stop rather than spin
-        schedules_repo.claim_due(session, schedule, following=None, now=now)
+    except ValidationFailed as exc:  # stored before a rule got stricter: pause, say why
+        if schedules_repo.claim_due(session, schedule, following=None, now=now):
+            schedules_repo.pause(session, schedule.id)
+            schedules_repo.record_fire(
+                session, workspace_id=schedule.workspace_id, schedule_id=schedule.id,
+                kind=FireKind.FAILED, due_at=due_at, at=now,
+                detail=f"paused: {exc.errors[0].message if exc.errors else exc}"[:500])
         return None
     plan = cron_rules.plan_fire(parsed, schedule.timezone, due_at=due_at, now=now,
                                 run_missed=schedule.missed_policy == MissedPolicy.RUN_ONCE,
@@ -250,6 +259,9 @@ def _fire(session: Session, schedule: Schedule, now: datetime) -> str | None:
     try:
         with session.begin_nested():
             started = _start(session, schedule, Actor.system(f"schedule:{schedule.id}"))
+    except ConcurrencyLimited:  # the workspace is at its limit: this due time waits (until it
+        schedules_repo.unclaim(session, schedule.id, due_at=due_at)  # counts as missed)
+        return None
     except DomainError as exc:
         schedules_repo.record_fire(session, kind=FireKind.FAILED, detail=str(exc)[:500], **fire)
         return None

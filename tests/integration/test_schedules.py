@@ -178,3 +178,41 @@ def test_command_line(world: Any, database: str, tmp_path: Path) -> None:
     assert ran.returncode == 0 and "started run run_" in ran.stdout
     fires = cli(tmp_path, database, "fires", schedule_id, "--workspace", world.workspace_id)
     assert "run_now" in fires.stdout
+
+
+def test_at_the_workspace_limit_a_due_time_waits_then_counts_as_missed(world: Any) -> None:
+    from app.models import Workspace
+
+    schedule = schedule_of(world)  # skip policy
+    with write_session() as session:
+        workspace = session.get(Workspace, world.workspace_id)
+        assert workspace is not None
+        workspace.max_concurrent_runs = 1
+        session.add(workspace)
+        session.commit()
+    world.trigger(world.publish({"start": "wait", "steps": {"wait": {
+        "kind": "approval", "assignees": ["role:admin"]}}}), {})  # one run in progress
+    due(schedule.id, timedelta(seconds=1))
+    with write_session() as session:
+        assert schedules.fire_due_schedules(session) == []
+    assert fires_of(schedule.id) == []  # not lost: still due
+    assert stored(schedule.id).next_fire_at is not None
+    assert stored(schedule.id).next_fire_at < utcnow()  # type: ignore[operator]
+    with write_session() as session:  # a minute later it is a missed due time
+        assert schedules.fire_due_schedules(session, now=utcnow() + timedelta(minutes=2)) == []
+    [fire] = fires_of(schedule.id)
+    assert fire.kind == FireKind.MISSED and fire.run_id is None
+
+
+def test_a_stored_cron_that_no_longer_parses_pauses_with_a_reason(world: Any) -> None:
+    schedule = schedule_of(world)
+    with write_session() as session:
+        session.execute(update(Schedule).where(col(Schedule.id) == schedule.id)
+                        .values(cron="0 9 * *", next_fire_at=utcnow() - timedelta(seconds=1)))
+        session.commit()
+    with write_session() as session:
+        assert schedules.fire_due_schedules(session) == []
+    after = stored(schedule.id)
+    assert after.enabled is False and after.next_fire_at is None
+    [fire] = fires_of(schedule.id)
+    assert fire.kind == FireKind.FAILED and "paused: needs 5 fields" in (fire.detail or "")

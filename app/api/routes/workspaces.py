@@ -47,6 +47,8 @@ def update_workspace(workspace_id: str, body: WorkspaceUpdate, caller: Builder,
                      session: WriteSession) -> WorkspacePublic:
     if workspace_id != caller.workspace_id:
         raise not_found("workspace", workspace_id)
+    if "default_error_workflow_id" not in body.model_fields_set:  # nothing sent: no change
+        return get_workspace(workspace_id, caller, session)
     workspace = error_workflows.set_default(session, actor=caller,
                                             error_workflow_id=body.default_error_workflow_id)
     return WorkspacePublic.model_validate(workspace)

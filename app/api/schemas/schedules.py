@@ -10,7 +10,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from app.api.schemas.common import Page, RequestBody, Timestamp
 
 CRON_DOC = ("Five crontab fields: minute hour day-of-month month day-of-week (0 or 7 = Sunday, "
-            "names like mon or jan allowed), or @hourly, @daily, @weekly, @monthly, @yearly. "
+            "names like mon or jan allowed), or @hourly, @daily (@midnight), @weekly, @monthly, "
+            "@yearly (@annually). "
             "When both day fields are set, a day matching either is due, as in crontab.")
 ZONE_DOC = "An IANA time zone; the cron's times are wall-clock times there."
 POLICY_DOC = ("What happens to due times missed while no Flowdesk process was running "

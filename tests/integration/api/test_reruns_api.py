@@ -69,3 +69,14 @@ def test_error_workflow_settings(acme: Tenant) -> None:
     start_due()
     (error_run,) = acme.fd.runs.list(trigger="error").data
     assert error_run.source_run_id == run_id and error_run.workflow_id == notify
+
+
+def test_an_empty_workspace_patch_changes_nothing(acme: Tenant) -> None:
+    notify = acme.publish(NOTIFY, title="Tell ops")
+    path = f"/api/v1/workspaces/{acme.workspace_id}"
+    set_ = acme.request("PATCH", path, json={"default_error_workflow_id": notify})
+    assert set_.status_code == 200 and set_.json()["default_error_workflow_id"] == notify
+    kept = acme.request("PATCH", path, json={})
+    assert kept.status_code == 200 and kept.json()["default_error_workflow_id"] == notify
+    cleared = acme.request("PATCH", path, json={"default_error_workflow_id": None})
+    assert cleared.json()["default_error_workflow_id"] is None
