@@ -84,9 +84,9 @@ def _next_after(schedule: Schedule, now: datetime) -> datetime | None:
 
 
 def _check_input(session: Session, workflow_id: str, workspace_id: str,
-                 data: dict[str, Any]) -> None:
-    """The input must suit the workflow's published input fields (checked again at each fire:
-    a later version may ask for other fields)."""
+                 data: dict[str, Any]) -> dict[str, Any]:
+    """The input as the workflow's published input fields take it (typed: "3" for a number
+    field is 3), checked again at each fire, since a later version may ask for others."""
     workflow = workflows.workflow_ref(session, workflow_id, workspace_id=workspace_id)
     if workflow is None:
         raise ValidationFailed("The schedule is invalid", errors=[FieldError(
@@ -97,12 +97,14 @@ def _check_input(session: Session, workflow_id: str, workspace_id: str,
             "unpublished")])
     version = workflows.version_ref(session, workflow.id, workflow.published_number)
     if version is None:
-        return
-    _, problems = validate_data(input_fields(definition_of_version(session, version.id)), data)
+        return data
+    fields = input_fields(definition_of_version(session, version.id))
+    clean, problems = validate_data(fields, data)
     if problems:
         raise ValidationFailed("The schedule's input does not match the workflow's input fields",
                                errors=[FieldError(f"input.{p.field}", p.message, p.code)
                                        for p in problems])
+    return clean if fields else data
 
 
 def _check_policy(policy: str) -> None:
@@ -123,10 +125,10 @@ def create_schedule(session: Session, *, workspace_id: str, workflow_id: str, cr
     _may_build(actor)
     _rules(cron, timezone)
     _check_policy(missed_policy)
-    _check_input(session, workflow_id, workspace_id, input or {})
+    clean = _check_input(session, workflow_id, workspace_id, input or {})
     now = utcnow()
     schedule = Schedule(workspace_id=workspace_id, workflow_id=workflow_id, name=name.strip(),
-                        cron=" ".join(cron.split()), timezone=timezone, input=input or {},
+                        cron=" ".join(cron.split()), timezone=timezone, input=clean,
                         missed_policy=missed_policy, enabled=enabled,
                         created_by=actor.display, created_at=now, updated_at=now)
     schedule.next_fire_at = _next_after(schedule, now) if enabled else None
@@ -165,7 +167,8 @@ def update_schedule(session: Session, *, actor: Actor, schedule_id: str,
     _rules(cron, timezone)
     _check_policy(given.get("missed_policy", schedule.missed_policy))
     if "input" in given:
-        _check_input(session, schedule.workflow_id, schedule.workspace_id, given["input"])
+        given["input"] = _check_input(session, schedule.workflow_id, schedule.workspace_id,
+                                      given["input"])
     for key, value in given.items():
         setattr(schedule, key, value.strip() if key == "name" else value)
     schedule.cron = cron
