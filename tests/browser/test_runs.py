@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -79,3 +80,30 @@ def test_cancelling_a_blocked_run_from_the_timeline(demo: Demo, open_as: Any) ->
     assert page.get_by_test_id("cancel-run").count() == 0
     manager = page.locator("[data-testid=step-card][data-step-key=manager]")
     assert manager.get_attribute("data-status") == "cancelled"
+
+
+def test_rerun_from_a_step_on_the_timeline(demo: Demo, open_as: Any) -> None:
+    with FlakyServer(failures=1) as target:
+        workflow_id = _publish_flaky_workflow(demo, target.url)
+        run_id = demo.trigger(workflow_id, {})
+        page = open_as(ADMIN)
+        page.goto(f"{demo.url}/runs/{run_id}")
+        page.locator("[data-testid=run-status]", has_text="FLAGGED").wait_for(timeout=10_000)
+        page.get_by_test_id("rerun-button").click()
+        page.locator("#rerun-from").select_option("fetch")
+        steps = page.get_by_test_id("rerun-step")
+        steps.first.wait_for()
+        assert steps.count() == 2 and "http" in steps.first.inner_text()
+        assert "call" in steps.first.inner_text().lower()  # flagged as a side effect
+        shoot(page, "rerun-dialog")
+        page.get_by_test_id("confirm-rerun").click()
+        page.wait_for_url(re.compile(r"/runs/run_(?!" + run_id[4:] + ")"), timeout=10_000)
+        page.locator("[data-testid=run-status]", has_text="COMPLETED").wait_for(timeout=10_000)
+        origin = page.get_by_test_id("run-origin")
+        assert "Re-run of" in origin.inner_text() and run_id in origin.inner_text()
+        new_id = page.url.rsplit("/", 1)[-1]
+        assert target.requests == 2
+    page.goto(f"{demo.url}/runs/{run_id}")  # the old run links to the new one
+    related = page.get_by_test_id("related-run")
+    related.first.wait_for()
+    assert new_id in related.first.inner_text() and "re-run" in related.first.inner_text()
