@@ -45,10 +45,33 @@ def start_due(session: Session, *, public_url: str = "") -> int:
     return handled
 
 
+MAX_LINEAGE = 20
+
+
+def _from_an_error_run(session: Session, run: Run) -> bool:
+    """Whether the run is an error workflow's, or descends from one: a sub-workflow it
+    started (at any depth), or a re-run of one."""
+    seen = 0
+    current: Run | None = run
+    while current is not None and seen < MAX_LINEAGE:
+        if current.trigger == Trigger.ERROR:
+            return True
+        seen += 1
+        if current.parent_step_id:
+            parent = session.get(StepRun, current.parent_step_id)
+            current = session.get(Run, parent.run_id) if parent else None
+        elif current.trigger == Trigger.RERUN and current.source_run_id:
+            current = session.get(Run, current.source_run_id)
+        else:
+            current = None
+    return seen >= MAX_LINEAGE  # too deep to tell: start nothing rather than loop
+
+
 def _start_for(session: Session, event: Event, public_url: str) -> None:
     run = session.get(Run, event.run_id) if event.run_id else None
-    if run is None or run.trigger == Trigger.ERROR:
-        return  # the loop guard: an error workflow's own failure starts nothing
+    if run is None or _from_an_error_run(session, run):
+        return  # the loop guard: an error workflow's own failure (or its children's) starts
+        # nothing
     target = error_workflow_of(session, run)
     if target is None or target == run.workflow_id:
         return

@@ -113,3 +113,21 @@ def test_bad_settings_name_the_field(world: Any) -> None:
         pass
     flagged_run(world, failing)
     assert start_due() == 1 and len(runs_of(failing)) == 1
+
+
+def test_a_sub_workflow_of_an_error_workflow_that_fails_starts_nothing(world: Any) -> None:
+    failing = world.publish(FAILING, title="Charge")
+    handler = world.publish({"start": "call", "steps": {  # the error workflow calls `failing`
+        "call": {"kind": "subworkflow", "workflow_id": failing, "input": {}, "done": True}}},
+        title="Handler")
+    with write_session() as session:  # the default for every workflow, `failing` included
+        error_workflows.set_default(session, actor=world.actor, error_workflow_id=handler)
+    flagged_run(world, failing)
+    assert start_due() == 1
+    assert len(runs_of(handler)) == 1
+    world.drain()  # the handler's child run of `failing` fails: no new handler run
+    children = [r for r in runs_of(failing) if r.trigger == Trigger.SUBWORKFLOW]
+    assert len(children) == 1 and children[0].status == RunStatus.FLAGGED
+    while start_due():
+        world.drain()
+    assert len(runs_of(handler)) == 1
