@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 import reflex as rx
 
 from app.api.main import create_api
-from app.api.routing import limit_worker_threads
+from app.api.routing import api_paths_first, limit_worker_threads
 from app.settings import get_settings
 from app.ui.approval_link_pages import router as approval_link_router
 from app.ui.pages import register_all
@@ -34,8 +34,15 @@ async def background_jobs() -> AsyncIterator[None]:
         await asyncio.to_thread(stop_background)
 
 
+class FlowdeskApp(rx.App):
+    """Reflex's app, with API paths that its top-level mount cannot match sent to the API."""
+
+    def __call__(self):  # type: ignore[no-untyped-def]
+        return api_paths_first(super().__call__(), api)
+
+
 api = create_api()
 api.include_router(approval_link_router)
-app = rx.App(api_transformer=api)
+app = FlowdeskApp(api_transformer=api)
 register_all(app)
 app.register_lifespan_task(background_jobs)

@@ -61,3 +61,21 @@ def limit_worker_threads(count: int) -> None:
 def api_router(**kwargs: Any) -> APIRouter:
     """Every router of the API is made here, so that each route runs as ApiRoute."""
     return APIRouter(route_class=ApiRoute, **kwargs)
+
+
+def api_paths_first(outer: Any, api: Any) -> Any:
+    """An ASGI app that hands `/api/…` paths holding a line break straight to the API app.
+
+    Reflex mounts the backend at "" under its own top-level Starlette app, and a mount's
+    pattern (`.*`) stops at a newline, so `/api/v1/runs/a%0Ab` got Starlette's bare text
+    "Not Found". The API app answers it as every other path under /api: a problem+json
+    with the request-id and rate-limit headers."""
+
+    async def guarded(scope: Any, receive: Any, send: Any) -> None:
+        path = scope.get("path", "") if scope.get("type") == "http" else ""
+        if path.startswith("/api/") and ("\n" in path or "\r" in path):
+            await api(scope, receive, send)
+            return
+        await outer(scope, receive, send)
+
+    return guarded
