@@ -49,6 +49,7 @@ def _routers() -> list[APIRouter]:
         forms,
         meta,
         out_of_office,
+        postman,
         reruns,
         runs,
         schedules,
@@ -61,7 +62,8 @@ def _routers() -> list[APIRouter]:
     return [meta.router, workspaces.router, workflows.router, runs.router, reruns.router,
             steps.router, schedules.router,
             approvals.router, out_of_office.router, forms.router, credentials.router,
-            audit.router, seed000.router, seed004.router, webhooks.router, public_webhooks.router]
+            audit.router, seed000.router, seed004.router, webhooks.router, public_webhooks.router,
+            postman.router]
 
 
 
