@@ -68,9 +68,13 @@ TAGS = [
     {"name": "runs", "description": "Trigger, follow, cancel runs; each with its steps."},
     {"name": "steps", "description": "Retry or skip a failed step; signal a waiting one."},
     {"name": "approvals", "description": "Pending decisions and their outcome."},
+    {"name": "schedules", "description": "Cron schedules of a workflow's runs: pause, resume, "
+                                          "run now, and what each due time did."},
     {"name": "forms", "description": "Forms and their submissions."},
     {"name": "credentials", "description": "Secrets for http steps (write-only values)."},
     {"name": "audit", "description": "Who did what, when."},
+    {"name": "webhooks", "description": "Signed event deliveries: subscriptions, the delivery "
+                                         "log, replay."},
     {"name": "compat: seed 000", "description": "`/api/public` run-centric API."},
     {"name": "compat: seed 004", "description": "`/api/workflow` flow API, numeric ids."},
     {"name": "meta", "description": "Liveness."},
