@@ -98,6 +98,11 @@ class Settings:
     smtp_ca_file: str = ""  # a CA bundle for a server whose certificate is private
     smtp_timeout_s: float = 10.0
     mail_retry_scale: float = 1.0  # tests shrink the retry schedule
+    # uploaded files: on disk under <data_dir>/files unless s3://bucket/prefix (boto3 reads
+    # the AWS_* credentials itself); the endpoint points at an S3-compatible server
+    file_storage_url: str = ""
+    file_storage_endpoint: str = ""
+    max_upload_bytes: int = 10 * 1024 * 1024
 
     @property
     def is_sqlite(self) -> bool:
@@ -147,6 +152,9 @@ def load_settings() -> Settings:
         smtp_ca_file=_env("SMTP_CA_FILE", "") or "",
         smtp_timeout_s=_env_float("SMTP_TIMEOUT_S", 10.0),
         mail_retry_scale=_env_float("MAIL_RETRY_SCALE", 1.0),
+        file_storage_url=_env("FILE_STORAGE_URL", "") or "",
+        file_storage_endpoint=_env("FILE_STORAGE_ENDPOINT", "") or "",
+        max_upload_bytes=_env_int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
     )
 
 

@@ -46,6 +46,7 @@ def _routers() -> list[APIRouter]:
         approvals,
         audit,
         credentials,
+        files,
         forms,
         meta,
         out_of_office,
@@ -62,6 +63,7 @@ def _routers() -> list[APIRouter]:
     return [meta.router, workspaces.router, workflows.router, runs.router, reruns.router,
             steps.router, schedules.router,
             approvals.router, out_of_office.router, forms.router, credentials.router,
+            files.router,
             audit.router, seed000.router, seed004.router, webhooks.router, public_webhooks.router,
             postman.router]
 

@@ -15,6 +15,7 @@ from app.models.event import (
     WebhookAttempt,
     WebhookDelivery,
 )
+from app.models.file import StoredFile
 from app.models.form import Form, FormSubmission
 from app.models.idempotency import IdempotencyRecord
 from app.models.run import Approval, ApprovalStatus, ApprovalVote, Run, StepRun
@@ -52,6 +53,7 @@ __all__ = [
     "ScheduleFire",
     "StepRun",
     "StepStatus",
+    "StoredFile",
     "Trigger",
     "User",
     "Webhook",

@@ -26,7 +26,9 @@ ALLOWED: dict[str, set[str]] = {
     "webhooks": {*LOWER, "webhooks", "engine.group_commit"},
     # Outbound email: SMTP and templates, knowing nothing of approvals or the database.
     "mail": {"settings", "mail"},
-    "services": {*LOWER, "engine", "webhooks", "mail", "services"},
+    # File storage and the pure checks on uploaded bytes, knowing nothing of the database.
+    "files": {"settings", "files"},
+    "services": {*LOWER, "engine", "webhooks", "mail", "files", "services"},
     "api": {*LOWER, "engine", "webhooks", "services", "api"},
     "ui": {*LOWER, "engine", "services", "ui"},
 }

@@ -1,0 +1,1 @@
+"""File storage and the pure checks on uploaded bytes (type sniffing, safe names)."""

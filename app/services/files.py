@@ -1,0 +1,137 @@
+"""File uploads and signed downloads.
+
+An upload is checked against the global cap (MAX_UPLOAD_BYTES) and the caller's own limits,
+its type is sniffed from the bytes, its bytes go to the file storage and its row to the
+database. A download is authorised by a signed token (itsdangerous, salt "file-download")
+naming the file, its workspace and when it expires; nothing else is needed to fetch it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import BinaryIO
+
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlmodel import Session
+
+from app.clock import utcnow
+from app.errors import FieldError, Forbidden, ValidationFailed, not_found
+from app.files.names import content_disposition, safe_name
+from app.files.sniffing import sniff
+from app.files.storage import MissingFile, Storage, get_storage
+from app.models import Actor, StoredFile
+from app.models.base import new_id
+from app.repo import audit
+from app.repo import files as files_repo
+from app.settings import get_settings
+
+DOWNLOAD_TTL_S = 15 * 60
+_SALT = "file-download"
+
+__all__ = ["DOWNLOAD_TTL_S", "Download", "content_disposition", "download", "download_token",
+           "get_file", "upload"]
+
+
+@dataclass(frozen=True)
+class Download:
+    """A file a token opened: its row and a stream of its bytes (the caller closes it)."""
+
+    file: StoredFile
+    stream: BinaryIO
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(get_settings().secret_key, salt=_SALT)
+
+
+def _read_limited(data: bytes | BinaryIO, limit: int) -> bytes:
+    """The bytes of `data`, reading at most one byte past `limit` from a stream."""
+    if isinstance(data, bytes | bytearray):
+        return bytes(data)
+    return data.read(limit + 1)
+
+
+def _refuse(message: str, code: str) -> ValidationFailed:
+    return ValidationFailed("The file was refused", errors=[FieldError("file", message, code)])
+
+
+def _check(content: bytes, sniffed: str, *, limit: int,
+           allowed_types: Collection[str] | None) -> None:
+    if len(content) > limit:
+        raise _refuse(f"is larger than the limit of {limit} bytes", "too_large")
+    if not content:
+        raise _refuse("is empty", "required")
+    if allowed_types is not None and sniffed not in allowed_types:
+        raise _refuse(f"is {sniffed} (judged from its content); allowed: "
+                      f"{', '.join(sorted(allowed_types))}", "type_not_allowed")
+
+
+def upload(session: Session, *, actor: Actor, name: str | None, data: bytes | BinaryIO,
+           max_bytes: int | None = None, allowed_types: Collection[str] | None = None,
+           storage: Storage | None = None) -> StoredFile:
+    """Store an uploaded file in `actor`'s workspace. Refused (422, field `file`) over the
+    global cap or `max_bytes`, when empty, or when its sniffed type is not allowed."""
+    global_cap = get_settings().max_upload_bytes
+    limit = global_cap if max_bytes is None else min(max_bytes, global_cap)
+    content = _read_limited(data, limit)
+    clean_name = safe_name(name)
+    sniffed = sniff(content, clean_name)
+    _check(content, sniffed, limit=limit, allowed_types=allowed_types)
+    file_id = new_id("fil")
+    stored = StoredFile(id=file_id, workspace_id=actor.workspace_id, name=clean_name,
+                        size=len(content), content_type=sniffed,
+                        sha256=hashlib.sha256(content).hexdigest(),
+                        storage_key=f"{actor.workspace_id}/{file_id}", created_by=actor.display)
+    backend = storage or get_storage()
+    backend.put(stored.storage_key, content)
+    session.add(stored)
+    audit.record(session, workspace_id=actor.workspace_id, actor=actor, action="file.uploaded",
+                 resource_type="file", resource_id=file_id,
+                 details={"name": clean_name, "size": stored.size, "content_type": sniffed})
+    try:
+        session.commit()
+    except BaseException:
+        session.rollback()
+        backend.delete(stored.storage_key)  # no row: the bytes would be unreachable
+        raise
+    return stored
+
+
+def get_file(session: Session, *, workspace_id: str, file_id: str) -> StoredFile:
+    stored = files_repo.get_file(session, file_id, workspace_id=workspace_id)
+    if stored is None:
+        raise not_found("file", file_id)
+    return stored
+
+
+def download_token(*, file_id: str, workspace_id: str, ttl_s: float = DOWNLOAD_TTL_S,
+                   now: datetime | None = None) -> str:
+    """A token that fetches `file_id` of `workspace_id` until `ttl_s` from `now`."""
+    expires = (now or utcnow()) + timedelta(seconds=ttl_s)
+    return str(_serializer().dumps({"f": file_id, "w": workspace_id,
+                                    "e": int(expires.timestamp())}))
+
+
+def download(session: Session, *, token: str, now: datetime | None = None,
+             storage: Storage | None = None) -> Download:
+    """The file a token names. A tampered or expired token: Forbidden; a file that is gone,
+    or not in the token's workspace: NotFound."""
+    try:
+        claims = _serializer().loads(token)
+    except BadSignature as exc:
+        raise Forbidden("This download link is not valid") from exc
+    if not isinstance(claims, dict) or not isinstance(claims.get("e"), int):
+        raise Forbidden("This download link is not valid")
+    if (now or utcnow()).timestamp() >= claims["e"]:
+        raise Forbidden("This download link has expired; ask for a new one",
+                        extra={"reason": "expired"})
+    file_id = str(claims.get("f"))
+    stored = get_file(session, workspace_id=str(claims.get("w")), file_id=file_id)
+    try:
+        stream = (storage or get_storage()).open(stored.storage_key)
+    except MissingFile as exc:
+        raise not_found("file", file_id) from exc
+    return Download(stored, stream)
