@@ -8,6 +8,7 @@ import io
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import boto3
 import pytest
@@ -17,7 +18,7 @@ from sqlmodel import select
 from app.clock import utcnow
 from app.db import read_session, write_session
 from app.errors import Forbidden, NotFound, ValidationFailed
-from app.files.storage import LocalStorage, S3Storage, get_storage
+from app.files.storage import InvalidKey, LocalStorage, S3Storage, get_storage
 from app.models import Actor, AuditLog, StoredFile
 from app.services import accounts, files
 from app.settings import reset_settings
@@ -38,14 +39,15 @@ def acme(database: str) -> Actor:
     return _workspace("acme")
 
 
-def _upload(actor: Actor, data: bytes, name: str = "doc.bin", **limits: object) -> StoredFile:
+def _upload(actor: Actor, data: bytes | BinaryIO, name: str = "doc.bin",
+            **limits: Any) -> StoredFile:
     with write_session() as session:
-        return files.upload(session, actor=actor, name=name, data=data, **limits)  # type: ignore[arg-type]
+        return files.upload(session, actor=actor, name=name, data=data, **limits)
 
 
-def _read(token: str, **kwargs: object) -> bytes:
+def _read(token: str, **kwargs: Any) -> bytes:
     with read_session() as session:
-        opened = files.download(session, token=token, **kwargs)  # type: ignore[arg-type]
+        opened = files.download(session, token=token, **kwargs)
     with opened.stream as stream:
         return stream.read()
 
@@ -73,7 +75,7 @@ def test_an_upload_stores_the_bytes_on_disk_and_a_row_with_its_sniffed_type(
 def test_a_stream_is_read_only_up_to_the_limit(acme: Actor) -> None:
     stream = io.BytesIO(b"a" * 10_000)
     with pytest.raises(ValidationFailed) as error:
-        _upload(acme, stream, max_bytes=100)  # type: ignore[arg-type]
+        _upload(acme, stream, max_bytes=100)
     assert "limit of 100 bytes" in _field_message(error)
     assert stream.tell() == 101
 
@@ -149,8 +151,20 @@ def test_the_local_storage_is_the_default_under_the_data_dir(
     assert not storage.exists("ws_1/fil_1")
 
 
+
+def test_the_local_storage_never_leaves_its_root(tmp_path: Path) -> None:
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    storage = LocalStorage(tmp_path / "root")
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "ws_1").symlink_to(outside)
+    for key in ("../outside/x", "/etc/passwd", "ws_1/x"):
+        with pytest.raises(InvalidKey):
+            storage.put(key, b"x")
+    assert list(outside.iterdir()) == []
+
 @pytest.fixture
-def s3(database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
+def s3(database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """A real S3 API (moto's server) on a loopback port, with a bucket, chosen by settings."""
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -170,19 +184,18 @@ def s3(database: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 
 
 def test_with_the_s3_storage_the_bytes_go_to_the_bucket_and_come_back(
-        s3: object, tmp_path: Path) -> None:
+        s3: Any, tmp_path: Path) -> None:
     acme = _workspace("acme")
     assert isinstance(get_storage(), S3Storage)
     stored = _upload(acme, PNG, name="photo.png")
-    answer = s3.get_object(Bucket="flowdesk-files",  # type: ignore[attr-defined]
-                           Key=f"uploads/{stored.storage_key}")
+    answer = s3.get_object(Bucket="flowdesk-files", Key=f"uploads/{stored.storage_key}")
     assert answer["Body"].read() == PNG
     assert not (tmp_path / "files").exists()
     token = files.download_token(file_id=stored.id, workspace_id=acme.workspace_id)
     assert _read(token) == PNG
 
 
-def test_the_s3_storage_answers_exists_and_delete(s3: object) -> None:
+def test_the_s3_storage_answers_exists_and_delete(s3: Any) -> None:
     storage = get_storage()
     storage.put("ws_1/fil_1", io.BytesIO(b"streamed"))
     assert storage.exists("ws_1/fil_1")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 
 from app.models import SCOPES
@@ -16,8 +17,8 @@ PDF = b"%PDF-1.7\n" + b"x" * 200
 
 
 def _upload(tenant: Tenant, data: bytes = PDF, name: str = "Rechnung März.pdf",
-            content_type: str = "image/png", **kwargs: object):  # type: ignore[no-untyped-def]
-    return tenant.post("/api/v1/files", files={"file": (name, data, content_type)}, **kwargs)
+            content_type: str = "image/png", key: str | None = None) -> httpx.Response:
+    return tenant.post("/api/v1/files", files={"file": (name, data, content_type)}, key=key)
 
 
 def _path_of(url: str) -> str:
