@@ -1,6 +1,7 @@
 """The Schedules page of a workflow: a bad cron's error under its field, the live preview in
 words with five due times, field errors that keep what was typed, a saved schedule listed,
-Run now in its history with a link to the run, pause shown as Paused; read-only for viewers."""
+Run now in its history with a link to the run, pause shown as Paused, an edited schedule's new
+timing in its row; read-only for viewers."""
 
 from __future__ import annotations
 
@@ -30,6 +31,16 @@ def _open(page: Any, demo: Demo) -> None:
     page.goto(f"{demo.url}/workflows/{demo.workflow_id}/schedules")
     settle(page)
     expect(page.get_by_role("heading", name="Employee onboarding")).to_be_visible()
+
+
+def _save_new(page: Any, name: str, cron: str, person: str, email: str) -> Any:
+    """Save a new schedule with the workflow's required inputs; its row."""
+    page.get_by_test_id("schedule-name").fill(name)
+    page.get_by_test_id("schedule-cron").fill(cron)
+    page.get_by_test_id("field-input.Full Name").fill(person)
+    page.get_by_test_id("field-input.Email").fill(email)
+    page.get_by_test_id("save-schedule").click()
+    return page.get_by_test_id("schedule-row").filter(has_text=name)
 
 
 def test_a_schedule_is_previewed_saved_run_now_and_paused(demo: Demo, open_as: Any) -> None:
@@ -90,6 +101,55 @@ def test_a_schedule_is_previewed_saved_run_now_and_paused(demo: Demo, open_as: A
     expect(row.get_by_test_id("schedule-state")).to_have_text("Paused")
 
 
+def test_an_edited_schedule_shows_its_new_timing_and_a_bad_cron_changes_nothing(
+        demo: Demo, open_as: Any) -> None:
+    page = open_as(ADMIN)
+    _open(page, demo)
+    page.get_by_test_id("schedule-zone").fill("UTC")
+    row = _save_new(page, "Morning digest", "0 9 * * *", "Alan Turing", "alan@example.com")
+    expect(row).to_contain_text("At 09:00, every day")
+
+    # Edit loads the schedule into the form, preview included.
+    row.get_by_test_id("edit-schedule").click()
+    cron = page.get_by_test_id("schedule-cron")
+    save = page.get_by_test_id("save-schedule")
+    expect(save).to_have_text("Save changes")
+    expect(cron).to_have_value("0 9 * * *")
+    expect(page.get_by_test_id("schedule-name")).to_have_value("Morning digest")
+    expect(page.get_by_test_id("field-input.Email")).to_have_value("alan@example.com")
+    expect(page.get_by_test_id("cron-words")).to_have_text("At 09:00, every day")
+
+    # A bad cron: its error under the field, the row as it was, nothing typed lost.
+    page.get_by_test_id("schedule-name").fill("Early digest")
+    cron.fill("99 7 * * *")
+    save.click()
+    expect(page.get_by_test_id("cron-error")).to_contain_text("minute: 99 is out of range")
+    expect(row).to_contain_text("0 9 * * *")
+    expect(row).to_contain_text("At 09:00, every day")
+    expect(page.get_by_test_id("schedule-name")).to_have_value("Early digest")
+    expect(save).to_have_text("Save changes")
+
+    cron.fill("30 7 * * *")
+    expect(page.get_by_test_id("cron-words")).to_have_text("At 07:30, every day")
+    save.click()
+    row = page.get_by_test_id("schedule-row").filter(has_text="Early digest")
+    expect(row).to_contain_text("At 07:30, every day")
+    expect(row).to_contain_text("30 7 * * *")
+    expect(row).to_contain_text("07:30 UTC")
+    expect(page.get_by_test_id("schedule-row").filter(has_text="Morning digest")).to_have_count(0)
+    expect(save).to_have_text("Save schedule")
+    expect(cron).to_have_value("")
+
+    # Cancel edit returns the form to a new schedule.
+    row.get_by_test_id("edit-schedule").click()
+    expect(cron).to_have_value("30 7 * * *")
+    page.get_by_test_id("cancel-edit").click()
+    expect(save).to_have_text("Save schedule")
+    expect(cron).to_have_value("")
+    expect(page.get_by_test_id("schedule-name")).to_have_value("")
+    expect(page.get_by_test_id("cancel-edit")).to_have_count(0)
+
+
 def test_an_unknown_time_zone_is_named_under_its_field(demo: Demo, open_as: Any) -> None:
     page = open_as(ADMIN)
     _open(page, demo)
@@ -104,12 +164,7 @@ def test_an_unknown_time_zone_is_named_under_its_field(demo: Demo, open_as: Any)
 def test_a_schedule_is_deleted_after_confirming(demo: Demo, open_as: Any) -> None:
     page = open_as(ADMIN)
     _open(page, demo)
-    page.get_by_test_id("schedule-name").fill("Short-lived")
-    page.get_by_test_id("schedule-cron").fill("30 7 1 * *")
-    page.get_by_test_id("field-input.Full Name").fill("Grace Hopper")
-    page.get_by_test_id("field-input.Email").fill("grace@example.com")
-    page.get_by_test_id("save-schedule").click()
-    row = page.get_by_test_id("schedule-row").filter(has_text="Short-lived")
+    row = _save_new(page, "Short-lived", "30 7 1 * *", "Grace Hopper", "grace@example.com")
     expect(row).to_be_visible()
     row.get_by_test_id("delete-schedule").click()
     page.get_by_test_id("confirm-delete").click()

@@ -1,5 +1,5 @@
-"""The new-schedule form: name, cron with its live preview, time zone, the runs' input fields,
-the missed-fire policy; each field's error under it."""
+"""The schedule form, for a new schedule or one being edited: name, cron with its live preview,
+time zone, the runs' input fields, the missed-fire policy; each field's error under it."""
 
 from __future__ import annotations
 
@@ -97,7 +97,8 @@ def _input_fields() -> rx.Component:
         rx.text("Input for each run", size="2", weight="medium"),
         rx.cond(S.input_fields.length() > 0,
                 rx.vstack(rx.foreach(S.input_fields, lambda spec: field_block(
-                    spec, error=S.field_errors.get(spec["name"].to(str), ""))),
+                    spec, error=S.field_errors.get(spec["name"].to(str), ""),
+                    value=S.edit_input.get(spec["name"].to(str), ""))),
                     spacing="3", width="100%"),
                 rx.text("The published workflow asks for no input.", size="2",
                         color_scheme="gray")),
@@ -105,15 +106,34 @@ def _input_fields() -> rx.Component:
     )
 
 
+def _buttons() -> rx.Component:
+    editing = S.editing_id != ""
+    return rx.flex(
+        rx.button(rx.cond(S.busy == "save", rx.spinner(size="2"),
+                          rx.cond(editing, rx.icon("save", size=16),
+                                  rx.icon("calendar-plus", size=16))),
+                  rx.cond(editing, "Save changes", "Save schedule"), type="submit",
+                  disabled=(S.busy != "") | ~S.published, data_testid="save-schedule"),
+        rx.cond(editing, rx.button("Cancel edit", type="button", variant="soft",
+                                   color_scheme="gray", on_click=S.cancel_edit,
+                                   data_testid="cancel-edit")),
+        gap="2", wrap="wrap",
+    )
+
+
 def schedule_form() -> rx.Component:
-    """Fields stay as typed when saving fails; a saved schedule clears the name and cron."""
+    """Fields stay as typed when saving fails; a saved schedule clears the name and cron. The
+    form remounts (its key) when a schedule is loaded into it or it returns to a new one, so the
+    uncontrolled fields take their values."""
     return rx.card(rx.form(
         rx.vstack(
-            rx.text("New schedule", weight="medium", size="3"),
+            rx.text(rx.cond(S.editing_id != "", "Edit schedule", "New schedule"),
+                    weight="medium", size="3", data_testid="schedule-form-title"),
             rx.vstack(
                 _label("Name", "schedule-name"),
                 rx.input(name="name", id="schedule-name", placeholder="Weekday morning run",
-                         width="100%", max_length=200, data_testid="schedule-name"),
+                         default_value=S.edit_name, width="100%", max_length=200,
+                         data_testid="schedule-name"),
                 _field_error(S.field_errors.get("name", ""), "name-error"),
                 spacing="1", width="100%", align="start",
             ),
@@ -122,11 +142,8 @@ def schedule_form() -> rx.Component:
             _input_fields(),
             _policy_field(),
             error_text(S.form_error),
-            rx.button(rx.cond(S.busy == "create", rx.spinner(size="2"),
-                              rx.icon("calendar-plus", size=16)),
-                      "Save schedule", type="submit", disabled=(S.busy != "") | ~S.published,
-                      data_testid="save-schedule"),
+            _buttons(),
             spacing="4", width="100%",
         ),
-        on_submit=S.create, no_validate=True, width="100%",
-    ), width="100%")
+        on_submit=S.save, no_validate=True, width="100%", key=S.form_key,
+    ), width="100%", id="schedule-form")

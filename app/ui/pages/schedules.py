@@ -1,5 +1,6 @@
-"""A workflow's schedules (/workflows/<id>/schedules): the list with pause/resume, run now and
-delete, a new-schedule form with a live cron preview, and the selected schedule's history."""
+"""A workflow's schedules (/workflows/<id>/schedules): the list with edit, pause/resume, run now
+and delete, a form with a live cron preview (new or edited schedule), and the selected
+schedule's history."""
 
 from __future__ import annotations
 
@@ -94,6 +95,10 @@ def _actions(row: ScheduleRow) -> rx.Component:
     busy = S.busy == row.id
     return rx.vstack(
         rx.flex(
+            rx.button(rx.icon("pencil", size=14), "Edit", size="1",
+                      variant=rx.cond(S.editing_id == row.id, "solid", "soft"),
+                      disabled=~AuthState.can_build | busy, on_click=S.edit(row.id),
+                      data_testid="edit-schedule"),
             rx.button(rx.cond(row.enabled, rx.icon("pause", size=14), rx.icon("play", size=14)),
                       rx.cond(row.enabled, "Pause", "Resume"), size="1", variant="soft",
                       disabled=~AuthState.can_build | busy,

@@ -1,5 +1,6 @@
-"""The Schedules page of a workflow: its schedules, a new-schedule form with a live preview of
-the cron expression, pause/resume, run now, delete, and the fire history of the one selected."""
+"""The Schedules page of a workflow: its schedules, a form with a live preview of the cron
+expression that creates one or edits one, pause/resume, run now, delete, and the fire history of
+the one selected."""
 
 from __future__ import annotations
 
@@ -134,8 +135,33 @@ def _run_now(session: Any, *, actor: Any, schedule_id: str) -> str:
     return run_id
 
 
+def load_for_edit(workspace_id: str, schedule_id: str) -> dict[str, Any]:
+    """A schedule's editable properties as the form shows them (input values as text)."""
+    with read_session() as session:
+        schedule = schedules.get_schedule(session, workspace_id=workspace_id,
+                                          schedule_id=schedule_id)
+    return {"name": schedule.name, "cron": schedule.cron, "timezone": schedule.timezone,
+            "missed_policy": schedule.missed_policy,
+            "input": {INPUT_PREFIX + k: _as_text(v) for k, v in (schedule.input or {}).items()}}
+
+
+def _as_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else ""
+    return "" if value is None else str(value)
+
+
+def _form_input(form: dict[str, Any]) -> dict[str, Any]:
+    return {k.removeprefix(INPUT_PREFIX): v for k, v in form.items()
+            if k.startswith(INPUT_PREFIX) and v not in ("", None)}
+
+
 def _create(session: Any, **values: Any) -> str:
     return schedules.create_schedule(session, **values).id
+
+
+def _update(session: Any, **values: Any) -> str:
+    return schedules.update_schedule(session, **values).id
 
 
 class SchedulesState(AuthState):
@@ -147,7 +173,13 @@ class SchedulesState(AuthState):
     load_error: str = ""
     rows: list[ScheduleRow] = []
     input_fields: list[dict[str, Any]] = []
-    # The new-schedule form: cron, zone and policy are controlled (the preview follows them)
+    # The form: cron, zone and policy are controlled (the preview follows them); name and input
+    # fields are uncontrolled, so a new form_key remounts them with the edit_* values
+    editing_id: str = ""  # the schedule the form edits; empty for a new one
+    form_key: int = 0
+    edit_name: str = ""
+    edit_input: dict[str, str] = {}
+    _zone_before_edit: str = ""
     cron: str = ""
     timezone: str = "UTC"
     zones: list[str] = list(COMMON_ZONES)
@@ -181,7 +213,7 @@ class SchedulesState(AuthState):
         workflow_id = routes.path_segment(self.router.url.path, from_end=2)
         if workflow_id != self.wf_id:
             self.selected_id, self.history = "", []
-            self.cron, self.preview_words, self.preview_times = "", "", []
+            self._new_form()
         self.loaded, self.load_error, self.form_error = False, "", ""
         self.cron_error = self.zone_error = self.history_error = ""
         self.field_errors, self.row_errors = {}, {}
@@ -271,33 +303,72 @@ class SchedulesState(AuthState):
         if "workflow_id" in fields:
             self.form_error = fields.pop("workflow_id")
 
+    def _new_form(self) -> None:
+        """Back to an empty new-schedule form (the zone as it was before editing)."""
+        if self.editing_id:
+            self.form_key += 1
+            self.timezone = self._zone_before_edit or self.timezone
+        self.editing_id, self.edit_name, self.edit_input = "", "", {}
+        self.cron, self.preview_words, self.preview_times = "", "", []
+        self.cron_error = self.zone_error = self.form_error = ""
+        self.field_errors = {}
+
     @rx.event
-    async def create(self, form: dict[str, Any]) -> Any:
+    async def edit(self, schedule_id: str) -> Any:
+        """Load a schedule into the form; Save then changes it."""
+        try:
+            shown = await call_service(load_for_edit, self.workspace_id, schedule_id)
+        except DomainError as exc:
+            self.row_errors = {schedule_id: str(exc)}
+            return None
+        if not self.editing_id:
+            self._zone_before_edit = self.timezone
+        self.row_errors, self.form_error, self.field_errors = {}, "", {}
+        self.editing_id, self.form_key = schedule_id, self.form_key + 1
+        self.edit_name, self.edit_input = shown["name"], shown["input"]
+        self.cron, self.timezone = shown["cron"], shown["timezone"]
+        self.policy = shown["missed_policy"]
+        if self.timezone not in self.zones:
+            self.zones = [self.timezone, *self.zones]
+        self._preview()
+        return rx.scroll_to("schedule-form")
+
+    @rx.event
+    def cancel_edit(self) -> None:
+        self._new_form()
+
+    @rx.event
+    async def save(self, form: dict[str, Any]) -> Any:
+        """Create a schedule, or save the changes to the one being edited."""
         if self.busy:
             return
-        self.busy, self.form_error, self.field_errors = "create", "", {}
+        self.busy, self.form_error, self.field_errors = "save", "", {}
         yield
-        data = {k.removeprefix(INPUT_PREFIX): v for k, v in form.items()
-                if k.startswith(INPUT_PREFIX) and v not in ("", None)}
+        editing = self.editing_id
+        values = {"cron": self.cron, "timezone": self.timezone, "input": _form_input(form),
+                  "name": str(form.get("name", "")), "missed_policy": self.policy}
         try:
             principal = await self._principal()
             permissions.require(principal.role, permissions.BUILD)
-            created = await call_service(
-                _write, _create, workspace_id=principal.workspace_id,
-                workflow_id=self.wf_id, cron=self.cron, actor=principal.actor,
-                timezone=self.timezone, input=data, name=str(form.get("name", "")),
-                missed_policy=self.policy)
+            if editing:
+                saved = await call_service(_write, _update, actor=principal.actor,
+                                           schedule_id=editing, **values)
+            else:
+                saved = await call_service(_write, _create, actor=principal.actor,
+                                           workspace_id=principal.workspace_id,
+                                           workflow_id=self.wf_id, **values)
         except DomainError as exc:
             self._show_errors(exc)
             return
         finally:
             self.busy = ""
-        self.cron, self.preview_words, self.preview_times = "", "", []
+        self._new_form()
         await self._reload_rows()
-        self.selected_id = created
+        self.selected_id = saved
         await self._load_history()
-        yield rx.set_value("schedule-name", "")
-        yield rx.toast.success("Schedule saved")
+        if not editing:
+            yield rx.set_value("schedule-name", "")
+        yield rx.toast.success("Changes saved" if editing else "Schedule saved")
 
     # ----- per schedule -----
     async def _act(self, schedule_id: str, fn: Any, **kwargs: Any) -> Any:
@@ -321,8 +392,11 @@ class SchedulesState(AuthState):
     @rx.event
     async def delete(self, schedule_id: str) -> None:
         await self._act(schedule_id, schedules.delete_schedule)
-        if self.selected_id == schedule_id and schedule_id not in self.row_errors:
-            self.selected_id, self.history = "", []
+        if schedule_id not in self.row_errors:
+            if self.selected_id == schedule_id:
+                self.selected_id, self.history = "", []
+            if self.editing_id == schedule_id:
+                self._new_form()
         await self._reload_rows()
 
     @rx.event
