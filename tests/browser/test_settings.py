@@ -98,3 +98,18 @@ def test_a_webhook_subscription_shows_its_secret_once_and_logs_a_test_delivery(
     page.reload()
     page.locator("[data-testid=webhook-card]").first.wait_for()
     assert secret not in page.content()
+
+
+def test_the_api_keys_page_links_the_reference_and_the_postman_files(
+        demo: Demo, open_as: Any) -> None:
+    import httpx
+
+    page = open_as(ADMIN)
+    page.goto(f"{demo.url}/settings/api-keys")
+    links = page.get_by_test_id("api-link")
+    links.first.wait_for()
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    assert hrefs == ["/api/v1/docs", "/api/v1/postman/collection.json",
+                     "/api/v1/postman/environment.json"]
+    for href in hrefs:  # each answers without a key
+        assert httpx.get(f"{demo.url}{href}", timeout=30).status_code == 200

@@ -166,10 +166,25 @@ def _keys_table() -> rx.Component:
     )
 
 
+API_LINKS = (("API reference", "/api/v1/docs"),
+             ("Postman collection", "/api/v1/postman/collection.json"),
+             ("Postman environment", "/api/v1/postman/environment.json"))
+
+
+def _api_links() -> rx.Component:
+    """Where integrators start: the reference, and a collection to import into Postman."""
+    return rx.hstack(
+        rx.icon("book-open", size=16),
+        *[rx.el.a(label, href=href, target="_blank", rel="noopener",
+                  style={"color": "var(--accent-11)", "font-size": "14px"},
+                  data_testid="api-link") for label, href in API_LINKS],
+        spacing="3", align="center", wrap="wrap")
+
+
 def api_keys_page() -> rx.Component:
     return settings_layout(
         "API keys", "Keys authenticate calls to /api/v1 (Authorization: Bearer <key>).",
-        _minted_secret(), _mint_form(), _keys_table())
+        _api_links(), _minted_secret(), _mint_form(), _keys_table())
 
 
 # ----- credentials -----
