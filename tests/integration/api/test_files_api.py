@@ -84,6 +84,9 @@ def test_an_upload_without_a_file_part_is_422_naming_file(acme: Tenant) -> None:
     body = assert_problem(acme.post("/api/v1/files", data={"other": "x"}), 422,
                           "VALIDATION_ERROR")
     assert [e["field"] for e in body["errors"]] == ["file"]
+    for other in ({"data": {"file": "not a file part"}}, {"json": {"file": "x"}}):
+        body = assert_problem(acme.post("/api/v1/files", **other), 422, "VALIDATION_ERROR")
+        assert [e["field"] for e in body["errors"]] == ["file"]
 
 
 def test_a_tampered_or_expired_token_is_403(acme: Tenant) -> None:
