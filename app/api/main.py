@@ -123,6 +123,19 @@ def _install_unknown_route_problems(api: FastAPI) -> None:
     api.router.routes.append(_UnknownApiRoute(unknown_api_route))
 
 
+UPLOAD_PATH = "/api/v1/files"
+MULTIPART_OVERHEAD = 64 * 1024  # the part headers and boundaries around an upload's bytes
+
+
+def _body_cap(path: str) -> int:
+    """The request body cap of a path: uploads may carry MAX_UPLOAD_BYTES (the service
+    checks the file itself), every other call MAX_BODY_BYTES."""
+    settings = get_settings()
+    if path.rstrip("/") == UPLOAD_PATH:
+        return max(settings.max_body_bytes, settings.max_upload_bytes + MULTIPART_OVERHEAD)
+    return settings.max_body_bytes
+
+
 def create_api() -> FastAPI:
     settings = get_settings()
     api = FastAPI(title="Flowdesk API", version="1.0.0", openapi_url=OPENAPI_URL,
@@ -141,7 +154,7 @@ def create_api() -> FastAPI:
     # add_middleware wraps: the last one added is the outermost.
     api.add_middleware(ServerErrorMiddleware)
     api.add_middleware(IdempotencyMiddleware, keyed_in_route=keyed_routes(api))
-    api.add_middleware(BodyGuardMiddleware, max_body_bytes=lambda: get_settings().max_body_bytes)
+    api.add_middleware(BodyGuardMiddleware, max_body_bytes=_body_cap)
     api.add_middleware(RateLimitMiddleware, limiter=limiter,
                        shared_storage=bool(settings.redis_url))
     api.add_middleware(CallerMiddleware)

@@ -214,9 +214,10 @@ def _replay(body: bytes, receive: Receive) -> Receive:
 class BodyGuardMiddleware:
     """Refuse what the routes should never see: NUL bytes in the URL (400), bodies over the
     size cap (413, by Content-Length or by counting), malformed JSON (400). The body is read
-    once and kept in the request state for the idempotency layer."""
+    once and kept in the request state for the idempotency layer. `max_body_bytes` gives the
+    cap of a path (uploads have their own)."""
 
-    def __init__(self, app: ASGIApp, *, max_body_bytes: Callable[[], int]) -> None:
+    def __init__(self, app: ASGIApp, *, max_body_bytes: Callable[[str], int]) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
 
@@ -237,7 +238,7 @@ class BodyGuardMiddleware:
         await self.app(scope, receive, send)
 
     async def _take_body(self, scope: Scope, receive: Receive) -> Any:
-        limit = self.max_body_bytes()
+        limit = self.max_body_bytes(scope["path"])
         headers = Headers(scope=scope)
         declared = headers.get("content-length")
         too_large = problem_response(

@@ -71,6 +71,8 @@ TAGS = [
     {"name": "schedules", "description": "Cron schedules of a workflow's runs: pause, resume, "
                                           "run now, and what each due time did."},
     {"name": "forms", "description": "Forms and their submissions."},
+    {"name": "files", "description": "Uploads (type sniffed, SHA-256) and signed, expiring "
+                                      "download links."},
     {"name": "credentials", "description": "Secrets for http steps (write-only values)."},
     {"name": "audit", "description": "Who did what, when."},
     {"name": "webhooks", "description": "Signed event deliveries: subscriptions, the delivery "

@@ -92,7 +92,8 @@ def test_an_upload_without_a_file_part_is_422_naming_file(acme: Tenant) -> None:
 def test_a_tampered_or_expired_token_is_403(acme: Tenant) -> None:
     uploaded = _upload(acme).json()
     token = parse_qs(urlsplit(uploaded["download_url"]).query)["token"][0]
-    tampered = token[:-1] + ("A" if token[-1] != "A" else "B")
+    # The first character (all six bits used: the last one's low bits may be padding)
+    tampered = ("A" if token[0] != "A" else "B") + token[1:]
     assert_problem(acme.http.get("/api/v1/files/download", params={"token": tampered}), 403,
                    "FORBIDDEN")
     expired = files.download_token(file_id=uploaded["id"], workspace_id=acme.workspace_id,
@@ -111,3 +112,13 @@ def test_uploading_needs_runs_write_and_reading_needs_runs_read(acme: Tenant) ->
     assert_problem(acme.get(f"/api/v1/files/{uploaded['id']}", key=writer), 403, "FORBIDDEN")
     assert_problem(acme.http.post("/api/v1/files", files={"file": ("a", PDF)}), 401,
                    "UNAUTHORIZED")
+
+
+def test_an_upload_may_exceed_the_json_body_cap_up_to_the_upload_cap(acme: Tenant) -> None:
+    big = PDF + b"y" * 2_000_000  # over MAX_BODY_BYTES (1 MiB), under MAX_UPLOAD_BYTES
+    response = _upload(acme, data=big)
+    assert response.status_code == 201, response.text
+    assert response.json()["size"] == len(big)
+    body = assert_problem(acme.post("/api/v1/workflows", content=b"{" + b" " * 2_000_000 + b"}",
+                                    headers={"Content-Type": "application/json"}), 413)
+    assert body["detail"].endswith("1048576 bytes")
