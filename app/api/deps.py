@@ -20,11 +20,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.errors import is_api_path
 from app.api.middleware import state_of
-from app.clock import utcnow
-from app.db import read_session, read_session_unopened, write_session, write_session_unopened
+from app.db import read_session_unopened, write_session_unopened
 from app.errors import DomainError, Forbidden, Unauthorized
 from app.models import Actor
-from app.services.api_access import KeyGrant, identify_key, record_key_use
+from app.services.api_access import KeyGrant, grant_of_secret, secret_of
 
 CALLER_STATE = "caller"
 MISSING_KEY = ("An API key is required: send 'Authorization: Bearer <key>' or "
@@ -36,33 +35,15 @@ API_KEY_HEADER = APIKeyHeader(name="X-Api-Key", auto_error=False, scheme_name="a
                               description="The same API key in the `X-Api-Key` header.")
 
 
-def secret_of(headers: Headers) -> str | None:
-    """The key a request carries (Authorization: Bearer first, then X-Api-Key)."""
-    authorization = headers.get("authorization")
-    if authorization:
-        scheme, _, value = authorization.strip().partition(" ")
-        if scheme.lower() != "bearer" or not value.strip():
-            raise Unauthorized("Use 'Authorization: Bearer <key>' (or the X-Api-Key header)")
-        return value.strip()
-    key = headers.get("x-api-key")
-    return key.strip() if key and key.strip() else None
-
-
 def resolve_caller(headers: Headers) -> KeyGrant | DomainError:
     """Blocking (database): the caller, or the error that refuses the request."""
     try:
         secret = secret_of(headers)
         if secret is None:
             return Unauthorized(MISSING_KEY)
-        now = utcnow()
-        with read_session() as session:
-            caller = identify_key(session, secret=secret, now=now)
+        return grant_of_secret(secret)
     except DomainError as exc:
         return exc
-    if caller.needs_touch(now):
-        with write_session() as session:
-            record_key_use(session, key_id=caller.key_id, now=now)
-    return caller
 
 
 class CallerMiddleware:
@@ -91,18 +72,13 @@ def _authorize(request: Request, scopes: tuple[str, ...]) -> Actor:
     if isinstance(outcome, DomainError):
         raise outcome
     caller = outcome
-    if not caller.ip_allowed(request.client.host if request.client else None):
-        raise Forbidden("This API key may not be used from your IP address",
-                        extra={"reason": "ip_not_allowed"})
+    caller.check_address(request.client.host if request.client else None)
     named = request.headers.get("x-workspace-id")
     if named is not None and named.strip() != caller.workspace_id:
         raise Forbidden("X-Workspace-Id names a workspace this API key does not belong to; "
                         "omit the header or send the key's own workspace id (GET "
                         "/api/v1/workspaces)", extra={"reason": "workspace_mismatch"})
-    missing = [scope for scope in scopes if scope not in caller.scopes]
-    if missing:
-        raise Forbidden(f"This API key lacks the '{missing[0]}' scope",
-                        extra={"missing_scope": missing[0], "required_scopes": list(scopes)})
+    caller.check_scopes(scopes)
     return caller.actor(state_of(request.scope).get("request_id"))
 
 

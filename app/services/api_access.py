@@ -4,13 +4,16 @@ throttled record of when each key was last used."""
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col
 
-from app.clock import as_utc
+from app.clock import as_utc, utcnow
+from app.db import read_session, write_session
+from app.errors import Forbidden, Unauthorized
 from app.models import Actor, ApiKey
 from app.services.api_keys import authenticate
 
@@ -56,6 +59,46 @@ class KeyGrant:
             except ValueError:
                 continue
         return False
+
+    def check_address(self, address: str | None) -> None:
+        """Forbidden unless the key may be used from `address`."""
+        if not self.ip_allowed(address):
+            raise Forbidden("This API key may not be used from your IP address",
+                            extra={"reason": "ip_not_allowed"})
+
+    def check_scopes(self, scopes: Iterable[str]) -> None:
+        """Forbidden, naming the first scope the key lacks, unless it holds them all."""
+        wanted = tuple(scopes)
+        missing = [scope for scope in wanted if scope not in self.scopes]
+        if missing:
+            raise Forbidden(f"This API key lacks the '{missing[0]}' scope",
+                            extra={"missing_scope": missing[0], "required_scopes": list(wanted)})
+
+
+def secret_of(headers: Mapping[str, str]) -> str | None:
+    """The key a request carries (Authorization: Bearer first, then X-Api-Key); headers
+    named in lower case, as ASGI has them."""
+    authorization = headers.get("authorization")
+    if authorization:
+        scheme, _, value = authorization.strip().partition(" ")
+        if scheme.lower() != "bearer" or not value.strip():
+            raise Unauthorized("Use 'Authorization: Bearer <key>' (or the X-Api-Key header)")
+        return value.strip()
+    key = headers.get("x-api-key")
+    return key.strip() if key and key.strip() else None
+
+
+def grant_of_secret(secret: str) -> KeyGrant:
+    """Blocking (database): the grant of a live key, or Unauthorized. Opens its own short
+    sessions (a read, then at most once a minute a write of last_used_at): it runs before
+    the caller's own transaction, and a refused key writes nothing."""
+    now = utcnow()
+    with read_session() as session:
+        grant = identify_key(session, secret=secret, now=now)
+    if grant.needs_touch(now):
+        with write_session() as session:
+            record_key_use(session, key_id=grant.key_id, now=now)
+    return grant
 
 
 def identify_key(session: Session, *, secret: str, now: datetime) -> KeyGrant:
