@@ -1,4 +1,5 @@
-"""The Reflex entry point: pages, the REST API mount and the background jobs. Wiring only."""
+"""The Reflex entry point: pages, the REST API and MCP mounts and the background jobs. Wiring
+only."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import reflex as rx
 
 from app.api.main import create_api
 from app.api.routing import api_paths_first, limit_worker_threads
+from app.mcp.http import mount_mcp
 from app.settings import get_settings
 from app.ui.approval_link_pages import router as approval_link_router
 from app.ui.pages import register_all
@@ -43,6 +45,8 @@ class FlowdeskApp(rx.App):
 
 api = create_api()
 api.include_router(approval_link_router)
+mcp = mount_mcp(api)
 app = FlowdeskApp(api_transformer=api)
 register_all(app)
 app.register_lifespan_task(background_jobs)
+app.register_lifespan_task(mcp.lifespan)
