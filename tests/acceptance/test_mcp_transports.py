@@ -48,7 +48,7 @@ async def _tool(client: Client, name: str, arguments: dict[str, Any]) -> dict[st
     result = await client.call_tool(name, arguments)
     assert not result.is_error, result.content
     assert result.structured_content is not None
-    return result.structured_content
+    return dict(result.structured_content)
 
 
 async def _full_flow(target: Any, workflow_id: str, settle: Callable[[], Any],

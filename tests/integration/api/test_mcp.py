@@ -46,7 +46,7 @@ def ok(key: str, tool: str, arguments: dict[str, Any] | None = None) -> dict[str
     result = call(key, tool, arguments)
     assert not result.is_error, result.content
     assert result.structured_content is not None
-    return result.structured_content
+    return dict(result.structured_content)
 
 
 def refusal(key: str, tool: str, arguments: dict[str, Any] | None = None) -> str:
@@ -63,7 +63,7 @@ def _pending(acme: Tenant, run_id: str) -> str:
     acme.world.drain()  # type: ignore[union-attr]
     approvals = ok(acme.key, "list_pending_approvals", {"run_id": run_id})["data"]
     assert len(approvals) == 1
-    return approvals[0]["id"]
+    return str(approvals[0]["id"])
 
 
 def test_the_client_lists_every_tool_with_its_argument_schema(acme: Tenant) -> None:
@@ -125,7 +125,8 @@ def test_every_policy_refusal_is_returned_and_a_quorum_waits(acme: Tenant) -> No
     assert refusal(first, "decide_approval", vote) == (
         "VALIDATION_ERROR: Fill in the approver fields to approve (fields.start_date: "
         "start_date is required)")
-    assert "comment" in refusal(first, "decide_approval", {**vote, "decision": "rejected"})
+    assert refusal(first, "decide_approval", {**vote, "decision": "rejected"}) == (
+        "VALIDATION_ERROR: A rejection needs a comment (comment: is required to reject)")
     one = ok(first, "decide_approval", {**vote, "fields": {"start_date": "2027-01-04"}})
     assert one["status"] == "pending" and one["approvals"] == 1
     assert "already voted" in refusal(first, "decide_approval",
@@ -133,6 +134,18 @@ def test_every_policy_refusal_is_returned_and_a_quorum_waits(acme: Tenant) -> No
     two = ok(second, "decide_approval", {**vote, "fields": {"start_date": "2027-02-01"}})
     assert two["status"] == "approved" and two["approvals"] == 2
     assert ok(acme.key, "list_pending_approvals")["data"] == []
+
+
+def test_mode_all_waits_for_every_vote(acme: Tenant) -> None:
+    both = {"start": "ask", "steps": {"ask": {
+        "kind": "approval", "assignees": ["ann@acme.test", "bob@acme.test"], "mode": "all",
+        "done": True}}}
+    run = ok(acme.key, "trigger_run", {"workflow_id": acme.publish(both)})
+    vote = {"approval_id": _pending(acme, run["id"]), "decision": "approved"}
+    assert ok(mint(acme.workspace_id), "decide_approval", vote)["status"] == "pending"
+    assert ok(mint(acme.workspace_id), "decide_approval", vote)["status"] == "approved"
+    acme.world.drain()  # type: ignore[union-attr]
+    assert ok(acme.key, "get_run_timeline", {"run_id": run["id"]})["status"] == "COMPLETED"
 
 
 def test_a_key_without_the_scope_is_refused_naming_it(acme: Tenant) -> None:
