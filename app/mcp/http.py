@@ -18,6 +18,7 @@ from typing import Any
 from mcp.server.auth.middleware.bearer_auth import AuthenticatedUser
 from mcp.server.auth.provider import AccessToken
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+from slowapi import Limiter
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import Headers
 from starlette.responses import JSONResponse
@@ -61,14 +62,15 @@ class McpEndpoint:
     """The ASGI app at /mcp: authenticate the key, then hand the request to the session
     manager of the running lifespan."""
 
-    def __init__(self) -> None:
+    def __init__(self, limiter: Limiter | None = None) -> None:
+        self.limiter = limiter
         self._manager: StreamableHTTPSessionManager | None = None
 
     @contextlib.asynccontextmanager
     async def lifespan(self) -> AsyncIterator[None]:
         """Run a fresh session manager for the app's lifetime (a manager runs only once:
         a restarted lifespan, as in dev's hot reload, gets a new one)."""
-        server = build_server(grant_of_request)
+        server = build_server(grant_of_request, self.limiter)
         # host is not loopback: the SDK would otherwise only admit Host headers of
         # 127.0.0.1/localhost. Every request is authenticated by its key instead.
         server.streamable_http_app(stateless_http=True, json_response=True, host="0.0.0.0")
@@ -117,8 +119,9 @@ class McpRoute(BaseRoute):
 
 
 def mount_mcp(api: Any) -> McpEndpoint:
-    """Serve /mcp from `api` (the FastAPI app Reflex mounts itself in); register the
-    returned endpoint's `lifespan` as a lifespan task of the app."""
-    endpoint = McpEndpoint()
+    """Serve /mcp from `api` (the FastAPI app Reflex mounts itself in; its limiter counts
+    the calls, so a key's buckets are the same on both); register the returned endpoint's
+    `lifespan` as a lifespan task of the app."""
+    endpoint = McpEndpoint(getattr(api.state, "limiter", None))
     api.router.routes.insert(0, McpRoute(endpoint))
     return endpoint

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import math
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, TypeVar
@@ -21,13 +23,16 @@ from mcp.server.mcpserver.exceptions import (
 )
 from mcp_types import ToolAnnotations
 from pydantic import Field, ValidationError
+from slowapi import Limiter
 
+from app.api.limits import new_limiter, take
 from app.api.pagination import DEFAULT_LIMIT, MAX_CURSOR_LENGTH, MAX_LIMIT
 from app.api.waiting import MAX_WAIT_S, wait_until_settled
-from app.errors import DomainError, NotFound
+from app.errors import DomainError, NotFound, RateLimited
 from app.mcp import answers
 from app.models import Actor, RunStatus
 from app.services.api_access import KeyGrant
+from app.settings import get_settings
 
 SERVER_NAME = "flowdesk"
 INSTRUCTIONS = (
@@ -55,14 +60,26 @@ READ = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 class Access:
     """How a call finds its API key: the HTTP request's (app/mcp/http.py) or stdio's
     FLOWDESK_API_KEY (app/mcp/__main__.py). `grant_of` is blocking (it may read the
-    database) and raises a DomainError for a missing or refused key."""
+    database) and raises a DomainError for a missing or refused key. Each call counts
+    against the key's REST buckets (a `:write` scope's call as a write), in `limiter`."""
 
     grant_of: Callable[[Any], KeyGrant]
+    limiter: Limiter
 
-    def actor(self, ctx: Any, scope: str) -> Actor:
+    def actor(self, ctx: Any, scope: str, *, count: bool = True) -> Actor:
         grant = self.grant_of(ctx)
+        if count:
+            self._count(grant, "write" if scope.endswith(":write") else "read")
         grant.check_scopes((scope,))
         return grant.actor()
+
+    def _count(self, grant: KeyGrant, bucket: str) -> None:
+        verdict = take(self.limiter, bucket=bucket, identity=f"key:{grant.key_id}",
+                       caller=grant)
+        if not verdict.allowed:
+            retry_after = max(1, math.ceil(verdict.reset_at - time.time()))
+            raise RateLimited(f"Rate limit of {verdict.limit} {bucket} requests per minute "
+                              f"exceeded; retry in {retry_after} s")
 
 
 Ctx = Context[Access, Any]  # what a tool is handed: its lifespan context is the Access
@@ -95,12 +112,14 @@ class FlowdeskServer(MCPServer[Access]):
             raise ToolError(f"Error executing tool {name}: {_invalid_arguments(cause)}") from cause
 
 
-async def _answer(ctx: Ctx, scope: str, answer: Callable[..., T], **arguments: Any) -> T:
-    """Authorize the call and run `answer(actor, **arguments)` in a worker thread."""
+async def _answer(ctx: Ctx, scope: str, answer: Callable[..., T], *, count: bool = True,
+                  **arguments: Any) -> T:
+    """Authorize the call and run `answer(actor, **arguments)` in a worker thread; `count`
+    False for the second half of one call."""
     access = ctx.request_context.lifespan_context
 
     def work() -> T:
-        return answer(access.actor(ctx, scope), **arguments)
+        return answer(access.actor(ctx, scope, count=count), **arguments)
 
     try:
         return await anyio.to_thread.run_sync(work)
@@ -141,7 +160,7 @@ async def trigger_run(
                                    version=version)
     if wait_seconds > 0 and status == RunStatus.IN_PROGRESS:
         await wait_until_settled(run_id, wait_seconds)
-    return await _answer(ctx, "runs:write", answers.run_timeline, run_id=run_id)
+    return await _answer(ctx, "runs:write", answers.run_timeline, count=False, run_id=run_id)
 
 
 async def get_run_timeline(ctx: Ctx, run_id: Id) -> dict[str, Any]:
@@ -219,12 +238,14 @@ TOOLS: list[tuple[Callable[..., Any], ToolAnnotations | None]] = [
 ]
 
 
-def build_server(grant_of: GrantOf) -> FlowdeskServer:
-    """The server with every tool and resource; `grant_of` finds each call's key."""
+def build_server(grant_of: GrantOf, limiter: Limiter | None = None) -> FlowdeskServer:
+    """The server with every tool and resource; `grant_of` finds each call's key, `limiter`
+    counts the calls (the REST API's, to share its buckets; else one of its own)."""
+    access = Access(grant_of, limiter or new_limiter(get_settings()))
 
     @contextlib.asynccontextmanager
     async def lifespan(_server: MCPServer[Access]) -> AsyncIterator[Access]:
-        yield Access(grant_of)
+        yield access
 
     server = FlowdeskServer(SERVER_NAME, title="Flowdesk", instructions=INSTRUCTIONS,
                             lifespan=lifespan)

@@ -31,9 +31,9 @@ ALLOWED: dict[str, set[str]] = {
     "services": {*LOWER, "engine", "webhooks", "mail", "files", "services"},
     "api": {*LOWER, "engine", "webhooks", "services", "api"},
     "ui": {*LOWER, "engine", "services", "ui"},
-    # The MCP server answers in the REST API's shapes, pages and waits as it does.
+    # The MCP server answers in the REST API's shapes, pages, waits and counts calls as it does.
     "mcp": {*LOWER, "engine", "services", "api.schemas", "api.pagination", "api.waiting",
-            "mcp"},
+            "api.limits", "mcp"},
 }
 
 

@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import anyio
+import pytest
 from mcp import Client
 from mcp.shared.exceptions import MCPError
 from mcp_types import CallToolResult
@@ -18,6 +19,7 @@ from app.mcp.server import build_server
 from app.models import Actor
 from app.services import api_keys
 from app.services.api_access import grant_of_secret
+from app.settings import reset_settings
 from tests.integration.api.conftest import JANE, ONBOARDING, Tenant, mint
 
 ASK: dict[str, Any] = {"start": "ask", "steps": {
@@ -158,6 +160,24 @@ def test_a_key_without_the_scope_is_refused_naming_it(acme: Tenant) -> None:
         "approval_id": "apr_x", "decision": "approved"})
     assert "'forms:read' scope" in refusal(reader, "list_forms")
     assert acme.fd.runs.list().data == []  # nothing was started
+
+
+def test_calls_count_against_the_keys_rate_limits(acme: Tenant,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    workflow_id = acme.publish(ONBOARDING)
+    monkeypatch.setenv("RATE_LIMIT_WRITE_PER_MIN", "2")
+    reset_settings()
+
+    async def go() -> list[CallToolResult]:
+        async with Client(_server(acme.key)) as client:
+            return [await client.call_tool("trigger_run", {"workflow_id": workflow_id,
+                                                           "input": JANE}) for _ in range(3)]
+
+    first, second, third = anyio.run(go)
+    assert not first.is_error and not second.is_error  # a trigger counts once, as one call
+    assert "RATE_LIMITED: Rate limit of 2 write requests per minute exceeded; retry in" in (
+        third.content[0].text)  # type: ignore[union-attr]
+    assert len(acme.fd.runs.list().data) == 2
 
 
 def test_bad_arguments_are_named(acme: Tenant) -> None:
