@@ -45,8 +45,8 @@ class FlowdeskApp(rx.App):
 
 api = create_api()
 api.include_router(approval_link_router)
-mcp = mount_mcp(api)
+mcp_endpoint = mount_mcp(api)
 app = FlowdeskApp(api_transformer=api)
 register_all(app)
 app.register_lifespan_task(background_jobs)
-app.register_lifespan_task(mcp.lifespan)
+app.register_lifespan_task(mcp_endpoint.lifespan)

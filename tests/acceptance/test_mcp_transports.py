@@ -132,6 +132,11 @@ def test_over_streamable_http_on_the_apps_port(sqlite_db: str, tmp_path: Path) -
                                                        "method": "tools/list"})
         assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"]
         assert anonymous.json()["error"] == "UNAUTHORIZED"
+        elsewhere = mint(world.workspace_id, allowed_ips=["10.0.0.0/8"])
+        outside = httpx.post(f"{app.url}/mcp", json={}, headers={
+            "Authorization": f"Bearer {elsewhere}"})
+        assert outside.status_code == 403
+        assert outside.json()["detail"] == "This API key may not be used from your IP address"
 
         # The app's executor runs the steps: the trigger's wait sees the run block.
         done = anyio.run(_full_flow, connect(key), workflow_id, lambda: None, 10)
