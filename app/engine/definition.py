@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from app.engine.fields import FieldSpec, is_email
+from app.engine.fields import FieldSpec, field_list_problems, is_email
 from app.engine.templating import condition_problem, template_problem
 from app.errors import FieldError, ValidationFailed
 
@@ -508,11 +508,9 @@ def _step_problems(
     if isinstance(step, InputStep):
         if key != start:
             yield FieldError(f"{path}.kind", "only the start step may be an 'input' step")
-        seen: set[str] = set()
-        for i, spec in enumerate(step.fields):
-            if spec.name.casefold() in seen:
-                yield FieldError(f"{path}.fields[{i}].name", f"duplicate field name '{spec.name}'")
-            seen.add(spec.name.casefold())
+    if isinstance(step, InputStep | ApprovalStep):
+        for i, prop, message in field_list_problems(step.fields):
+            yield FieldError(f"{path}.fields[{i}].{prop}", message)
     if isinstance(step, ToolStep) and step.tool not in known_tools:
         available = ", ".join(sorted(known_tools)) or "none"
         yield FieldError(f"{path}.tool", f"unknown tool '{step.tool}' (available: {available})")

@@ -11,11 +11,22 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.engine.templating import (
+    TemplateFailure,
+    condition_problem,
+    evaluate_condition,
+    referenced_roots,
+)
 from app.errors import FieldError
 
 FieldType = Literal[
-    "text", "email", "number", "textarea", "select", "checkbox", "date", "url", "integer"
+    "text", "email", "number", "textarea", "select", "checkbox", "date", "url", "integer",
+    "file",
 ]
+# A file field's value once cleaned: what the run input, timeline and templates see.
+FILE_REF_KEYS = ("id", "name", "size", "content_type", "sha256")
+FileLookup = Callable[[str], Mapping[str, Any] | None]  # file id → its FILE_REF_KEYS, or None
+_ACCEPT = re.compile(r"^[a-z]+/(?:\*|[a-z0-9][a-z0-9.+-]*)$")
 
 # Deliberately pragmatic: one @, a dotted domain of valid labels, no spaces. RFC 5322 in full
 # accepts addresses no mail server will deliver to.
@@ -43,6 +54,12 @@ class FieldSpec(BaseModel):
     help: str | None = None
     placeholder: str | None = None
     default: Any = None
+    # shown (and validated, and stored) only when this expression on earlier fields is true
+    show_if: str | None = Field(default=None, max_length=500)
+    page: int | None = Field(default=None, ge=1, le=50)  # a form's page, 1 = the first
+    # a file field's own limits (the global MAX_UPLOAD_BYTES still applies)
+    max_bytes: int | None = Field(default=None, ge=1)
+    accept: list[str] | None = Field(default=None, max_length=50)
 
     @field_validator("name")
     @classmethod
@@ -55,7 +72,22 @@ class FieldSpec(BaseModel):
     def _select_has_options(self) -> FieldSpec:
         if self.type == "select" and not self.options:
             raise ValueError("a select field needs a non-empty 'options' list")
+        if self.type != "file" and (self.max_bytes is not None or self.accept is not None):
+            raise ValueError("'max_bytes' and 'accept' apply to file fields only")
+        for pattern in self.accept or []:
+            if not _ACCEPT.match(pattern):
+                raise ValueError(f"accept: '{pattern}' is not a content type such as "
+                                 "application/pdf or image/*")
+        if self.show_if is not None and (problem := condition_problem(self.show_if)):
+            raise ValueError(f"show_if: {problem}")
         return self
+
+    def accepts(self, content_type: str) -> bool:
+        """True when a file of `content_type` may go in this (file) field."""
+        if not self.accept:
+            return True
+        major = content_type.split("/", 1)[0]
+        return any(p == content_type or p == f"{major}/*" for p in self.accept)
 
 
 def is_email(text: str) -> bool:
@@ -149,6 +181,34 @@ def _clean_select(value: Any, spec: FieldSpec) -> str:
     return choice
 
 
+def _file_ref(value: Any) -> str:
+    file_id = value.get("id") if isinstance(value, dict) else value
+    if not isinstance(file_id, str) or not file_id.startswith("fil_"):
+        raise _Invalid("must be the id of an uploaded file (fil_…)")
+    return file_id
+
+
+def _clean_file(value: Any, spec: FieldSpec, files: FileLookup | None) -> dict[str, Any]:
+    """A file field takes an uploaded file's id (or its reference object). With `files` the id
+    is looked up (another workspace's or an unknown file: refused); without it, only a
+    reference the engine itself wrote earlier (a sub-workflow's, a re-run's input) passes."""
+    file_id = _file_ref(value)
+    if files is None:
+        if isinstance(value, dict) and all(k in value for k in FILE_REF_KEYS):
+            return {k: value[k] for k in FILE_REF_KEYS}
+        raise _Invalid("files cannot be attached here")
+    found = files(file_id)
+    if found is None:
+        raise _Invalid(f"file '{file_id}' was not found (upload it first)")
+    ref = {k: found[k] for k in FILE_REF_KEYS}
+    if spec.max_bytes is not None and ref["size"] > spec.max_bytes:
+        raise _Invalid(f"is larger than this field's limit of {spec.max_bytes} bytes")
+    if not spec.accepts(ref["content_type"]):
+        raise _Invalid(f"is {ref['content_type']}; this field takes "
+                       f"{', '.join(spec.accept or [])}")
+    return ref
+
+
 _CLEANERS: dict[str, Callable[[Any, FieldSpec], Any]] = {
     "text": _clean_text,
     "textarea": _clean_text,
@@ -166,23 +226,68 @@ def _is_missing(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+def _shown(spec: FieldSpec, so_far: Mapping[str, Any]) -> bool:
+    """Whether `spec` is shown given the earlier fields' values. A condition that fails to
+    evaluate (comparing an empty field with a number, say) hides the field."""
+    if spec.show_if is None:
+        return True
+    context = {**{k: v for k, v in so_far.items() if k.isidentifier()}, "values": dict(so_far)}
+    try:
+        return evaluate_condition(spec.show_if, context)
+    except TemplateFailure:
+        return False
+
+
+def _clean_one(spec: FieldSpec, value: Any, files: FileLookup | None) -> Any:
+    if spec.type == "file":
+        return _clean_file(value, spec, files)
+    return _CLEANERS[spec.type](value, spec)
+
+
+def visible_fields(fields: Sequence[FieldSpec], data: Mapping[str, Any]) -> list[str]:
+    """The names of the fields shown for `data` (what a form page displays as it is typed):
+    each `show_if` sees the earlier shown fields' values, cleaned where they can be."""
+    so_far: dict[str, Any] = {}
+    shown: list[str] = []
+    for spec in fields:
+        so_far[spec.name] = None
+        if not _shown(spec, so_far):
+            continue
+        shown.append(spec.name)
+        value = data.get(spec.name)
+        if not _is_missing(value) and spec.type != "file":
+            try:
+                so_far[spec.name] = _CLEANERS[spec.type](value, spec)
+            except _Invalid:
+                pass
+        elif not _is_missing(value):
+            so_far[spec.name] = value
+    return shown
+
+
 def validate_data(
-    fields: Sequence[FieldSpec], data: Mapping[str, Any]
+    fields: Sequence[FieldSpec], data: Mapping[str, Any], *, files: FileLookup | None = None
 ) -> tuple[dict[str, Any], list[FieldError]]:
-    """Clean submitted data against field specs; return the values and every problem found."""
+    """Clean submitted data against field specs; return the values and every problem found.
+    A field whose `show_if` is false is neither required nor stored (a value sent for it is
+    dropped: the page may have hidden it after it was typed). `files` looks up file ids."""
     cleaned: dict[str, Any] = {}
+    so_far: dict[str, Any] = {}
     errors: list[FieldError] = []
     for spec in fields:
+        so_far[spec.name] = None
+        if not _shown(spec, so_far):
+            continue
         value = data.get(spec.name)
         required = FieldError(spec.name, f"{spec.label or spec.name} is required", "required")
         if _is_missing(value):
             if spec.required:
                 errors.append(required)
             elif spec.default is not None:
-                cleaned[spec.name] = spec.default
+                cleaned[spec.name] = so_far[spec.name] = spec.default
             continue
         try:
-            value = _CLEANERS[spec.type](value, spec)
+            value = _clean_one(spec, value, files)
         except _Invalid as exc:
             errors.append(FieldError(spec.name, str(exc), "invalid"))
             continue
@@ -190,7 +295,7 @@ def validate_data(
             # A required checkbox means "must be ticked", as in HTML.
             errors.append(required)
             continue
-        cleaned[spec.name] = value
+        cleaned[spec.name] = so_far[spec.name] = value
     known = {spec.name for spec in fields}
     errors.extend(
         FieldError(str(key), f"unknown field '{key}'", "unknown_field")
@@ -198,3 +303,32 @@ def validate_data(
         if key not in known
     )
     return cleaned, errors
+
+
+def file_ids(fields: Sequence[FieldSpec], data: Mapping[str, Any]) -> list[str]:
+    """The file ids `data` puts in file fields (to look them up before validating)."""
+    found = []
+    for spec in fields:
+        value = data.get(spec.name)
+        if spec.type == "file" and not _is_missing(value):
+            try:
+                found.append(_file_ref(value))
+            except _Invalid:
+                pass
+    return found
+
+
+def field_list_problems(fields: Sequence[FieldSpec]) -> list[tuple[int, str, str]]:
+    """(index, property, message) for a list of fields: duplicate names, and a `show_if`
+    that reads a field that does not come before it."""
+    problems: list[tuple[int, str, str]] = []
+    seen: dict[str, str] = {}
+    for index, spec in enumerate(fields):
+        if spec.name.casefold() in seen:
+            problems.append((index, "name", f"duplicate field name '{spec.name}'"))
+        if spec.show_if is not None:
+            earlier = set(seen.values()) | {"values"}
+            for name in sorted(referenced_roots(spec.show_if) - earlier):
+                problems.append((index, "show_if", f"'{name}' is not an earlier field"))
+        seen[spec.name.casefold()] = spec.name
+    return problems

@@ -22,7 +22,7 @@ from app.repo import forms as forms_repo
 from app.repo import runs as runs_repo
 from app.repo import steps as steps_repo
 from app.repo import workflows as workflows_repo
-from app.services import approvals, builder, form_builder, runs, workflows
+from app.services import approvals, builder, form_builder, forms, runs, workflows
 from app.settings import get_settings
 
 WORKFLOW_URI = "flowdesk://workflows/{workflow_id}"
@@ -130,7 +130,8 @@ def list_forms(actor: Actor, *, search: str | None, limit: int,
     with read_session() as session:
         rows = forms_repo.list_forms(session, workspace_id=actor.workspace_id,
                                      limit=paging.fetch, search=search, before=paging.before)
-        return page_of(rows, paging, lambda row: _json(FormPublic.of(row, base_url=base_url)))
+        return page_of(rows, paging, lambda row: _json(FormPublic.of(
+            row, base_url=base_url, changed=forms.has_unpublished_changes(session, row))))
 
 
 def list_submissions(actor: Actor, *, form_id: str, limit: int,

@@ -16,7 +16,7 @@ from app.models.event import (
     WebhookDelivery,
 )
 from app.models.file import StoredFile
-from app.models.form import Form, FormSubmission
+from app.models.form import Form, FormSubmission, FormVersion
 from app.models.idempotency import IdempotencyRecord
 from app.models.run import Approval, ApprovalStatus, ApprovalVote, Run, StepRun
 from app.models.schedule import FireKind, MissedPolicy, Schedule, ScheduleFire
@@ -42,6 +42,7 @@ __all__ = [
     "FireKind",
     "Form",
     "FormSubmission",
+    "FormVersion",
     "IdempotencyRecord",
     "Membership",
     "MissedPolicy",

@@ -22,5 +22,7 @@ class StoredFile(SQLModel, table=True):
     storage_key: str = Field(max_length=300)
     created_by: str | None = Field(default=None, max_length=200)
     created_at: datetime = Field(default_factory=utcnow)
-    # set once a run references the file
+    # the first run, and the form submission, that referenced the file: an upload neither
+    # ever referenced is removed after a day (see services/files.purge_orphans)
     run_id: str | None = Field(default=None, foreign_key="run.id", index=True, max_length=40)
+    submission_id: str | None = Field(default=None, max_length=40)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app.models import Form, FormSubmission
+from app.models import Form, FormSubmission, FormVersion
 
 
 def get_form(session: Session, form_id: str, *, workspace_id: str | None = None) -> Form | None:
@@ -69,3 +69,21 @@ def submission_of_run(session: Session, run_id: str) -> tuple[FormSubmission, Fo
              .where(FormSubmission.run_id == run_id))
     found = session.exec(query).first()
     return (found[0], found[1]) if found is not None else None
+
+
+def latest_version(session: Session, form_id: str) -> FormVersion | None:
+    query = (select(FormVersion).where(FormVersion.form_id == form_id)
+             .order_by(col(FormVersion.number).desc()))
+    return session.exec(query.limit(1)).first()
+
+
+def get_version(session: Session, form_id: str, number: int) -> FormVersion | None:
+    query = select(FormVersion).where(FormVersion.form_id == form_id,
+                                      FormVersion.number == number)
+    return session.exec(query).first()
+
+
+def list_versions(session: Session, form_id: str) -> Sequence[FormVersion]:
+    query = (select(FormVersion).where(FormVersion.form_id == form_id)
+             .order_by(col(FormVersion.number).desc()))
+    return session.exec(query).all()

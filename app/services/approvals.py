@@ -18,7 +18,7 @@ from app.engine.approval_policy import (
     tally,
     timeout_outcome,
 )
-from app.engine.fields import validate_data
+from app.engine.fields import FileLookup, file_ids, validate_data
 from app.engine.progress import definition_of_version
 from app.engine.transition import Decided, approval_result, decide
 from app.errors import Conflict, FieldError, Forbidden, ValidationFailed, not_found
@@ -37,6 +37,7 @@ from app.repo import accounts as accounts_repo
 from app.repo import approvals as approvals_repo
 from app.repo import audit, steps
 from app.repo import runs as runs_repo
+from app.services import files
 from app.services.runs import BeforeCommit, conflicts
 
 DECISIONS = ("approved", "rejected")
@@ -154,7 +155,8 @@ def _eligible_voters(session: Session, approval: Approval, policy: Policy,
 
 
 def _checked_vote(policy: Policy, *, decision: str, comment: str | None,
-                  fields: dict[str, Any] | None) -> dict[str, Any]:
+                  fields: dict[str, Any] | None,
+                  lookup: FileLookup | None = None) -> dict[str, Any]:
     """The approver fields' clean values, or ValidationFailed naming each field."""
     if decision == REJECTED:
         if policy.require_comment_on_reject and not (comment or "").strip():
@@ -164,7 +166,7 @@ def _checked_vote(policy: Policy, *, decision: str, comment: str | None,
     if fields is not None and not isinstance(fields, dict):
         raise ValidationFailed("The approver fields are invalid",
                                errors=[FieldError("fields", "must be a JSON object")])
-    clean, problems = validate_data(list(policy.fields), fields or {})
+    clean, problems = validate_data(list(policy.fields), fields or {}, files=lookup)
     if problems:
         raise ValidationFailed("Fill in the approver fields to approve", errors=[
             FieldError(f"fields.{p.field}", p.message, p.code) for p in problems])
@@ -213,7 +215,12 @@ def decide_approval(
             run.requester in (voter, actor.ref)):
         raise Forbidden("You started this run, so someone else must decide its approval",
                         extra={"reason": "requester"})
-    clean = _checked_vote(policy, decision=decision, comment=comment, fields=fields)
+    specs = list(policy.fields)
+    lookup = files.lookup(session, workspace_id=workspace_id,
+                          file_ids=file_ids(specs, fields if isinstance(fields, dict) else {}))
+    clean = _checked_vote(policy, decision=decision, comment=comment, fields=fields,
+                          lookup=lookup)
+    files.attach(session, specs, clean, run_id=run.id)
     earlier = approvals_repo.votes_of(session, approval.id)
     if any(vote.voter == voter for vote in earlier):
         raise Conflict("You already voted on this approval" if label == actor.display

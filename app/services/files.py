@@ -9,15 +9,16 @@ naming the file, its workspace and when it expires; nothing else is needed to fe
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlmodel import Session
 
 from app.clock import utcnow
+from app.engine.fields import FieldSpec, FileLookup, file_ids
 from app.errors import FieldError, Forbidden, ValidationFailed, not_found
 from app.files.names import content_disposition, safe_name
 from app.files.sniffing import sniff
@@ -31,8 +32,11 @@ from app.settings import get_settings
 DOWNLOAD_TTL_S = 15 * 60
 _SALT = "file-download"
 
-__all__ = ["DOWNLOAD_TTL_S", "Download", "content_disposition", "download", "download_token",
-           "get_file", "upload"]
+ORPHAN_AFTER = timedelta(days=1)  # an upload nothing referenced by then is removed
+_PURGE_BATCH = 500
+
+__all__ = ["DOWNLOAD_TTL_S", "Download", "attach", "content_disposition", "download",
+           "download_token", "file_ref", "get_file", "lookup", "purge_orphans", "upload"]
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,9 @@ def _check(content: bytes, sniffed: str, *, limit: int,
         raise _refuse(f"is larger than the limit of {limit} bytes", "too_large")
     if not content:
         raise _refuse("is empty", "required")
-    if allowed_types is not None and sniffed not in allowed_types:
+    major = sniffed.split("/", 1)[0]
+    if allowed_types is not None and sniffed not in allowed_types \
+            and f"{major}/*" not in allowed_types:
         raise _refuse(f"is {sniffed} (judged from its content); allowed: "
                       f"{', '.join(sorted(allowed_types))}", "type_not_allowed")
 
@@ -73,7 +79,8 @@ def upload(session: Session, *, actor: Actor, name: str | None, data: bytes | Bi
            max_bytes: int | None = None, allowed_types: Collection[str] | None = None,
            storage: Storage | None = None) -> StoredFile:
     """Store an uploaded file in `actor`'s workspace. Refused (422, field `file`) over the
-    global cap or `max_bytes`, when empty, or when its sniffed type is not allowed."""
+    global cap or `max_bytes`, when empty, or when its sniffed type is not allowed
+    (`allowed_types` may hold wildcards such as image/*)."""
     global_cap = get_settings().max_upload_bytes
     limit = global_cap if max_bytes is None else min(max_bytes, global_cap)
     content = _read_limited(data, limit)
@@ -98,6 +105,60 @@ def upload(session: Session, *, actor: Actor, name: str | None, data: bytes | Bi
         backend.delete(stored.storage_key)  # no row: the bytes would be unreachable
         raise
     return stored
+
+
+def file_ref(stored: StoredFile) -> dict[str, Any]:
+    """How run input, submissions and templates refer to a file."""
+    return {"id": stored.id, "name": stored.name, "size": stored.size,
+            "content_type": stored.content_type, "sha256": stored.sha256}
+
+
+def lookup(session: Session, *, workspace_id: str, file_ids: Sequence[str],
+           uploaded_by: str | None = None) -> FileLookup:
+    """A FileLookup over the files of `workspace_id` among `file_ids`. `uploaded_by`: only
+    files that uploader sent and nothing has referenced yet (an anonymous form's own)."""
+    found = files_repo.files_by_id(session, file_ids, workspace_id=workspace_id)
+
+    def find(file_id: str) -> dict[str, Any] | None:
+        stored = found.get(file_id)
+        if stored is None or (uploaded_by is not None and (
+                stored.created_by != uploaded_by or stored.run_id or stored.submission_id)):
+            return None
+        return file_ref(stored)
+
+    return find
+
+
+def attach(session: Session, fields: Sequence[FieldSpec], clean: Mapping[str, Any], *,
+           run_id: str | None = None, submission_id: str | None = None) -> None:
+    """Mark the files that validated data puts in file fields as referenced (no commit)."""
+    ids = file_ids(fields, clean)
+    files_repo.attach(session, ids, run_id=run_id, submission_id=submission_id)
+
+
+def files_of_run(session: Session, *, workspace_id: str, run_id: str) -> list[dict[str, Any]]:
+    """The files a run's input referenced, each with a fresh signed download URL."""
+    return [{**file_ref(f), "download_url": download_url(f)}
+            for f in files_repo.files_of_run(session, run_id, workspace_id=workspace_id)]
+
+
+def download_url(stored: StoredFile) -> str:
+    token = download_token(file_id=stored.id, workspace_id=stored.workspace_id)
+    return f"{get_settings().public_url.rstrip('/')}/api/v1/files/download?token={token}"
+
+
+def purge_orphans(session: Session, *, now: datetime | None = None,
+                  storage: Storage | None = None) -> int:
+    """Remove uploads that no run or submission referenced within ORPHAN_AFTER (a form left
+    half-filled, an API upload never used): their bytes, then their rows."""
+    old = list(files_repo.orphans(session, uploaded_before=(now or utcnow()) - ORPHAN_AFTER,
+                                  limit=_PURGE_BATCH))
+    backend = storage or get_storage()
+    for stored in old:
+        backend.delete(stored.storage_key)
+    files_repo.delete_rows(session, [f.id for f in old])
+    session.commit()
+    return len(old)
 
 
 def get_file(session: Session, *, workspace_id: str, file_id: str) -> StoredFile:

@@ -11,40 +11,78 @@ from sqlmodel import Session
 
 from app.clock import utcnow
 from app.engine.definition import input_fields
-from app.engine.fields import FieldSpec, validate_data
+from app.engine.fields import FieldSpec, field_list_problems, file_ids, validate_data
 from app.engine.progress import definition_of_version
 from app.errors import Conflict, FieldError, ValidationFailed, not_found
-from app.models import Actor, Form, FormSubmission, Trigger
+from app.models import Actor, Form, FormSubmission, FormVersion, Trigger
 from app.repo import audit, events, workflows
 from app.repo import forms as forms_repo
+from app.services import files
 from app.services.runs import start_new_run
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$")
 
 
-def parse_fields(raw: Any) -> list[FieldSpec]:
+MAX_PAGES = 50
+
+
+def parse_fields(raw: Any, *, pages: int = 0) -> list[FieldSpec]:
+    """Field specs from JSON, listed page by page (a stable sort on `page`, so a field moved
+    to another page follows its page). `pages`: how many pages the form has (0: one)."""
     if not isinstance(raw, list):
         raise ValidationFailed("Invalid fields", errors=[FieldError("fields", "must be a list")])
     problems: list[FieldError] = []
     specs: list[FieldSpec] = []
-    seen: set[str] = set()
     for index, item in enumerate(raw):
         try:
             spec = FieldSpec.model_validate(item)
         except ValidationError as exc:
             for err in exc.errors():
                 where = ".".join(str(p) for p in err["loc"])
-                problems.append(FieldError(f"fields[{index}].{where}", err["msg"]))
+                message = str(err["msg"]).removeprefix("Value error, ")
+                problems.append(FieldError(f"fields[{index}]{'.' + where if where else ''}",
+                                           message))
             continue
-        if spec.type == "select" and not spec.options:
-            problems.append(FieldError(f"fields[{index}].options", "a select needs options"))
-        if spec.name.casefold() in seen:
-            problems.append(FieldError(f"fields[{index}].name", f"duplicate name '{spec.name}'"))
-        seen.add(spec.name.casefold())
+        if (spec.page or 1) > max(pages, 1):
+            problems.append(FieldError(f"fields[{index}].page",
+                                       f"the form has {max(pages, 1)} page(s)"))
         specs.append(spec)
     if problems:
         raise ValidationFailed("The form's fields are invalid", errors=problems)
+    specs.sort(key=lambda spec: spec.page or 1)
+    problems = [FieldError(f"fields[{i}].{prop}", message)
+                for i, prop, message in field_list_problems(specs)]
+    if problems:
+        raise ValidationFailed("The form's fields are invalid", errors=problems)
     return specs
+
+
+def parse_pages(raw: Any) -> list[dict[str, str]]:
+    """[{"title", "description"}] for a multi-page form; [] for a one-page one."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or len(raw) > MAX_PAGES:
+        raise ValidationFailed("Invalid pages", errors=[FieldError(
+            "pages", f"must be a list of at most {MAX_PAGES} pages")])
+    pages, problems = [], []
+    for index, page in enumerate(raw):
+        title = page.get("title") if isinstance(page, dict) else None
+        if not isinstance(title, str) or not title.strip() or len(title) > 200:
+            problems.append(FieldError(f"pages[{index}].title", "is required (1-200 characters)"))
+            continue
+        description = page.get("description") or ""
+        if not isinstance(description, str) or len(description) > 2000:
+            problems.append(FieldError(f"pages[{index}].description",
+                                       "must be text of at most 2000 characters"))
+            continue
+        pages.append({"title": title.strip(), "description": description})
+    if problems:
+        raise ValidationFailed("The form's pages are invalid", errors=problems)
+    return pages
+
+
+def _dump(specs: list[FieldSpec]) -> list[dict[str, Any]]:
+    return [s.model_dump(exclude_none=True) for s in specs]
 
 
 def _slugify(title: str) -> str:
@@ -72,28 +110,34 @@ def _check_workflow(session: Session, workspace_id: str, workflow_id: str | None
 def create_form(session: Session, *, workspace_id: str, actor: Actor, title: str,
                 fields: Any, description: str = "", workflow_id: str | None = None,
                 slug: str | None = None, field_map: dict[str, str] | None = None,
-                is_published: bool = False, success_message: str | None = None) -> Form:
+                is_published: bool = False, success_message: str | None = None,
+                pages: Any = None) -> Form:
     if not (title or "").strip():
         raise ValidationFailed("Invalid form", errors=[FieldError("title", "is required",
                                                                   "required")])
-    specs = parse_fields(fields)
+    page_list = parse_pages(pages)
+    specs = parse_fields(fields, pages=len(page_list))
     _check_workflow(session, workspace_id, workflow_id)
     form = Form(workspace_id=workspace_id, title=title.strip(), description=description or "",
-                fields=[s.model_dump(exclude_none=True) for s in specs],
+                fields=_dump(specs), pages=page_list,
                 slug=_check_slug(session, slug) if slug else _slugify(title),
-                workflow_id=workflow_id, field_map=field_map or {}, is_published=is_published,
-                created_by=actor.display)
+                workflow_id=workflow_id, field_map=field_map or {}, created_by=actor.display)
     if success_message:
         form.success_message = success_message
     session.add(form)
     audit.record(session, workspace_id=workspace_id, actor=actor, action="form.created",
                  resource_type="form", resource_id=form.id)
+    if is_published:
+        _publish(session, form, actor)
     session.commit()
     return form
 
 
 def update_form(session: Session, *, workspace_id: str, form_id: str, actor: Actor,
                 expected_version: int | None = None, **changes: Any) -> Form:
+    """Change the form's draft. The public page keeps serving the published version until
+    the form is published again (`is_published: true` publishes the draft as it is now;
+    `false` closes the form)."""
     form = forms_repo.get_form(session, form_id, workspace_id=workspace_id)
     if form is None:
         raise not_found("form", form_id)
@@ -104,14 +148,17 @@ def update_form(session: Session, *, workspace_id: str, form_id: str, actor: Act
         if not str(changes["title"]).strip():
             raise ValidationFailed("Invalid form", errors=[FieldError("title", "is required")])
         form.title = str(changes["title"]).strip()
-    if changes.get("fields") is not None:
-        form.fields = [s.model_dump(exclude_none=True) for s in parse_fields(changes["fields"])]
+    if changes.get("pages") is not None:
+        form.pages = parse_pages(changes["pages"])
+    if changes.get("fields") is not None or changes.get("pages") is not None:
+        fields = changes["fields"] if changes.get("fields") is not None else form.fields
+        form.fields = _dump(parse_fields(fields, pages=len(form.pages or [])))
     if "workflow_id" in changes:
         _check_workflow(session, workspace_id, changes["workflow_id"])
         form.workflow_id = changes["workflow_id"]
     if changes.get("slug") is not None:
         form.slug = _check_slug(session, changes["slug"], own_id=form.id)
-    for name in ("description", "field_map", "is_published", "success_message"):
+    for name in ("description", "field_map", "success_message"):
         if changes.get(name) is not None:
             setattr(form, name, changes[name])
     form.version += 1
@@ -119,6 +166,54 @@ def update_form(session: Session, *, workspace_id: str, form_id: str, actor: Act
     session.add(form)
     audit.record(session, workspace_id=workspace_id, actor=actor, action="form.updated",
                  resource_type="form", resource_id=form.id)
+    if changes.get("is_published") is True:
+        _publish(session, form, actor)
+    elif changes.get("is_published") is False:
+        form.is_published = False
+    session.commit()
+    return form
+
+
+_SNAPSHOT = ("title", "description", "fields", "pages", "workflow_id", "field_map",
+             "success_message")
+
+
+def _snapshot(row: Form | FormVersion) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in _SNAPSHOT}
+
+
+def has_unpublished_changes(session: Session, form: Form) -> bool:
+    """True when the draft differs from the published version (or nothing is published)."""
+    if form.published_version is None:
+        return True
+    live = forms_repo.get_version(session, form.id, form.published_version)
+    return live is None or _snapshot(live) != _snapshot(form)
+
+
+def _publish(session: Session, form: Form, actor: Actor) -> None:
+    """Open the form with its draft as the served version: a new immutable version unless
+    the latest one already holds exactly this draft."""
+    latest = forms_repo.latest_version(session, form.id)
+    if latest is None or _snapshot(latest) != _snapshot(form):
+        number = (latest.number if latest else 0) + 1
+        session.add(FormVersion(workspace_id=form.workspace_id, form_id=form.id, number=number,
+                                created_by=actor.display, **_snapshot(form)))
+        audit.record(session, workspace_id=form.workspace_id, actor=actor,
+                     action="form.published", resource_type="form", resource_id=form.id,
+                     details={"version": number})
+    else:
+        number = latest.number
+    form.is_published, form.published_version = True, number
+    session.add(form)
+
+
+def publish_form(session: Session, *, workspace_id: str, form_id: str, actor: Actor) -> Form:
+    form = forms_repo.get_form(session, form_id, workspace_id=workspace_id)
+    if form is None:
+        raise not_found("form", form_id)
+    _publish(session, form, actor)
+    form.version += 1
+    form.updated_at = utcnow()
     session.commit()
     return form
 
@@ -153,30 +248,50 @@ def mismatched_fields(session: Session, form: Form) -> list[str]:
     return problems
 
 
-def submit_form(session: Session, *, form: Form, data: Any, actor: Actor) -> FormSubmission:
-    """Validate a submission, store it and start the form's workflow, all in one transaction."""
+def served(session: Session, form: Form) -> Form | FormVersion:
+    """What a submission is validated against: the published version, or the draft of a
+    form never published (the owner testing it through the API)."""
+    if form.published_version is not None:
+        version = forms_repo.get_version(session, form.id, form.published_version)
+        if version is not None:
+            return version
+    return form
+
+
+def submit_form(session: Session, *, form: Form, data: Any, actor: Actor,
+                uploaded_by: str | None = None) -> FormSubmission:
+    """Validate a submission against the served version, store it pinned to that version and
+    start the form's workflow, all in one transaction. `uploaded_by`: file fields take only
+    files this uploader sent and nothing references yet (the anonymous public page)."""
     if not isinstance(data, dict):
         raise ValidationFailed("Invalid submission", errors=[FieldError("data",
                                                                         "must be an object")])
-    specs = [FieldSpec.model_validate(f) for f in form.fields]
-    clean, problems = validate_data(specs, data)
+    shown = served(session, form)
+    specs = [FieldSpec.model_validate(f) for f in shown.fields]
+    lookup = files.lookup(session, workspace_id=form.workspace_id,
+                          file_ids=file_ids(specs, data), uploaded_by=uploaded_by)
+    clean, problems = validate_data(specs, data, files=lookup)
     if problems:
         raise ValidationFailed("Please correct the highlighted fields", errors=problems)
-    submission = FormSubmission(workspace_id=form.workspace_id, form_id=form.id, data=clean)
-    if form.workflow_id:
-        run_input = {form.field_map.get(name, name): value for name, value in clean.items()}
+    number = shown.number if isinstance(shown, FormVersion) else None
+    submission = FormSubmission(workspace_id=form.workspace_id, form_id=form.id, data=clean,
+                                form_version=number)
+    if shown.workflow_id:
+        run_input = {shown.field_map.get(name, name): value for name, value in clean.items()}
         run = start_new_run(session, workspace_id=form.workspace_id,
-                            workflow_id=form.workflow_id, input=run_input, actor=actor,
+                            workflow_id=shown.workflow_id, input=run_input, actor=actor,
                             trigger=Trigger.FORM)
         submission.run_id = run.id
     session.add(submission)
+    files.attach(session, specs, clean, submission_id=submission.id)
     events.emit(session, type="form.submitted", workspace_id=form.workspace_id,
-                run_id=submission.run_id, workflow_id=form.workflow_id,
+                run_id=submission.run_id, workflow_id=shown.workflow_id,
                 data={"form_id": form.id, "submission_id": submission.id,
-                      "form_title": form.title, "data": clean})
+                      "form_version": number, "form_title": shown.title, "data": clean})
     audit.record(session, workspace_id=form.workspace_id, actor=actor, action="form.submitted",
                  resource_type="form_submission", resource_id=submission.id,
-                 details={"form_id": form.id, "run_id": submission.run_id})
+                 details={"form_id": form.id, "run_id": submission.run_id,
+                          "form_version": number})
     session.commit()
     return submission
 

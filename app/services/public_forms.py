@@ -13,15 +13,17 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlmodel import Session
 
-from app.errors import RateLimited
-from app.models import Actor
+from app.engine.fields import FieldSpec
+from app.errors import FieldError, RateLimited, ValidationFailed
+from app.models import Actor, Form
 from app.repo import runs as runs_repo
-from app.services.forms import public_form, submit_form
+from app.services import files
+from app.services.forms import public_form, served, submit_form
 
 SUBMISSIONS_PER_WINDOW = 10
 WINDOW_S = 60.0
@@ -65,6 +67,8 @@ class SubmissionLimiter:
 
 
 LIMITER = SubmissionLimiter(SUBMISSIONS_PER_WINDOW, WINDOW_S)
+UPLOADS_PER_WINDOW = 30
+UPLOAD_LIMITER = SubmissionLimiter(UPLOADS_PER_WINDOW, WINDOW_S)
 
 
 @dataclass
@@ -75,6 +79,16 @@ class PublicFormView:
     fields: list[dict[str, Any]]
     success_message: str
     starts_run: bool
+    pages: list[dict[str, Any]] = field(default_factory=list)
+    version: int | None = None
+
+
+@dataclass
+class UploadedFile:
+    id: str
+    name: str
+    size: int
+    content_type: str
 
 
 @dataclass
@@ -84,13 +98,43 @@ class Receipt:
     success_message: str
 
 
+def _uploader(form: Form) -> Actor:
+    return Actor(type="public", label=f"public form /f/{form.slug}",
+                 workspace_id=form.workspace_id)
+
+
 def load_public_form(session: Session, *, slug: str) -> PublicFormView:
-    """A published form by slug: NotFound when there is none, Conflict when unpublished."""
+    """A published form by slug, as its published version: NotFound when there is none,
+    Conflict when unpublished."""
     form = public_form(session, slug=slug)
-    return PublicFormView(slug=form.slug, title=form.title, description=form.description,
-                          fields=[dict(f) for f in form.fields or []],
-                          success_message=form.success_message,
-                          starts_run=bool(form.workflow_id))
+    shown = served(session, form)
+    return PublicFormView(slug=form.slug, title=shown.title, description=shown.description,
+                          fields=[dict(f) for f in shown.fields or []],
+                          success_message=shown.success_message or form.success_message,
+                          starts_run=bool(shown.workflow_id), pages=list(shown.pages or []),
+                          version=getattr(shown, "number", None))
+
+
+def upload_to_public_form(session: Session, *, slug: str, field_name: str, name: str | None,
+                          data: bytes, client: str,
+                          limiter: SubmissionLimiter = UPLOAD_LIMITER) -> UploadedFile:
+    """An anonymous upload for a file field of a published form, within that field's limits;
+    only a submission to this form can then reference it."""
+    limiter.hit(f"{slug}|{client}")
+    form = public_form(session, slug=slug)
+    specs = [FieldSpec.model_validate(f) for f in served(session, form).fields]
+    spec = next((s for s in specs if s.name == field_name and s.type == "file"), None)
+    if spec is None:
+        raise ValidationFailed("Unknown file field", errors=[FieldError(
+            field_name, "this form has no such file field", "unknown_field")])
+    try:
+        stored = files.upload(session, actor=_uploader(form), name=name, data=data,
+                              max_bytes=spec.max_bytes, allowed_types=spec.accept)
+    except ValidationFailed as exc:
+        raise ValidationFailed(str(exc), errors=[FieldError(field_name, e.message, e.code)
+                                                 for e in exc.errors]) from exc
+    return UploadedFile(id=stored.id, name=stored.name, size=stored.size,
+                        content_type=stored.content_type)
 
 
 def submit_public_form(session: Session, *, slug: str, data: dict[str, Any],
@@ -98,8 +142,9 @@ def submit_public_form(session: Session, *, slug: str, data: dict[str, Any],
     """Count the attempt against the client's limit, then validate, store and start the run."""
     limiter.hit(f"{slug}|{client}")
     form = public_form(session, slug=slug)
-    actor = Actor(type="public", label=f"public form /f/{form.slug}")
-    submission = submit_form(session, form=form, data=data, actor=actor)
+    actor = _uploader(form)
+    submission = submit_form(session, form=form, data=data, actor=actor,
+                             uploaded_by=actor.display)
     return Receipt(submission_id=submission.id, run_id=submission.run_id,
                    success_message=form.success_message)
 

@@ -11,7 +11,7 @@ from sqlmodel import Session
 from app.clock import utcnow
 from app.engine import handover, progress
 from app.engine.definition import input_fields
-from app.engine.fields import validate_data
+from app.engine.fields import file_ids, validate_data
 from app.engine.handover import Handover
 from app.engine.progress import StaleTransition, definition_of_version
 from app.engine.transition import Refused, Retried, Signalled, Skipped, decide
@@ -20,6 +20,7 @@ from app.models import Actor, Run, RunStatus, StepRun, Trigger
 from app.repo import accounts as accounts_repo
 from app.repo import audit, steps, workflows
 from app.repo import runs as runs_repo
+from app.services import files
 from app.settings import get_settings
 
 STALE = "The run changed while this request was handled; try again"
@@ -109,7 +110,9 @@ def start_run_and_step(
                                errors=[FieldError("input", "must be a JSON object")])
     definition = definition_of_version(session, version.id)
     fields = input_fields(definition)
-    clean, problems = validate_data(fields, input or {})
+    lookup = files.lookup(session, workspace_id=workspace_id,
+                          file_ids=file_ids(fields, input or {}))
+    clean, problems = validate_data(fields, input or {}, files=lookup)
     if (free_input and not fields) or system_input:  # system_input: an error workflow's
         clean, problems = dict(input or {}), []    # input is the failure, not a person's
     if problems:
@@ -125,6 +128,7 @@ def start_run_and_step(
         input=clean, trigger=trigger, created_by=actor.display, now=now, hand=hand,
         requester=actor.ref, **origin)
     run = runs_repo.detached_run(state, updated_at=now)
+    files.attach(session, fields, clean, run_id=run.id)
     audit.record(session, workspace_id=workspace_id, actor=actor, action="run.triggered",
                  resource_type="run", resource_id=run.id,
                  details={"workflow_id": workflow.id, "version": version.number,

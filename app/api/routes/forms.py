@@ -15,6 +15,8 @@ from app.api.schemas.forms import (
     FormPage,
     FormPublic,
     FormUpdate,
+    FormVersionList,
+    FormVersionPublic,
     SubmissionCreate,
     SubmissionPage,
     SubmissionPublic,
@@ -38,10 +40,11 @@ FORM_LINKS = {201: {"links": {
 }}}
 
 
-def _public(form: Form, response: Response | None = None) -> FormPublic:
+def _public(session: Any, form: Form, response: Response | None = None) -> FormPublic:
     if response is not None:
         response.headers["ETag"] = etag(form.version)
-    return FormPublic.of(form, base_url=get_settings().public_url)
+    return FormPublic.of(form, base_url=get_settings().public_url,
+                         changed=forms.has_unpublished_changes(session, form))
 
 
 def _owned(session: Any, caller: Actor, form_id: str) -> Form:
@@ -57,7 +60,7 @@ def list_forms(caller: Reader, session: ReadSession, paging: Paging,
                ) -> dict[str, object]:
     rows = forms_repo.list_forms(session, workspace_id=caller.workspace_id,
                                  limit=paging.fetch, search=search, before=paging.before)
-    return page_of(rows, paging, _public)
+    return page_of(rows, paging, lambda form: _public(session, form))
 
 
 @router.post("", name="create_form", status_code=status.HTTP_201_CREATED,
@@ -71,9 +74,9 @@ def create_form(body: FormCreate, caller: Writer, session: WriteSession,
         fields=[f.model_dump(exclude_none=True) for f in body.fields],
         description=body.description, workflow_id=body.workflow_id, slug=body.slug,
         field_map=body.field_map, is_published=body.is_published,
-        success_message=body.success_message)
+        success_message=body.success_message, pages=[p.model_dump() for p in body.pages])
     response.headers["Location"] = f"{router.prefix}/{form.id}"
-    return _public(form, response)
+    return _public(session, form, response)
 
 
 @router.get("/{form_id}", name="get_form", response_model=FormPublic,
@@ -81,7 +84,7 @@ def create_form(body: FormCreate, caller: Writer, session: WriteSession,
             openapi_extra={"x-response-headers": {"200": ["ETag"]}})
 def get_form(form_id: str, caller: Reader, session: ReadSession,
              response: Response) -> FormPublic:
-    return _public(_owned(session, caller, form_id), response)
+    return _public(session, _owned(session, caller, form_id), response)
 
 
 @router.patch("/{form_id}", name="update_form", response_model=FormPublic,
@@ -92,9 +95,29 @@ def update_form(form_id: str, body: FormUpdate, caller: Writer, session: WriteSe
     changes = body.model_dump(exclude_unset=True)
     if body.fields is not None:
         changes["fields"] = [f.model_dump(exclude_none=True) for f in body.fields]
+    if body.pages is not None:
+        changes["pages"] = [p.model_dump() for p in body.pages]
     form = forms.update_form(session, workspace_id=caller.workspace_id, form_id=form_id,
                              actor=caller, expected_version=expected, **changes)
-    return _public(form, response)
+    return _public(session, form, response)
+
+
+@router.post("/{form_id}/publish", name="publish_form", response_model=FormPublic,
+             responses=problems(404), summary="Publish the draft as a new version and open "
+             "the form", openapi_extra={"x-response-headers": {"200": ["ETag"]}})
+def publish_form(form_id: str, caller: Writer, session: WriteSession,
+                 response: Response) -> FormPublic:
+    form = forms.publish_form(session, workspace_id=caller.workspace_id, form_id=form_id,
+                              actor=caller)
+    return _public(session, form, response)
+
+
+@router.get("/{form_id}/versions", name="list_form_versions", response_model=FormVersionList,
+            responses=problems(404), summary="List a form's published versions, newest first")
+def list_versions(form_id: str, caller: Reader, session: ReadSession) -> FormVersionList:
+    form = _owned(session, caller, form_id)
+    return FormVersionList(data=[FormVersionPublic.model_validate(v)
+                                 for v in forms_repo.list_versions(session, form.id)])
 
 
 @router.delete("/{form_id}", name="delete_form", status_code=status.HTTP_204_NO_CONTENT,
