@@ -5,9 +5,11 @@
         for approval in fd.approvals.iterate(status="pending"):
             fd.approvals.decide(approval.id, "approved", comment="ok")
 
-Every method returns the API's own response models (app/api/schemas); an error answer raises
-`FlowdeskError` carrying the problem document. Pass `http=` to reuse any `httpx.Client`
-(FastAPI's TestClient included) or `transport=` for `httpx.MockTransport`.
+Every /api/v1 operation of the OpenAPI document has a method (a test keeps it so:
+tests/integration/api/test_client_coverage.py). Every method returns the API's own response
+models (app/api/schemas); an error answer raises `FlowdeskError` carrying the problem
+document. Pass `http=` to reuse any `httpx.Client` (FastAPI's TestClient included) or
+`transport=` for `httpx.MockTransport`.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import builtins
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 from pydantic import BaseModel
@@ -24,11 +27,20 @@ from pydantic import BaseModel
 from app.api.schemas.approvals import ApprovalPage, ApprovalPublic
 from app.api.schemas.audit import AuditEventPage
 from app.api.schemas.credentials import CredentialPage, CredentialPublic
+from app.api.schemas.files import FilePublic
 from app.api.schemas.forms import FormPage, FormPublic, SubmissionPage, SubmissionPublic
 from app.api.schemas.out_of_office import OutOfOfficePublic
 from app.api.schemas.reruns import RerunPreview
 from app.api.schemas.runs import RunPage, RunPublic, StepPublic
 from app.api.schemas.schedules import FirePage, SchedulePage, SchedulePublic, Timing
+from app.api.schemas.webhooks import (
+    DeliveryPage,
+    DeliveryPublic,
+    WebhookCreated,
+    WebhookPage,
+    WebhookPublic,
+    WebhookSecret,
+)
 from app.api.schemas.workflows import (
     ValidationReport,
     WorkflowPage,
@@ -79,7 +91,9 @@ class FlowdeskClient:
         self.out_of_office = OutOfOffice(self)
         self.forms = Forms(self)
         self.credentials = Credentials(self)
+        self.files = Files(self)
         self.schedules = Schedules(self)
+        self.webhooks = Webhooks(self)
         self.audit = Audit(self)
 
     def __enter__(self) -> FlowdeskClient:
@@ -95,7 +109,8 @@ class FlowdeskClient:
     def request(self, method: str, path: str, *, json: Any = None,
                 params: Mapping[str, Any] | None = None,
                 headers: Mapping[str, str] | None = None,
-                idempotency_key: str | None = None) -> httpx.Response:
+                idempotency_key: str | None = None,
+                files: Mapping[str, Any] | None = None) -> httpx.Response:
         """Send one request; raise FlowdeskError on a 4xx/5xx answer."""
         sent = dict(headers or {})
         if self.api_key:
@@ -103,7 +118,7 @@ class FlowdeskClient:
         if idempotency_key:
             sent["Idempotency-Key"] = idempotency_key
         response = self.http.request(method, path, json=json, params=_clean(params or {}),
-                                     headers=sent)
+                                     headers=sent, files=files)
         self.last_response = response
         if response.status_code >= 400:
             try:
@@ -116,6 +131,10 @@ class FlowdeskClient:
 
     def call(self, model: type[Model], method: str, path: str, **kwargs: Any) -> Model:
         return model.model_validate(self.request(method, path, **kwargs).json())
+
+    def health(self) -> dict[str, Any]:
+        """Liveness (`{"status": "ok"}`); needs no key."""
+        return dict(self.request("GET", f"{API}/health").json())
 
     def iterate(self, fetch: Callable[[str | None], Any]) -> Iterator[Any]:
         """Every item of a list, following next_cursor."""
@@ -199,16 +218,29 @@ class Workflows(_Resource):
                                 params={"limit": limit, "cursor": cursor, "status": status})
 
 
+def _run_body(input: Mapping[str, Any] | None, version: int | None) -> dict[str, Any]:
+    body: dict[str, Any] = {"input": dict(input or {})}
+    if version is not None:
+        body["version"] = version
+    return body
+
+
 class Runs(_Resource):
     def trigger(self, workflow_id: str, input: Mapping[str, Any] | None = None, *,
                 version: int | None = None, wait: float | None = None,
                 idempotency_key: str | None = None) -> RunPublic:
         """Start a run; `wait` (≤ 30 s) answers once it completes, blocks or flags."""
-        body: dict[str, Any] = {"input": dict(input or {})}
-        if version is not None:
-            body["version"] = version
         return self.client.call(RunPublic, "POST", f"{API}/workflows/{workflow_id}/runs",
-                                json=body, params={"wait": wait},
+                                json=_run_body(input, version), params={"wait": wait},
+                                idempotency_key=idempotency_key or str(uuid.uuid4()))
+
+    def create(self, workflow_id: str, input: Mapping[str, Any] | None = None, *,
+               version: int | None = None, wait: float | None = None,
+               idempotency_key: str | None = None) -> RunPublic:
+        """`trigger` by POST /runs, the workflow named in the body."""
+        body = {"workflow_id": workflow_id, **_run_body(input, version)}
+        return self.client.call(RunPublic, "POST", f"{API}/runs", json=body,
+                                params={"wait": wait},
                                 idempotency_key=idempotency_key or str(uuid.uuid4()))
 
     def list(self, *, limit: int | None = None, cursor: str | None = None,
@@ -370,6 +402,26 @@ class Credentials(_Resource):
         self.client.request("DELETE", f"{API}/credentials/{credential_id}")
 
 
+class Files(_Resource):
+    def upload(self, name: str, data: bytes | IO[bytes], *,
+               idempotency_key: str | None = None) -> FilePublic:
+        """Store a file (its type is judged from the bytes); the answer has a download link."""
+        return self.client.call(FilePublic, "POST", f"{API}/files",
+                                files={"file": (name, data, "application/octet-stream")},
+                                idempotency_key=idempotency_key)
+
+    def get(self, file_id: str) -> FilePublic:
+        """The metadata with a fresh download link (valid 15 minutes)."""
+        return self.client.call(FilePublic, "GET", f"{API}/files/{file_id}")
+
+    def download(self, link: str) -> bytes:
+        """The bytes behind a `download_url` (or its bare token), fetched from this client's
+        server whatever host the link names."""
+        token = parse_qs(urlsplit(link).query).get("token", [link])[0]
+        return self.client.request("GET", f"{API}/files/download",
+                                   params={"token": token}).content
+
+
 class Schedules(_Resource):
     def list(self, *, workflow_id: str | None = None, limit: int | None = None,
              cursor: str | None = None) -> SchedulePage:
@@ -409,6 +461,65 @@ class Schedules(_Resource):
               cursor: str | None = None) -> FirePage:
         return self.client.call(FirePage, "GET", f"{API}/schedules/{schedule_id}/fires",
                                 params={"limit": limit, "cursor": cursor})
+
+
+class Webhooks(_Resource):
+    """Subscriptions and their delivery log; every call needs the webhooks:write scope."""
+
+    def list(self, *, limit: int | None = None, cursor: str | None = None) -> WebhookPage:
+        return self.client.call(WebhookPage, "GET", f"{API}/webhooks",
+                                params={"limit": limit, "cursor": cursor})
+
+    def iterate(self) -> Iterator[Any]:
+        return self.client.iterate(lambda cursor: self.list(cursor=cursor))
+
+    def create(self, url: str, events: builtins.list[str] | None = None,
+               **options: Any) -> WebhookCreated:
+        """options: description, secret, payload_format (standard | compat). The answer's
+        `secret` is shown only now."""
+        body = {"url": url, **options}
+        if events is not None:
+            body["events"] = events
+        return self.client.call(WebhookCreated, "POST", f"{API}/webhooks", json=body)
+
+    def get(self, webhook_id: str) -> WebhookPublic:
+        return self.client.call(WebhookPublic, "GET", f"{API}/webhooks/{webhook_id}")
+
+    def update(self, webhook_id: str, *, version: int | None = None,
+               **changes: Any) -> WebhookPublic:
+        """changes: url, events, active, description."""
+        headers = {"If-Match": f'"{version}"'} if version is not None else None
+        return self.client.call(WebhookPublic, "PATCH", f"{API}/webhooks/{webhook_id}",
+                                json=changes, headers=headers)
+
+    def delete(self, webhook_id: str) -> None:
+        self.client.request("DELETE", f"{API}/webhooks/{webhook_id}")
+
+    def rotate_secret(self, webhook_id: str) -> WebhookSecret:
+        """A new signing secret (shown only now); the old one signs too for an overlap."""
+        return self.client.call(WebhookSecret, "POST",
+                                f"{API}/webhooks/{webhook_id}/rotate-secret")
+
+    def deliveries(self, webhook_id: str, *, limit: int | None = None,
+                   cursor: str | None = None, status: str | None = None,
+                   event_type: str | None = None) -> DeliveryPage:
+        return self.client.call(DeliveryPage, "GET", f"{API}/webhooks/{webhook_id}/deliveries",
+                                params={"limit": limit, "cursor": cursor, "status": status,
+                                        "event_type": event_type})
+
+    def delivery(self, webhook_id: str, delivery_id: str) -> DeliveryPublic:
+        return self.client.call(DeliveryPublic, "GET",
+                                f"{API}/webhooks/{webhook_id}/deliveries/{delivery_id}")
+
+    def replay(self, webhook_id: str, delivery_id: str) -> DeliveryPublic:
+        """Send the event again (same webhook-id) as a new delivery."""
+        return self.client.call(
+            DeliveryPublic, "POST",
+            f"{API}/webhooks/{webhook_id}/deliveries/{delivery_id}/replay")
+
+    def test(self, webhook_id: str) -> DeliveryPublic:
+        """Send a webhook.test event to this subscription only."""
+        return self.client.call(DeliveryPublic, "POST", f"{API}/webhooks/{webhook_id}/test")
 
 
 class Audit(_Resource):
