@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from app.cli_schedules import add_commands as add_schedule_commands
@@ -184,6 +185,20 @@ def cmd_login_info(_args: argparse.Namespace) -> None:
         print(f"sign in as {email} / {password}  (approver: {demo.APPROVER_EMAIL}, same password)")
 
 
+def cmd_export_openapi(args: argparse.Namespace) -> None:
+    """Write the REST API's OpenAPI document (what /api/v1/openapi.json serves), no server."""
+    from app.api.main import create_api
+
+    text = json.dumps(create_api().openapi(), indent=2, ensure_ascii=False) + "\n"
+    if args.path == "-":
+        sys.stdout.write(text)
+        return
+    target = Path(args.path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    print(f"wrote {target}", file=sys.stderr)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m app.cli", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -226,6 +241,9 @@ def build_parser() -> argparse.ArgumentParser:
     show.set_defaults(func=cmd_show_run)
     sub.add_parser("worker", help="run only the executor and dispatcher").set_defaults(
         func=cmd_worker)
+    spec = sub.add_parser("export-openapi", help="write the API's OpenAPI document to a file")
+    spec.add_argument("path", help="where to write it ('-' for standard output)")
+    spec.set_defaults(func=cmd_export_openapi)
     add_schedule_commands(sub)
     return parser
 

@@ -16,5 +16,7 @@ echo "==> ruff"
 ruff check app tests bench
 echo "==> mypy (strict: app/engine, app/repo)"
 mypy app/engine app/repo
+echo "==> TypeScript client: npm ci, src/schema.d.ts from the spec, tsc --noEmit (venv's Node)"
+(cd clients/typescript && npm ci --no-audit --no-fund --loglevel=error && npm run --silent check)
 echo "==> pytest (unit, integration, acceptance, browser, scale)"
 python -m pytest "$@"
