@@ -28,7 +28,13 @@ from app.api.schemas.approvals import ApprovalPage, ApprovalPublic
 from app.api.schemas.audit import AuditEventPage
 from app.api.schemas.credentials import CredentialPage, CredentialPublic
 from app.api.schemas.files import FilePublic
-from app.api.schemas.forms import FormPage, FormPublic, SubmissionPage, SubmissionPublic
+from app.api.schemas.forms import (
+    FormPage,
+    FormPublic,
+    FormVersionList,
+    SubmissionPage,
+    SubmissionPublic,
+)
 from app.api.schemas.out_of_office import OutOfOfficePublic
 from app.api.schemas.reruns import RerunPreview
 from app.api.schemas.runs import RunPage, RunPublic, StepPublic
@@ -374,6 +380,14 @@ class Forms(_Resource):
 
     def delete(self, form_id: str) -> None:
         self.client.request("DELETE", f"{API}/forms/{form_id}")
+
+    def publish(self, form_id: str) -> FormPublic:
+        """Publish the draft as a new version (the public page serves it) and open the form."""
+        return self.client.call(FormPublic, "POST", f"{API}/forms/{form_id}/publish")
+
+    def versions(self, form_id: str) -> FormVersionList:
+        """The published versions, newest first."""
+        return self.client.call(FormVersionList, "GET", f"{API}/forms/{form_id}/versions")
 
     def submit(self, form_id: str, data: Mapping[str, Any]) -> SubmissionPublic:
         return self.client.call(SubmissionPublic, "POST", f"{API}/forms/{form_id}/submissions",

@@ -66,6 +66,8 @@ CALLS: dict[str, Callable[[FlowdeskClient], object]] = {
     "get_form": lambda fd: fd.forms.get(ID),
     "update_form": lambda fd: fd.forms.update(ID, title="New"),
     "delete_form": lambda fd: fd.forms.delete(ID),
+    "publish_form": lambda fd: fd.forms.publish(ID),
+    "list_form_versions": lambda fd: fd.forms.versions(ID),
     "submit_form": lambda fd: fd.forms.submit(ID, {}),
     "list_form_submissions": lambda fd: fd.forms.submissions(ID),
     "list_credentials": lambda fd: fd.credentials.list(),
@@ -183,6 +185,13 @@ def test_webhooks_are_managed_through_the_client(acme: Tenant) -> None:
     assert acme.fd.webhooks.delivery(created.id, ping.id).id == ping.id
     acme.fd.webhooks.delete(created.id)
     assert acme.fd.webhooks.list().data == []
+
+
+def test_forms_publish_a_draft_as_a_version(acme: Tenant) -> None:
+    form = acme.fd.forms.create("Intake", [{"name": "Email", "type": "email"}])
+    published = acme.fd.forms.publish(form.id)
+    assert published.is_published is True
+    assert [v.number for v in acme.fd.forms.versions(form.id).data] == [1]
 
 
 def test_health_needs_no_key(acme: Tenant) -> None:
