@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections import Counter
 from typing import Any
 
 from pydantic import ValidationError
@@ -24,6 +25,7 @@ SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$")
 
 
 MAX_PAGES = 50
+MAX_FILE_FIELDS_PER_PAGE = 10
 
 
 def parse_fields(raw: Any, *, pages: int = 0) -> list[FieldSpec]:
@@ -50,8 +52,13 @@ def parse_fields(raw: Any, *, pages: int = 0) -> list[FieldSpec]:
     if problems:
         raise ValidationFailed("The form's fields are invalid", errors=problems)
     specs.sort(key=lambda spec: spec.page or 1)
-    problems = [FieldError(f"fields[{i}].{prop}", message)
-                for i, prop, message in field_list_problems(specs)]
+    per_page = Counter(spec.page or 1 for spec in specs if spec.type == "file")
+    problems = [FieldError("fields", f"page {page} has {count} file fields; a page takes at "
+                                     f"most {MAX_FILE_FIELDS_PER_PAGE}")
+                for page, count in sorted(per_page.items())
+                if count > MAX_FILE_FIELDS_PER_PAGE]
+    problems += [FieldError(f"fields[{i}].{prop}", message)
+                 for i, prop, message in field_list_problems(specs)]
     if problems:
         raise ValidationFailed("The form's fields are invalid", errors=problems)
     return specs

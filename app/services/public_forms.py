@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlmodel import Session
 
-from app.engine.fields import FieldSpec
+from app.engine.fields import FieldSpec, file_ids, validate_data
 from app.errors import FieldError, RateLimited, ValidationFailed
 from app.models import Actor, Form
 from app.repo import runs as runs_repo
@@ -147,6 +147,19 @@ def submit_public_form(session: Session, *, slug: str, data: dict[str, Any],
                              uploaded_by=actor.display)
     return Receipt(submission_id=submission.id, run_id=submission.run_id,
                    success_message=form.success_message)
+
+
+def check_public_page(session: Session, *, slug: str, page: int,
+                      data: dict[str, Any]) -> list[FieldError]:
+    """The problems of one page's fields (1 = the first), judged as a submission would be:
+    what Next shows before the visitor moves on."""
+    form = public_form(session, slug=slug)
+    specs = [FieldSpec.model_validate(f) for f in served(session, form).fields]
+    lookup = files.lookup(session, workspace_id=form.workspace_id,
+                          file_ids=file_ids(specs, data), uploaded_by=_uploader(form).display)
+    _, problems = validate_data(specs, data, files=lookup)
+    on_page = {spec.name for spec in specs if (spec.page or 1) == page}
+    return [p for p in problems if p.field in on_page]
 
 
 def run_status_of_submission(session: Session, *, slug: str, run_id: str) -> str | None:

@@ -17,6 +17,7 @@ from app.errors import not_found
 from app.models import Form
 from app.repo import forms as forms_repo
 from app.repo import listings, workflows
+from app.services import files
 
 LIST_LIMIT = 500
 PAGE_SIZE = 25
@@ -46,6 +47,7 @@ class SubmissionRow:
     data: dict[str, Any]
     run_id: str | None
     run_status: str | None
+    form_version: int | None = None
 
 
 @dataclass
@@ -98,7 +100,8 @@ def submission_page(session: Session, *, workspace_id: str, form_id: str,
     statuses = listings.run_statuses(session, workspace_id=workspace_id,
                                      run_ids=[s.run_id for s in found if s.run_id])
     rows = [SubmissionRow(id=s.id, created_at=s.created_at, data=dict(s.data or {}),
-                          run_id=s.run_id, run_status=statuses.get(s.run_id or ""))
+                          run_id=s.run_id, run_status=statuses.get(s.run_id or ""),
+                          form_version=s.form_version)
             for s in found]
     total = listings.count_submissions(session, form_id=form.id, created_after=created_after,
                                        created_before=created_before)
@@ -116,10 +119,25 @@ def _columns(form: Form, rows: list[SubmissionRow]) -> list[str]:
     return names
 
 
+def is_file_ref(value: Any) -> bool:
+    return isinstance(value, dict) and str(value.get("id", "")).startswith("fil_") \
+        and "sha256" in value
+
+
+def file_link(value: Any, *, workspace_id: str) -> str:
+    """A signed download path for a file a submission carries ("" for any other value)."""
+    if not is_file_ref(value):
+        return ""
+    token = files.download_token(file_id=str(value["id"]), workspace_id=workspace_id)
+    return f"/api/v1/files/download?token={token}"
+
+
 def cell(value: Any) -> str:
-    """A submitted value as one line of text for a table cell or CSV."""
+    """A submitted value as one line of text for a table cell or CSV (a file: its name)."""
     if value is None:
         return ""
+    if is_file_ref(value):
+        return str(value.get("name", ""))
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, dict | list):
@@ -145,9 +163,10 @@ def submissions_csv(session: Session, *, workspace_id: str, form_id: str,
     columns = _columns(form, rows)
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["submitted_at", "submission_id", *columns, "run_id", "run_status"])
+    writer.writerow(["submitted_at", "submission_id", "form_version", *columns, "run_id",
+                     "run_status"])
     for row in rows:
-        writer.writerow([row.created_at.isoformat(), row.id,
+        writer.writerow([row.created_at.isoformat(), row.id, row.form_version or "",
                          *[_safe_csv(cell(row.data.get(c))) for c in columns],
                          row.run_id or "", row.run_status or ""])
     return out.getvalue()

@@ -291,8 +291,18 @@ def field_rows(fields: Any) -> list[dict[str, str]]:
             "help": _text(raw.get("help")),
             "placeholder": _text(raw.get("placeholder")),
             "options": ", ".join(str(o) for o in raw.get("options") or []),
+            "show_if": _text(raw.get("show_if")),
+            "page": _text(raw.get("page")) or "1",
+            "max_mb": _megabytes(raw.get("max_bytes")),
+            "accept": ", ".join(str(a) for a in raw.get("accept") or []),
         })
     return rows
+
+
+def _megabytes(size: Any) -> str:
+    if not isinstance(size, int) or isinstance(size, bool):
+        return ""
+    return f"{size / 1_048_576:g}"
 
 
 def edit_fields(fields: Any, action: str, index: int = 0, prop: str = "",
@@ -328,6 +338,22 @@ def _set_field_prop(spec: dict[str, Any], prop: str, value: Any) -> None:
             spec["options"] = ["Option 1", "Option 2"]
         elif value != "select":
             spec.pop("options", None)
+        if value != "file":
+            spec.pop("max_bytes", None)
+            spec.pop("accept", None)
+    elif prop == "accept":
+        accept = [a.strip().lower() for a in str(value or "").split(",") if a.strip()]
+        _put(spec, "accept", accept or None)
+    elif prop == "max_mb":
+        megabytes = _number(str(value or "").strip(), float)
+        if isinstance(megabytes, float) and megabytes > 0:
+            megabytes = max(1, int(megabytes * 1_048_576))
+        _put(spec, "max_bytes", megabytes)  # anything else: the validation names it
+    elif prop == "page":
+        page = _number(str(value or "").strip(), int)
+        _put(spec, "page", None if page == 1 else page)
+    elif prop == "show_if":
+        _put(spec, "show_if", str(value or "").strip() or None)
     elif prop == "name":
         spec["name"] = str(value or "").strip()
     elif prop in ("label", "help", "placeholder"):

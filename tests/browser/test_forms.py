@@ -82,7 +82,7 @@ def test_submissions_page_by_page_filtered_by_date_and_exported(
         page.get_by_test_id("export-csv").click()
     text = open(download.value.path(), encoding="utf-8").read()
     exported = list(csv.reader(io.StringIO(text)))
-    assert exported[0][:4] == ["submitted_at", "submission_id", "Name", "Team"]
+    assert exported[0][:5] == ["submitted_at", "submission_id", "form_version", "Name", "Team"]
     assert len(exported) == 31
 
     tomorrow = (datetime.now(UTC).date() + timedelta(days=1)).isoformat()

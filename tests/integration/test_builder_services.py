@@ -150,9 +150,9 @@ def test_submissions_page_and_csv_show_data_and_runs(world: Any) -> None:
     assert page.total == 3 and len(page.rows) == 2 and len(rest.rows) == 1
     assert rest.next_before is None and page.rows[0].run_status == "IN_PROGRESS"
     rows = list(csv.reader(io.StringIO(text)))
-    assert rows[0] == ["submitted_at", "submission_id", "Full Name", "Email", "run_id",
-                       "run_status"]
-    assert len(rows) == 4 and rows[1][2].startswith("'=HYPERLINK")
+    assert rows[0] == ["submitted_at", "submission_id", "form_version", "Full Name", "Email",
+                       "run_id", "run_status"]
+    assert len(rows) == 4 and rows[1][3].startswith("'=HYPERLINK")
 
 
 def test_public_submissions_are_limited_per_client(world: Any) -> None:

@@ -9,11 +9,12 @@ from typing import Any
 import reflex as rx
 
 FIELD_TYPES = ("text", "email", "number", "integer", "textarea", "select", "checkbox", "date",
-               "url")
+               "url", "file")
 _HTML_TYPES = (("email", "email"), ("number", "number"), ("integer", "number"),
                ("date", "date"), ("url", "url"))
 
 OnEdit = Callable[..., Any]  # on_edit(action, index, prop, value) → an event
+OnChange = Callable[[Any, Any], Any]  # on_change(field name, value) → an event
 SELECT_STYLE = {"height": "24px", "border": "1px solid var(--gray-a7)",
                 "borderRadius": "var(--radius-2)", "padding": "0 4px", "fontSize": "12px",
                 "background": "var(--color-surface)", "color": "var(--gray-12)",
@@ -60,7 +61,9 @@ def _field_card(row: rx.Var, index: rx.Var, on_edit: OnEdit, extended: bool,
             rx.grid(_labelled("Label", text("label", "Shown instead of the name")),
                     _labelled("Placeholder", text("placeholder", "Example value")),
                     columns="2", spacing="2", width="100%"),
-            _labelled("Help text", text("help", "Shown under the field")),
+            rx.grid(_labelled("Help text", text("help", "Shown under the field")),
+                    _labelled("Page", text("page", "1")),
+                    columns="3fr 1fr", spacing="2", width="100%"),
         ]
     return rx.card(
         rx.vstack(
@@ -82,7 +85,14 @@ def _field_card(row: rx.Var, index: rx.Var, on_edit: OnEdit, extended: bool,
                 row["type"] == "select",
                 _labelled("Options (comma-separated)", text("options", "Red, Green, Blue")),
             ),
+            rx.cond(
+                row["type"] == "file",
+                rx.grid(_labelled("Max size (MB)", text("max_mb", "10")),
+                        _labelled("Allowed types", text("accept", "application/pdf, image/*")),
+                        columns="2", spacing="2", width="100%"),
+            ),
             *extra,
+            _labelled("Show only if (on earlier fields)", text("show_if", 'reason == "Other"')),
             rx.checkbox("Required", checked=row["required"] == "true",
                         on_change=setter("required"), size="1",
                         data_testid=f"{prefix}-field-required-" + index.to_string()),
@@ -122,13 +132,17 @@ def _html_type(kind: rx.Var) -> rx.Var:
 
 
 def field_control(spec: rx.Var, *, error: rx.Var | None = None,
-                  value: rx.Var | None = None) -> rx.Component:
-    """An uncontrolled input named after the field, for an `rx.form` to submit."""
+                  value: rx.Var | None = None, on_change: OnChange | None = None
+                  ) -> rx.Component:
+    """An uncontrolled input named after the field, for an `rx.form` to submit;
+    `on_change(name, value)` also hears every change (a page evaluating `show_if`)."""
     name = spec["name"].to(str)
     invalid = {"aria_invalid": rx.cond(error != "", "true", "false")} if error is not None \
         else {}
     common: dict[str, Any] = {"name": name, "id": "field-" + name,
                               "data_testid": "field-" + name, **invalid}
+    if on_change is not None:
+        common["on_change"] = lambda changed: on_change(name, changed)
     placeholder = spec["placeholder"].to(str)
     default = value if value is not None else ""
     return rx.match(
@@ -139,16 +153,19 @@ def field_control(spec: rx.Var, *, error: rx.Var | None = None,
             rx.el.option("Choose…", value=""),
             rx.foreach(spec["options"].to(list[str]), lambda o: rx.el.option(o, value=o)),
             default_value=default, style=WIDE_SELECT_STYLE, **common)),
-        ("checkbox", rx.checkbox(spec["label"].to(str) | name, default_checked=False,
-                                 **common)),
+        ("checkbox", rx.checkbox(spec["label"].to(str) | name,
+                                 default_checked=default == "true", **common)),
+        ("file", rx.input(type="file", disabled=True, width="100%", **common)),
         rx.input(type=_html_type(spec["type"]), placeholder=placeholder, default_value=default,
                  width="100%", step=rx.cond(spec["type"] == "number", "any", "1"), **common),
     )
 
 
-def field_block(spec: rx.Var, *, error: rx.Var | None = None,
-                value: rx.Var | None = None) -> rx.Component:
-    """Label, control, help text and the field's own error right under it."""
+def field_block(spec: rx.Var, *, error: rx.Var | None = None, value: rx.Var | None = None,
+                on_change: OnChange | None = None,
+                control: rx.Component | None = None) -> rx.Component:
+    """Label, control, help text and the field's own error right under it. `control`
+    replaces the input (the public page's file upload)."""
     label = spec["label"].to(str) | spec["name"].to(str)
     return rx.vstack(
         rx.cond(
@@ -161,7 +178,8 @@ def field_block(spec: rx.Var, *, error: rx.Var | None = None,
                 style={"fontWeight": 500, "fontSize": "14px"},
             ),
         ),
-        field_control(spec, error=error, value=value),
+        control if control is not None else field_control(spec, error=error, value=value,
+                                                          on_change=on_change),
         rx.cond(spec["help"], rx.text(spec["help"].to(str), size="1", color_scheme="gray")),
         *([rx.cond(error != "", rx.text(error, size="2", color="var(--red-11)",
                                          data_testid="error-" + spec["name"].to(str),

@@ -40,8 +40,13 @@ def _header() -> rx.Component:
             rx.link(rx.icon("arrow-left", size=18), href=routes.FORMS, aria_label="All forms",
                     color="var(--gray-11)"),
             rx.heading(S.settings["title"], size="6"),
-            rx.cond(S.is_published, rx.badge("published", color_scheme="green"),
+            rx.cond(S.is_published,
+                    rx.badge("published v", S.published_version, color_scheme="green",
+                             data_testid="published-badge"),
                     rx.badge("unpublished", color_scheme="gray")),
+            rx.cond(S.is_published & S.has_unpublished_changes & ~S.dirty,
+                    rx.badge("Draft differs from the published version", color_scheme="amber",
+                             data_testid="draft-badge")),
             rx.cond(S.dirty, rx.badge(rx.icon("circle-dot", size=12), "Unsaved changes",
                                       color_scheme="orange", data_testid="unsaved-badge")),
             align="center", spacing="2", wrap="wrap",
@@ -52,6 +57,10 @@ def _header() -> rx.Component:
                     href=routes.FORMS + "/" + S.fid + "/submissions"),
             rx.button(rx.icon("save", size=14), "Save", on_click=S.save,
                       disabled=~S.dirty | S.busy, data_testid="form-save"),
+            rx.cond(S.is_published & (S.has_unpublished_changes | S.dirty),
+                    rx.button(rx.icon("rocket", size=14), "Publish changes",
+                              color_scheme="green", on_click=S.set_published(True),
+                              disabled=S.busy, data_testid="form-publish-changes")),
             rx.cond(S.is_published,
                     rx.button(rx.icon("eye-off", size=14), "Unpublish", color_scheme="gray",
                               variant="outline", on_click=S.set_published(False),
@@ -125,6 +134,31 @@ def _workflow_card() -> rx.Component:
     ), width="100%")
 
 
+def _page_row(page: rx.Var, index: rx.Var) -> rx.Component:
+    return rx.hstack(
+        rx.text(index + 1, size="2", color_scheme="gray", width="20px"),
+        rx.input(value=page["title"], on_change=lambda v: S.set_page_title(index, v),
+                 placeholder="Page title", size="1", flex="1",
+                 data_testid="form-page-title-" + index.to_string()),
+        rx.icon_button(rx.icon("trash-2", size=14), on_click=S.remove_page(index), size="1",
+                       variant="ghost", color_scheme="gray", aria_label="Remove page",
+                       data_testid="form-page-remove-" + index.to_string()),
+        align="center", spacing="2", width="100%",
+    )
+
+
+def _pages_card() -> rx.Component:
+    return rx.card(rx.vstack(
+        rx.text("Pages", weight="bold"),
+        rx.cond(S.pages.length() == 0,
+                rx.text("One page. Add pages to split a long form; set each field's Page.",
+                        size="1", color_scheme="gray"),
+                rx.foreach(S.pages, _page_row)),
+        rx.button(rx.icon("plus", size=14), "Add page", size="1", variant="soft",
+                  on_click=S.add_page, data_testid="form-add-page"),
+        spacing="2", width="100%"), width="100%")
+
+
 def _editor() -> rx.Component:
     return rx.vstack(
         rx.card(rx.vstack(
@@ -135,6 +169,7 @@ def _editor() -> rx.Component:
                     _setting("success_message", "Thank-you message"),
                     columns="2", spacing="2", width="100%"),
             spacing="2", width="100%"), width="100%"),
+        _pages_card(),
         rx.card(rx.vstack(rx.text("Fields", weight="bold"),
                           fields_editor(S.field_rows, S.edit_field, extended=True,
                                         prefix="form"),

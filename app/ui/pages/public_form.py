@@ -7,6 +7,7 @@ import reflex as rx
 from app.ui import routes
 from app.ui.components.common import for_this_address, status_badge
 from app.ui.components.form_fields import field_block
+from app.ui.states.public_form import MAX_FILE_FIELDS_PER_PAGE
 from app.ui.states.public_form import PublicFormState as S
 
 RUN_STATUS_TEXT = (
@@ -29,24 +30,86 @@ def _frame(*children: rx.Component) -> rx.Component:
     )
 
 
+def _file_slot(slot: int) -> rx.Component:
+    """The page's `slot`-th file field. Uploads sit outside the fields' foreach: a dropzone
+    is a hook of its own and cannot read the loop's variable, so each slot has a fixed id.
+    A chosen file is stored at once; the submission refers to it by id."""
+    spec = S.page_file_fields[slot]
+    name = spec["name"].to(str)
+    upload_id = f"upload-slot-{slot}"
+    chosen = S.uploads.get(name, {}).to(dict[str, str])
+    control = rx.cond(
+        S.uploads.contains(name),
+        rx.hstack(
+            rx.icon("paperclip", size=16),
+            rx.text(chosen["name"], size="2", weight="medium", data_testid="file-" + name),
+            rx.text(chosen["size"], size="1", color_scheme="gray"),
+            rx.button("Remove", size="1", variant="ghost", color_scheme="gray", type="button",
+                      on_click=S.remove_file(name), data_testid="file-remove-" + name),
+            align="center", spacing="2", width="100%",
+            border="1px solid var(--gray-a6)", border_radius="var(--radius-2)", padding="8px",
+        ),
+        rx.upload(
+            rx.vstack(
+                rx.cond(S.uploading == name, rx.spinner(size="2"),
+                        rx.icon("upload", size=18, color="var(--gray-10)")),
+                rx.text("Drop a file here, or click to choose one", size="2",
+                        color_scheme="gray"),
+                align="center", spacing="1",
+            ),
+            id=upload_id, multiple=False, max_files=1,
+            on_drop=S.upload_file(rx.upload_files(upload_id=upload_id), slot),
+            border="1px dashed var(--gray-a8)", border_radius="var(--radius-2)",
+            padding="14px", width="100%", cursor="pointer",
+            data_testid="upload-" + name,
+        ),
+    )
+    return rx.cond(S.page_file_fields.length() > slot, rx.box(
+        field_block(spec, error=S.errors.get(name, ""), control=control), width="100%"))
+
+
+def _field(spec: rx.Var) -> rx.Component:
+    name = spec["name"].to(str)
+    return rx.box(
+        field_block(spec, error=S.errors.get(name, ""), value=S.values.get(name, ""),
+                    on_change=S.set_value),
+        key=name, width="100%",
+    )
+
+
 def _open_form() -> rx.Component:
     return rx.vstack(
         rx.heading(S.title, size="6", as_="h1"),
         rx.cond(S.description != "", rx.text(S.description, color_scheme="gray")),
+        rx.cond(S.progress_text != "", rx.vstack(
+            rx.text(S.progress_text, size="1", color_scheme="gray", data_testid="progress"),
+            rx.cond(S.page_title != "", rx.heading(S.page_title, size="4", as_="h2",
+                                                   data_testid="page-title")),
+            rx.cond(S.page_description != "", rx.text(S.page_description, size="2",
+                                                       color_scheme="gray")),
+            spacing="1", width="100%")),
         rx.form(
             rx.vstack(
-                rx.foreach(S.fields, lambda spec: field_block(
-                    spec, error=S.errors.get(spec["name"].to(str), ""),
-                    value=S.values.get(spec["name"].to(str), ""))),
+                rx.foreach(S.page_fields, _field),
+                *[_file_slot(slot) for slot in range(MAX_FILE_FIELDS_PER_PAGE)],
                 rx.cond(S.error != "", rx.callout(S.error, icon="triangle-alert",
                                                   color_scheme="red", size="1", width="100%",
                                                   role="alert", data_testid="form-error")),
-                rx.button(rx.cond(S.submitting, rx.spinner(size="2"), rx.fragment()), "Submit",
-                          type="submit", size="3", width="100%", disabled=S.submitting,
-                          data_testid="submit"),
+                rx.hstack(
+                    rx.cond(S.page_index > 0, rx.button(
+                        "Back", type="button", size="3", variant="soft", color_scheme="gray",
+                        on_click=S.back, data_testid="back")),
+                    rx.button(rx.cond(S.submitting, rx.spinner(size="2"), rx.fragment()),
+                              rx.cond(S.is_last_page, "Submit", "Next"),
+                              type="submit", size="3", flex="1",
+                              disabled=S.submitting | (S.uploading != ""),
+                              data_testid=rx.cond(S.is_last_page, "submit", "next")),
+                    spacing="2", width="100%",
+                ),
                 spacing="4", width="100%",
             ),
-            on_submit=S.submit, no_validate=True, width="100%",
+            on_submit=S.submit_or_next, no_validate=True, width="100%",
+            reset_on_submit=False,
         ),
         spacing="3", width="100%",
     )

@@ -23,8 +23,14 @@ def _row(row: rx.Var) -> rx.Component:
     run_id = row["run_id"].to(str)
     return rx.table.row(
         rx.table.cell(time_text(row["created_at"].to(str)), white_space="nowrap"),
-        rx.foreach(row["cells"].to(list[str]), lambda value: rx.table.cell(
-            rx.text(value, size="2", truncate=True, max_width="240px"))),
+        rx.table.cell(rx.badge(row["version"].to(str), color_scheme="gray", variant="soft")),
+        rx.foreach(row["cells"].to(list[dict[str, str]]), lambda value: rx.table.cell(
+            rx.cond(value["href"] != "",
+                    rx.link(rx.hstack(rx.icon("paperclip", size=12), rx.text(value["text"]),
+                                      spacing="1", align="center"),
+                            href=value["href"], size="2", is_external=True,
+                            data_testid="submission-file"),
+                    rx.text(value["text"], size="2", truncate=True, max_width="240px")))),
         rx.table.cell(rx.cond(run_id != "", rx.hstack(
             rx.link(rx.code(run_id, size="1"), href=routes.RUNS + "/" + run_id,
                     data_testid="submission-run"),
@@ -70,6 +76,7 @@ def _table() -> rx.Component:
         rx.box(rx.table.root(
             rx.table.header(rx.table.row(
                 rx.table.column_header_cell("Submitted"),
+                rx.table.column_header_cell("Version"),
                 rx.foreach(S.columns, lambda c: rx.table.column_header_cell(c)),
                 rx.table.column_header_cell("Run"),
             )),

@@ -11,7 +11,7 @@ import reflex as rx
 from app.db import read_session, write_session
 from app.errors import Conflict, DomainError
 from app.services import builder, form_builder, permissions, submissions
-from app.services.forms import update_form
+from app.services.forms import has_unpublished_changes, update_form
 from app.ui import builder_edits as edits
 from app.ui import routes
 from app.ui.states.auth import AuthState, call_service
@@ -26,7 +26,10 @@ def _form_view(workspace_id: str, form_id: str) -> dict[str, Any]:
                 "slug": form.slug, "success_message": form.success_message,
                 "workflow_id": form.workflow_id or "", "field_map": dict(form.field_map or {}),
                 "fields": [dict(f) for f in form.fields or []],
-                "is_published": form.is_published, "version": form.version}
+                "pages": [dict(p) for p in form.pages or []],
+                "is_published": form.is_published, "version": form.version,
+                "published_version": form.published_version or 0,
+                "has_unpublished_changes": has_unpublished_changes(session, form)}
 
 
 def _workflow_side(workspace_id: str, workflow_id: str, fields: list[dict[str, Any]],
@@ -53,7 +56,10 @@ class FormBuilderState(AuthState):
     fields: list[dict[str, Any]] = []
     workflow_id: str = ""
     field_map: dict[str, str] = {}
+    pages: list[dict[str, str]] = []
     is_published: bool = False
+    published_version: int = 0
+    has_unpublished_changes: bool = False
     version: int = 0
     saved: dict[str, Any] = {}
     workflow_inputs: list[str] = []
@@ -68,7 +74,7 @@ class FormBuilderState(AuthState):
     busy: bool = False
 
     def _snapshot(self) -> dict[str, Any]:
-        return {"settings": self.settings, "fields": self.fields,
+        return {"settings": self.settings, "fields": self.fields, "pages": self.pages,
                 "workflow_id": self.workflow_id, "field_map": self.field_map}
 
     @rx.var
@@ -94,7 +100,11 @@ class FormBuilderState(AuthState):
         self.fields = view["fields"]
         self.workflow_id = view["workflow_id"]
         self.field_map = view["field_map"]
+        self.pages = [{"title": str(p.get("title", "")),
+                       "description": str(p.get("description", ""))} for p in view["pages"]]
         self.is_published = view["is_published"]
+        self.published_version = view["published_version"]
+        self.has_unpublished_changes = view["has_unpublished_changes"]
         self.version = view["version"]
         self.saved = self._snapshot()
 
@@ -135,6 +145,36 @@ class FormBuilderState(AuthState):
         await self._recheck()
 
     @rx.event
+    def add_page(self) -> None:
+        # A one-page form that gets pages starts with its fields on page 1 of two.
+        count = max(len(self.pages), 1) + 1
+        titles = [p["title"] for p in self.pages] or ["Page 1"]
+        self.pages = [{"title": t, "description": ""} for t in titles] + [
+            {"title": f"Page {count}", "description": ""}]
+
+    @rx.event
+    def set_page_title(self, index: int, title: str) -> None:
+        self.pages = [{**p, "title": title} if i == index else p
+                      for i, p in enumerate(self.pages)]
+
+    @rx.event
+    def remove_page(self, index: int) -> None:
+        """Drop a page; its fields move to the page before it (later pages move up)."""
+        self.pages = [p for i, p in enumerate(self.pages) if i != index]
+        removed = index + 1
+        moved = []
+        for spec in self.fields:
+            page = int(spec.get("page") or 1) if str(spec.get("page") or 1).isdigit() else 1
+            spec = {k: v for k, v in spec.items() if k != "page"}
+            page = page - 1 if page >= removed and page > 1 else page
+            if page > 1 and len(self.pages) > 1:
+                spec["page"] = page
+            moved.append(spec)
+        self.fields = moved
+        if len(self.pages) == 1:
+            self.pages = []
+
+    @rx.event
     async def set_workflow(self, workflow_id: str) -> None:
         self.workflow_id = workflow_id
         self.field_map = {}
@@ -168,7 +208,7 @@ class FormBuilderState(AuthState):
         principal = await self._principal()
         permissions.require(principal.role, permissions.BUILD)
         workspace_id, form_id, expected = self.workspace_id, self.fid, self.version
-        changes = {**self.settings, "fields": self.fields,
+        changes = {**self.settings, "fields": self.fields, "pages": self.pages,
                    "workflow_id": self.workflow_id or None, "field_map": self.field_map,
                    **extra}
 

@@ -43,7 +43,11 @@ def _page(workspace_id: str, form_id: str, date_from: str, date_to: str,
         title = form.title
     rows = [{"id": r.id, "created_at": iso(r.created_at) or "", "run_id": r.run_id or "",
              "run_status": r.run_status or "",
-             "cells": [submissions.cell(r.data.get(c)) for c in page.columns]}
+             "version": f"v{r.form_version}" if r.form_version else "draft",
+             "cells": [{"text": submissions.cell(r.data.get(c)),
+                        "href": submissions.file_link(r.data.get(c),
+                                                      workspace_id=workspace_id)}
+                       for c in page.columns]}
             for r in page.rows]
     nxt = f"{page.next_before[0].isoformat()}|{page.next_before[1]}" if page.next_before else ""
     return {"title": title, "rows": rows, "columns": page.columns, "total": page.total,
