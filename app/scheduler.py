@@ -18,7 +18,7 @@ from app.engine.executor import Executor
 from app.engine.tools import load_tool_modules
 from app.mail.render import message_id
 from app.mail.sender import sender_for_settings
-from app.services import error_workflows, mail_outbox, notifications
+from app.services import error_workflows, files, mail_outbox, notifications
 from app.services.approval_timers import fire_due_approval_timers
 from app.services.schedules import fire_due_schedules
 from app.settings import Settings, get_settings
@@ -27,6 +27,7 @@ from app.webhooks.outbound import client_for_settings
 log = logging.getLogger(__name__)
 
 SCHEDULES_INTERVAL_S = 5.0
+FILE_PURGE_INTERVAL_S = 3600.0  # uploads nothing referenced go after a day (services/files)
 # Approval timers (reminders, escalation, timeouts) fire within this of their time.
 APPROVAL_TIMERS_INTERVAL_S = 1.0
 # The mailer looks for due retries this often (new emails wake it at once).
@@ -120,7 +121,8 @@ class Background:
         self.sender = sender_for_settings(self.settings)
         self.executor = Executor(http=self.http, lease_s=self.settings.lease_s,
                                  concurrency=self.settings.executor_concurrency,
-                                 claim_batch=self.settings.claim_batch)
+                                 claim_batch=self.settings.claim_batch,
+                                 files=files.read_for_step)
         self.scheduler = BackgroundScheduler(timezone=UTC, job_defaults={"misfire_grace_time": 30})
         self._unsubscribe: list[Callable[[], None]] = []
         self.jobs: dict[str, WakeableJob] = {}
@@ -143,6 +145,8 @@ class Background:
             max(poll, SCHEDULES_INTERVAL_S))
         self._unsubscribe.append(wakeup.subscribe(wakeup.FLAGGED,
                                                   self.jobs["error_workflows"].wake))
+        self.jobs["file_purge"] = WakeableJob(self.scheduler, "file_purge", self._purge_files,
+                                              max(poll, FILE_PURGE_INTERVAL_S))
         self.executor.on_step_finished = self.jobs["executor"].wake
         handover.set_taker(self.executor)
         self._unsubscribe.append(wakeup.subscribe(wakeup.STEPS, self.jobs["executor"].wake))
@@ -186,6 +190,12 @@ class Background:
     def _start_error_workflows(self) -> bool:
         with write_session() as session:
             return bool(error_workflows.start_due(session, public_url=self.settings.public_url))
+
+    @staticmethod
+    def _purge_files() -> None:
+        with write_session() as session:
+            if removed := files.purge_orphans(session):
+                log.info("removed %d uploads nothing referenced", removed)
 
     @staticmethod
     def _fire_approval_timers() -> None:

@@ -14,6 +14,7 @@ from app.engine.executor import Executor
 from app.models import Actor, Approval, Role, Run, StepRun
 from app.repo import steps as steps_repo
 from app.services import accounts, workflows
+from app.services import files as files_service
 
 
 @dataclass
@@ -28,7 +29,8 @@ class World:
 
     def __post_init__(self) -> None:
         self.executor = Executor(http=self.http, lease_s=30, concurrency=4, owner="test",
-                                 clock=self.now, rand=lambda: 0.0)
+                                 clock=self.now, rand=lambda: 0.0,
+                                 files=files_service.read_for_step)
 
     @classmethod
     def create(cls, http: httpx.Client | None = None) -> World:

@@ -120,6 +120,10 @@ class HttpStep(_LinearStep):
     url: str = Field(min_length=1)
     headers: dict[str, str] = {}
     body: Any = None
+    # part name → a file (a template such as "{{ input.receipt }}" giving a file field's
+    # value, or a file id): the request goes as multipart/form-data, `body` (an object) as
+    # its text parts
+    files: dict[str, str] = Field(default_factory=dict, max_length=20)
     query: dict[str, Any] = {}
     credential: str | None = None
     timeout_s: float = Field(DEFAULT_TIMEOUT_S, gt=0, le=MAX_TIMEOUT_S)
@@ -474,7 +478,7 @@ def _strings(path: str, value: Any) -> Iterator[tuple[str, str]]:
 
 def _templated_parts(step: AnyStep) -> dict[str, Any]:
     names = {
-        HttpStep: ("url", "headers", "body", "query"),
+        HttpStep: ("url", "headers", "body", "query", "files"),
         ToolStep: ("args",),
         ApprovalStep: ("instructions",),
         SignalStep: ("instructions",),
@@ -511,6 +515,9 @@ def _step_problems(
     if isinstance(step, InputStep | ApprovalStep):
         for i, prop, message in field_list_problems(step.fields):
             yield FieldError(f"{path}.fields[{i}].{prop}", message)
+    if isinstance(step, HttpStep) and step.files and step.method in ("GET", "HEAD"):
+        yield FieldError(f"{path}.files", f"a {step.method} request cannot send files; use "
+                                          "POST, PUT or PATCH")
     if isinstance(step, ToolStep) and step.tool not in known_tools:
         available = ", ".join(sorted(known_tools)) or "none"
         yield FieldError(f"{path}.tool", f"unknown tool '{step.tool}' (available: {available})")

@@ -33,7 +33,13 @@ from app.engine.definition import Definition
 from app.engine.group_commit import GroupCommit
 from app.engine.handover import Handover
 from app.engine.progress import definition_of_version
-from app.engine.steps.base import Fail, ResolvedCredential, StepContext, WaitForChild
+from app.engine.steps.base import (
+    Fail,
+    FileReader,
+    ResolvedCredential,
+    StepContext,
+    WaitForChild,
+)
 from app.engine.transition import Outcome, StartChild, decide, refusal
 from app.models import StepStatus
 from app.models.transition import NewStep, RunState, StepState, Transition
@@ -80,11 +86,13 @@ class Executor:
         reader: Sessions = read_session,
         commit_batch: int = 64,
         commit_wait_s: float = 0.002,
+        files: FileReader | None = None,
     ) -> None:
         """`writer`/`reader` open a write or a read session (the database by default);
         `commit_batch` outcomes at most are written per transaction, the first waiting
         `commit_wait_s` at most for others to join (app/engine/group_commit.py)."""
         self.http = http
+        self.files = files  # reads uploaded files for http steps that send them
         self.lease_s = lease_s
         self.concurrency = concurrency
         self.claim_batch = claim_batch
@@ -266,6 +274,8 @@ class Executor:
             step_input=step.input or {},
             http=self.http,
             find_credential=lambda ref: self._credential(run.workspace_id, ref),
+            read_file=(partial(self.files, run.workspace_id) if self.files is not None
+                       else None),
         )
         try:
             outcome = step_kinds.execute(spec, ctx)

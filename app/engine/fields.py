@@ -328,7 +328,7 @@ def field_list_problems(fields: Sequence[FieldSpec]) -> list[tuple[int, str, str
             problems.append((index, "name", f"duplicate field name '{spec.name}'"))
         if spec.show_if is not None:
             earlier = set(seen.values()) | {"values"}
-            for name in sorted(referenced_roots(spec.show_if) - earlier):
+            for name in sorted(referenced_roots("{{ " + spec.show_if + " }}") - earlier):
                 problems.append((index, "show_if", f"'{name}' is not an earlier field"))
         seen[spec.name.casefold()] = spec.name
     return problems

@@ -45,13 +45,6 @@ def attach(session: Session, file_ids: Sequence[str], *, run_id: str | None = No
                         .values(submission_id=submission_id))
 
 
-def files_of_run(session: Session, run_id: str, *, workspace_id: str) -> Sequence[StoredFile]:
-    query = (select(StoredFile)
-             .where(StoredFile.run_id == run_id, StoredFile.workspace_id == workspace_id)
-             .order_by(col(StoredFile.created_at), col(StoredFile.id)))
-    return session.exec(query).all()
-
-
 def orphans(session: Session, *, uploaded_before: datetime, limit: int) -> Sequence[StoredFile]:
     """Uploads no run or submission ever referenced, older than `uploaded_before`."""
     query = (select(StoredFile)

@@ -18,7 +18,9 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlmodel import Session
 
 from app.clock import utcnow
+from app.db import read_session
 from app.engine.fields import FieldSpec, FileLookup, file_ids
+from app.engine.steps.base import FileContent
 from app.errors import FieldError, Forbidden, ValidationFailed, not_found
 from app.files.names import content_disposition, safe_name
 from app.files.sniffing import sniff
@@ -136,15 +138,49 @@ def attach(session: Session, fields: Sequence[FieldSpec], clean: Mapping[str, An
     files_repo.attach(session, ids, run_id=run_id, submission_id=submission_id)
 
 
-def files_of_run(session: Session, *, workspace_id: str, run_id: str) -> list[dict[str, Any]]:
-    """The files a run's input referenced, each with a fresh signed download URL."""
-    return [{**file_ref(f), "download_url": download_url(f)}
-            for f in files_repo.files_of_run(session, run_id, workspace_id=workspace_id)]
+def _refs_in(value: Any, found: dict[str, dict[str, Any]]) -> None:
+    if isinstance(value, dict):
+        if str(value.get("id", "")).startswith("fil_") and "sha256" in value:
+            found.setdefault(str(value["id"]), value)
+            return
+        for item in value.values():
+            _refs_in(item, found)
+    elif isinstance(value, list):
+        for item in value:
+            _refs_in(item, found)
 
 
-def download_url(stored: StoredFile) -> str:
+def referenced_files(session: Session, *, workspace_id: str,
+                     values: Sequence[Any]) -> list[dict[str, Any]]:
+    """The files that `values` (a run's input and outputs, say) refer to and that still
+    exist in `workspace_id`, each with a fresh signed download path (for pages)."""
+    found: dict[str, dict[str, Any]] = {}
+    for value in values:
+        _refs_in(value, found)
+    rows = files_repo.files_by_id(session, list(found), workspace_id=workspace_id)
+    return [{**file_ref(rows[file_id]), "download_path": download_path(rows[file_id])}
+            for file_id in found if file_id in rows]
+
+
+def size_text(size: int) -> str:
+    for unit, scale in (("MB", 1_048_576), ("KB", 1024)):
+        if size >= scale:
+            return f"{size / scale:.1f} {unit}"
+    return f"{size} bytes"
+
+
+def file_rows(session: Session, *, workspace_id: str,
+              values: Sequence[Any]) -> list[dict[str, str]]:
+    """referenced_files as text rows for a page: name, type, size, download path."""
+    return [{"id": f["id"], "name": f["name"], "content_type": f["content_type"],
+             "size": size_text(f["size"]), "download_path": f["download_path"]}
+            for f in referenced_files(session, workspace_id=workspace_id, values=values)]
+
+
+def download_path(stored: StoredFile) -> str:
+    """A signed download link relative to the app (valid DOWNLOAD_TTL_S)."""
     token = download_token(file_id=stored.id, workspace_id=stored.workspace_id)
-    return f"{get_settings().public_url.rstrip('/')}/api/v1/files/download?token={token}"
+    return f"/api/v1/files/download?token={token}"
 
 
 def purge_orphans(session: Session, *, now: datetime | None = None,
@@ -159,6 +195,20 @@ def purge_orphans(session: Session, *, now: datetime | None = None,
     files_repo.delete_rows(session, [f.id for f in old])
     session.commit()
     return len(old)
+
+
+def read_for_step(workspace_id: str, file_id: str) -> FileContent | None:
+    """A file's bytes for a step of a run in `workspace_id` (another workspace's: None)."""
+    with read_session() as session:
+        stored = files_repo.get_file(session, file_id, workspace_id=workspace_id)
+    if stored is None:
+        return None
+    try:
+        with get_storage().open(stored.storage_key) as stream:
+            data = stream.read()
+    except MissingFile:
+        return None
+    return FileContent(name=stored.name, content_type=stored.content_type, data=data)
 
 
 def get_file(session: Session, *, workspace_id: str, file_id: str) -> StoredFile:

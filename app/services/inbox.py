@@ -25,6 +25,7 @@ from app.services.approvals import (
     is_assignee,
     relation,
 )
+from app.services.files import file_rows
 
 INBOX_LIMIT = 200
 HISTORY_LIMIT = 50
@@ -66,6 +67,7 @@ class InboxItem:
     delegations: list[str] = field(default_factory=list)  # "a@x → b@x", for everyone
     out_of_office: bool = False  # the viewer's hand-over (either way) is an out-of-office one
     out_of_office_until: str = ""  # when that absence ends (the delegate stops acting)
+    files: list[dict[str, str]] = field(default_factory=list)  # the run's, with links
 
 
 def pretty_json(value: Any) -> str:
@@ -139,8 +141,12 @@ def _shape(session: Session, approvals: list[Approval], actor: Actor) -> list[In
     for approval in approvals:
         if approval.run_id not in runs:
             runs[approval.run_id] = runs_repo.get_run(session, approval.run_id)
-        items.append(_item(approval, actor=actor, run=runs[approval.run_id],
-                           votes=votes[approval.id]))
+        run = runs[approval.run_id]
+        item = _item(approval, actor=actor, run=run, votes=votes[approval.id])
+        if run is not None:
+            item.files = file_rows(session, workspace_id=run.workspace_id,
+                                   values=[run.input, run.outputs])
+        items.append(item)
     return items
 
 

@@ -15,6 +15,7 @@ from app.models import Approval, ApprovalVote, RunStatus, StepStatus
 from app.repo import approvals as approvals_repo
 from app.repo import runs as runs_repo
 from app.repo import steps as steps_repo
+from app.services import files
 from app.services.inbox import pretty_json
 from app.services.reruns import RERUNNABLE
 
@@ -70,6 +71,7 @@ class RunView:
     related: list[dict[str, str]] = field(default_factory=list)
     can_rerun: bool = False
     rerun_choices: list[str] = field(default_factory=list)
+    files: list[dict[str, str]] = field(default_factory=list)  # referenced, with links
 
 
 def _vote_view(vote: ApprovalVote) -> dict[str, str]:
@@ -151,4 +153,6 @@ def run_view(session: Session, *, workspace_id: str, run_id: str) -> RunView:
         related=[{k: str(v) for k, v in r.items()} for r in runs_from(session, run.id)],
         can_rerun=run.status in RERUNNABLE,
         rerun_choices=list(dict.fromkeys(s.step_key for s in steps)),
+        files=files.file_rows(session, workspace_id=workspace_id,
+                              values=[run.input, run.outputs]),
     )

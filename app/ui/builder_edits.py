@@ -22,7 +22,7 @@ FLAG_PROPS = ("allow_requester", "require_comment_on_reject")  # approval policy
 _REQUIRED_TEXT = {"url", "tool", "workflow_id", "method"}
 NUMBER_PROPS = {"timeout_s": float, "quorum": int}
 RETRY_PROPS = {"max_attempts": int, "backoff_s": float}
-MAPPING_PROPS = ("headers", "args", "query", "input")
+MAPPING_PROPS = ("headers", "args", "query", "input", "files")
 
 
 def _copy(step: Mapping[str, Any]) -> dict[str, Any]:
@@ -182,7 +182,8 @@ def _rebuild(step: Mapping[str, Any], prop: str, rows: list[tuple[str, Any]]) ->
 
 def add_entry(step: Mapping[str, Any], prop: str) -> dict[str, Any]:
     mapping = dict(step.get(prop) or {})
-    base = {"headers": "X-Header", "args": "name", "query": "param", "input": "field"}[prop]
+    base = {"headers": "X-Header", "args": "name", "query": "param", "input": "field",
+            "files": "file"}[prop]
     key, number = base, 2
     while key in mapping:
         key, number = f"{base}_{number}", number + 1

@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from app.engine.fields import FieldSpec, is_email, validate_data
+from app.engine.fields import (
+    FieldSpec,
+    field_list_problems,
+    file_ids,
+    is_email,
+    validate_data,
+    visible_fields,
+)
 
 
 def clean(spec: dict, value) -> tuple[dict, list]:
@@ -205,3 +212,59 @@ def test_valid_data_is_cleaned_without_problems() -> None:
         {"Full Name": "Ada Lovelace", "Email": "ada@example.com", "Seats": 3},
         [],
     )
+
+
+# ---------------------------------------------------------------- show_if and files
+
+_CONDITIONAL = [FieldSpec(name="amount", type="number", required=True),
+                FieldSpec(name="reason", type="text", required=True, show_if="amount > 1000"),
+                FieldSpec(name="second opinion", type="checkbox",
+                          show_if='values["reason"] == "audit"')]
+
+
+def test_show_if_reads_earlier_values_cleaned() -> None:
+    assert visible_fields(_CONDITIONAL, {"amount": "50"}) == ["amount"]
+    assert visible_fields(_CONDITIONAL, {"amount": "5000"}) == ["amount", "reason"]
+    assert visible_fields(_CONDITIONAL, {"amount": "5000", "reason": "audit"}) == [
+        "amount", "reason", "second opinion"]
+    # An empty or unparsable earlier value hides the field rather than failing.
+    assert visible_fields(_CONDITIONAL, {"amount": "lots"}) == ["amount"]
+
+
+def test_a_hidden_field_is_neither_required_nor_stored() -> None:
+    clean, problems = validate_data(_CONDITIONAL, {"amount": "10", "reason": "stale"})
+    assert clean == {"amount": 10} and problems == []
+    clean, problems = validate_data(_CONDITIONAL, {"amount": "2000"})
+    assert [(p.field, p.code) for p in problems] == [("reason", "required")]
+
+
+def test_show_if_must_read_earlier_fields_and_parse() -> None:
+    specs = [FieldSpec(name="a", show_if="b == 1"), FieldSpec(name="b")]
+    assert field_list_problems(specs) == [(0, "show_if", "'b' is not an earlier field")]
+    with pytest.raises(ValueError, match="show_if"):
+        FieldSpec(name="x", show_if="a ==")
+
+
+_FILE = FieldSpec(name="doc", type="file", required=True, accept=["image/*", "application/pdf"],
+                  max_bytes=100)
+_REF = {"id": "fil_1", "name": "a.png", "size": 10, "content_type": "image/png",
+        "sha256": "0" * 64}
+
+
+def test_file_fields_look_files_up_and_apply_their_limits() -> None:
+    found = {"fil_1": _REF, "fil_2": {**_REF, "id": "fil_2", "size": 500},
+             "fil_3": {**_REF, "id": "fil_3", "content_type": "text/plain"}}
+    clean, problems = validate_data([_FILE], {"doc": "fil_1"}, files=found.get)
+    assert clean == {"doc": _REF} and not problems
+    for value, message in (("fil_2", "limit of 100 bytes"), ("fil_3", "text/plain"),
+                           ("fil_9", "was not found"), (42, "id of an uploaded file")):
+        _, problems = validate_data([_FILE], {"doc": value}, files=found.get)
+        assert message in problems[0].message, value
+    assert file_ids([_FILE], {"doc": {"id": "fil_1"}}) == ["fil_1"]
+
+
+def test_without_a_lookup_only_a_whole_reference_passes() -> None:
+    clean, problems = validate_data([_FILE], {"doc": _REF})
+    assert clean == {"doc": _REF} and not problems
+    _, problems = validate_data([_FILE], {"doc": "fil_1"})
+    assert "cannot be attached here" in problems[0].message

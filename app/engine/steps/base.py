@@ -21,6 +21,18 @@ class ResolvedCredential:
     config: Mapping[str, Any]
 
 
+@dataclass(frozen=True)
+class FileContent:
+    """An uploaded file's bytes, for a step that sends it (an http step's multipart part)."""
+
+    name: str
+    content_type: str
+    data: bytes
+
+
+FileReader = Callable[[str, str], FileContent | None]  # (workspace id, file id) → its bytes
+
+
 @dataclass
 class StepContext:
     run_id: str
@@ -40,6 +52,7 @@ class StepContext:
     step_input: Mapping[str, Any]
     http: httpx.Client | None = None
     find_credential: Callable[[str], ResolvedCredential | None] = lambda _ref: None
+    read_file: Callable[[str], FileContent | None] | None = None  # a file of this workspace
     log: Callable[[str], None] = lambda _message: None
 
     @property

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -39,6 +40,39 @@ def _response_body(response: httpx.Response) -> Any:
     return text
 
 
+def _file_id(value: Any) -> str | None:
+    file_id = value.get("id") if isinstance(value, dict) else value
+    return file_id if isinstance(file_id, str) and file_id.startswith("fil_") else None
+
+
+def _multipart(step: Any, ctx: StepContext, context: dict[str, Any], body: Any
+               ) -> tuple[dict[str, Any], dict[str, Any]] | Fail:
+    """(httpx request arguments, what the timeline records) for a step that sends files:
+    each part's file by id, read from the run's workspace; `body` (an object) as text parts."""
+    if body is not None and not isinstance(body, dict):
+        return Fail("an http step that sends files takes an object as its body (its text "
+                    "parts)", retryable=False)
+    if ctx.read_file is None:
+        return Fail("this executor cannot read files", retryable=False)
+    parts: dict[str, tuple[str, bytes, str]] = {}
+    sent: dict[str, Any] = {}
+    for part, source in step.files.items():
+        try:
+            value = render_value(source, context)
+        except TemplateFailure as exc:
+            return Fail(str(exc), retryable=False)
+        file_id = _file_id(value)
+        found = ctx.read_file(file_id) if file_id else None
+        if found is None:
+            what = f"'{file_id}'" if file_id else f"'{source}' (no file id in it)"
+            return Fail(f"files.{part}: file {what} was not found", retryable=False)
+        parts[part] = (found.name, found.data, found.content_type)
+        sent[part] = {"id": file_id, "name": found.name, "size": len(found.data),
+                      "content_type": found.content_type}
+    fields = {k: v if isinstance(v, str) else json.dumps(v) for k, v in (body or {}).items()}
+    return {"files": parts, "data": fields or None}, sent
+
+
 def execute(step: Any, ctx: StepContext) -> Outcome:
     if ctx.http is None:
         return Fail("no HTTP client is configured for this executor", retryable=False)
@@ -62,7 +96,13 @@ def execute(step: Any, ctx: StepContext) -> Outcome:
         recorded["credential"] = credential.id
     headers.setdefault("Idempotency-Key", ctx.idempotency_key)
     request: dict[str, Any] = {"headers": headers, "params": query or None}
-    if body is not None and step.method not in ("GET", "HEAD"):
+    if step.files and step.method not in ("GET", "HEAD"):
+        multipart = _multipart(step, ctx, context, body)
+        if isinstance(multipart, Fail):
+            return replace(multipart, recorded_input=recorded)
+        extra, recorded["files"] = multipart
+        request.update(extra)
+    elif body is not None and step.method not in ("GET", "HEAD"):
         if isinstance(body, str):
             request["content"] = body.encode()
         else:

@@ -102,6 +102,23 @@ def notice_text(message: rx.Var) -> rx.Component:
     )
 
 
+def files_list(files: rx.Var, label: str = "Files") -> rx.Component:
+    """Files with their signed download links (fresh when the page loaded)."""
+    def row(item: rx.Var) -> rx.Component:
+        return rx.hstack(
+            rx.icon("paperclip", size=14, color="var(--gray-10)"),
+            rx.link(item["name"], href=item["download_path"], is_external=True, size="2",
+                    data_testid="file-link"),
+            rx.text(item["content_type"], " · ", item["size"], size="1", color_scheme="gray"),
+            spacing="2", align="center", wrap="wrap",
+        )
+
+    return rx.cond(files.length() > 0, rx.box(
+        rx.text(label, size="1", weight="medium", color_scheme="gray"),
+        rx.vstack(rx.foreach(files, row), spacing="1", margin_top="4px"),
+        width="100%", data_testid="files"))
+
+
 def json_block(text: rx.Var, label: str) -> rx.Component:
     """Formatted JSON (already pretty-printed by the service) in a scrollable block."""
     return rx.cond(

@@ -121,6 +121,8 @@ def _http() -> rx.Component:
                          font_family="monospace", data_testid="step-body"),
             spacing="1", width="100%",
         ),
+        entries_editor("files", "Files (sent as multipart/form-data; the body's keys as text "
+                       "parts)", "part"),
         section("Credential", native_select(
             S.sel_text["credential"], lambda v: S.set_text("credential", v), S.credentials,
             "step-credential", first=("", "None"))),

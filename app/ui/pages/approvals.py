@@ -10,6 +10,7 @@ from app.ui.components.approval_dialogs import hand_dialog, link_dialog
 from app.ui.components.common import (
     empty_state,
     error_text,
+    files_list,
     json_block,
     loading_block,
     notice_text,
@@ -219,6 +220,7 @@ def approval_card(item: InboxItem) -> rx.Component:
             rx.cond(item.instructions != "",
                     rx.text(item.instructions, size="3", data_testid="approval-instructions")),
             _facts(item),
+            files_list(item.files),
             json_block(item.run_input, "Run input"),
             rx.cond(item.earlier_outputs != "", rx.el.details(
                 rx.el.summary(rx.text("Earlier steps' outputs", as_="span", size="1",

@@ -8,6 +8,7 @@ from app.services.timeline import StepView
 from app.ui import routes
 from app.ui.components.common import (
     error_text,
+    files_list,
     json_block,
     loading_block,
     page_header,
@@ -229,7 +230,9 @@ def _content() -> rx.Component:
         _run_facts(),
         rx.cond(run.error != "", rx.callout(run.error, icon="triangle-alert",
                                             color_scheme="red", width="100%")),
-        rx.cond(run.input != "", rx.card(json_block(run.input, "Run input"), width="100%")),
+        rx.cond(run.input != "", rx.card(rx.vstack(
+            files_list(run.files), json_block(run.input, "Run input"),
+            spacing="3", width="100%"), width="100%")),
         rx.heading("Timeline", size="4", margin_top="8px"),
         rx.cond(run.steps.length() > 0,
                 rx.vstack(rx.foreach(run.steps, step_card), spacing="2", width="100%"),

@@ -15,6 +15,7 @@ from app.db import read_session, write_session
 from app.engine.fields import FieldSpec, visible_fields
 from app.errors import Conflict, DomainError, FieldError, NotFound, RateLimited, ValidationFailed
 from app.services import public_forms
+from app.services.files import size_text
 from app.services.forms import MAX_FILE_FIELDS_PER_PAGE
 from app.ui import routes
 from app.ui.states.auth import call_service
@@ -45,13 +46,6 @@ def _upload(slug: str, field: str, name: str, data: bytes, client: str) -> dict[
     with write_session() as session:
         return asdict(public_forms.upload_to_public_form(
             session, slug=slug, field_name=field, name=name, data=data, client=client))
-
-
-def _size_text(size: int) -> str:
-    for unit, scale in (("MB", 1_048_576), ("KB", 1024)):
-        if size >= scale:
-            return f"{size / scale:.1f} {unit}"
-    return f"{size} bytes"
 
 
 def _run_status(slug: str, run_id: str) -> str | None:
@@ -175,7 +169,7 @@ class PublicFormState(rx.State):
         finally:
             self.uploading = ""
         self.uploads = {**self.uploads, field: {
-            "id": stored["id"], "name": stored["name"], "size": _size_text(stored["size"])}}
+            "id": stored["id"], "name": stored["name"], "size": size_text(stored["size"])}}
         self.errors = {k: v for k, v in self.errors.items() if k != field}
         self.error = self.error if self.errors else ""
 
