@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlmodel import Session
@@ -144,8 +144,8 @@ def _shape(session: Session, approvals: list[Approval], actor: Actor) -> list[In
         run = runs[approval.run_id]
         item = _item(approval, actor=actor, run=run, votes=votes[approval.id])
         if run is not None:
-            item.files = file_rows(session, workspace_id=run.workspace_id,
-                                   values=[run.input, run.outputs])
+            item = replace(item, files=file_rows(session, workspace_id=run.workspace_id,
+                                                 values=[run.input, run.outputs]))
         items.append(item)
     return items
 

@@ -15,7 +15,7 @@ from app.models import Approval, ApprovalVote, RunStatus, StepStatus
 from app.repo import approvals as approvals_repo
 from app.repo import runs as runs_repo
 from app.repo import steps as steps_repo
-from app.services import files
+from app.services import files, submissions
 from app.services.inbox import pretty_json
 from app.services.reruns import RERUNNABLE
 
@@ -75,7 +75,8 @@ class RunView:
 
 
 def _vote_view(vote: ApprovalVote) -> dict[str, str]:
-    shown = ", ".join(f"{name}: {value}" for name, value in (vote.fields or {}).items())
+    shown = ", ".join(f"{name}: {submissions.cell(value)}"
+                      for name, value in (vote.fields or {}).items())
     return {"by": vote.label, "decision": vote.decision, "comment": vote.comment or "",
             "fields": shown, "via": vote.via, "at": iso(vote.created_at) or ""}
 

@@ -87,6 +87,9 @@ _PAGE = _env.from_string("""<!doctype html>
  {%- if spec.type == "textarea" -%}
   <textarea {{ common }} rows="4"{% if spec.placeholder %} placeholder="{{ spec.placeholder }}"
   {%- endif %}>{{ value }}</textarea>
+ {%- elif spec.type == "file" -%}
+  <p class="muted" id="{{ id }}">A file goes here: attach it from the approvals inbox in
+  Flowdesk (this page cannot take uploads).</p>
  {%- elif spec.type == "select" -%}
   <select {{ common }}><option value="">Choose…</option>
   {%- for option in spec.options %}<option value="{{ option }}"

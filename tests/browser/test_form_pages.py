@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import ADMIN, Demo, settle, shoot
+from tests.browser.conftest import ADMIN, APPROVER, Demo, settle, shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -120,3 +120,56 @@ def test_two_page_form_with_a_conditional_field_and_a_file(
     assert downloaded.status == 200 and downloaded.body() == PDF
     settle(admin)
     shoot(admin, "form-submissions-with-files")
+
+
+FILE_FLOW = {"start": "request", "steps": {
+    "request": {"kind": "input", "next": "sign",
+                "fields": [{"name": "contract", "type": "file", "required": True}]},
+    "sign": {"kind": "approval", "assignees": [APPROVER], "instructions": "Sign it",
+             "fields": [{"name": "signed", "type": "file", "required": True,
+                         "accept": ["application/pdf"]}],
+             "next": "filed"},
+    "filed": {"kind": "tool", "tool": "set", "done": True,
+              "args": {"signed_copy": "{{ steps.sign.fields.signed.name }}"}}}}
+
+
+def test_a_run_started_with_a_file_and_an_approver_attaching_one(
+        demo: Demo, open_as: Any, tmp_path: Path) -> None:
+    created = demo.api("POST", "/api/v1/workflows",
+                       json={"title": "Contract signing", "definition": FILE_FLOW})
+    assert created.status_code == 201, created.text
+    workflow_id = created.json()["id"]
+    assert demo.api("POST", f"/api/v1/workflows/{workflow_id}/publish").status_code == 201
+    uploaded = demo.api("POST", "/api/v1/files", files={"file": ("contract.pdf", PDF)})
+    assert uploaded.status_code == 201, uploaded.text
+    run_id = demo.trigger(workflow_id, {"contract": uploaded.json()["id"]})
+
+    approver = open_as(APPROVER)
+    approver.goto(f"{demo.url}/approvals")
+    card = approver.locator(f"[data-testid=approval-card][data-run-id='{run_id}']")
+    card.wait_for()
+    assert card.get_by_test_id("file-link").inner_text() == "contract.pdf"
+    card.get_by_test_id("approve-button").click()
+    card.get_by_test_id("approver-error-signed").wait_for()
+    card.get_by_test_id("approver-attach-signed").click()
+    dialog = approver.get_by_test_id("approver-upload")
+    wrong = tmp_path / "signed.pdf"
+    wrong.write_bytes(b"\x89PNG\r\n\x1a\n" + b"\x00" * 16)
+    dialog.locator("input[type=file]").set_input_files(str(wrong))
+    approver.get_by_test_id("attach-error").wait_for()
+    assert "image/png" in approver.get_by_test_id("attach-error").inner_text()
+    signed = tmp_path / "signed-copy.pdf"
+    signed.write_bytes(PDF)
+    dialog.locator("input[type=file]").set_input_files(str(signed))
+    card.get_by_test_id("approver-field-signed").filter(has_text="signed-copy.pdf").wait_for()
+    card.get_by_test_id("approve-button").click()
+    card.wait_for(state="detached")
+
+    approver.goto(f"{demo.url}/runs/{run_id}")
+    approver.locator("[data-testid=run-status]", has_text="COMPLETED").wait_for()
+    links = approver.get_by_test_id("file-link")
+    assert sorted(links.all_inner_texts()) == ["contract.pdf", "signed-copy.pdf"]
+    settle(approver)
+    shoot(approver, "run-with-files")
+    run = demo.api("GET", f"/api/v1/runs/{run_id}").json()
+    assert run["outputs"]["filed"]["signed_copy"] == "signed-copy.pdf"

@@ -44,8 +44,9 @@ async def _uploaded(request: Request) -> UploadFile:
 
 
 def _public(stored: StoredFile, request: Request) -> FilePublic:
-    token = files.download_token(file_id=stored.id, workspace_id=stored.workspace_id)
-    url = request.url_for("download_file").include_query_params(token=token)
+    # Not request.url_for: on the running app the API shares a router with routes (the
+    # frontend's, /mcp) that cannot build paths, and url_for would fail on them.
+    url = str(request.base_url).rstrip("/") + files.download_path(stored)
     return FilePublic(id=stored.id, name=stored.name, size=stored.size,
                       content_type=stored.content_type, sha256=stored.sha256,
                       created_at=stored.created_at, download_url=str(url))

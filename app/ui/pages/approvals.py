@@ -83,6 +83,14 @@ def _approver_field(item: InboxItem, spec: rx.Var) -> rx.Component:
             value=value, on_change=on_change, style=WIDE_SELECT_STYLE, data_testid=test_id)),
         ("checkbox", rx.checkbox(spec["label"].to(str) | name, checked=value == "true",
                                  on_change=on_change, data_testid=test_id)),
+        ("file", rx.hstack(
+            rx.icon("paperclip", size=14, color="var(--gray-10)"),
+            rx.text(ApprovalsState.file_labels.get(item.id + "/" + name, "No file yet"),
+                    size="2", data_testid=test_id),
+            rx.button("Attach file", size="1", variant="soft", type="button",
+                      on_click=ApprovalsState.open_attach(item.id, name),
+                      data_testid="approver-attach-" + name),
+            align="center", spacing="2")),
         rx.input(type=rx.match(spec["type"], *_INPUT_TYPES, "text"), value=value,
                  on_change=on_change, width="100%", data_testid=test_id,
                  placeholder=spec["placeholder"].to(str)),
@@ -298,6 +306,37 @@ def _tab(label: str, value: str, items: rx.Var) -> rx.Component:
         value=value, data_testid="tab-" + value)
 
 
+def attach_dialog() -> rx.Component:
+    """One dropzone for every approver file field (a dropzone cannot sit in a foreach)."""
+    upload_id = "approver-upload"
+    return rx.dialog.root(
+        rx.dialog.content(
+            rx.dialog.title("Attach a file"),
+            rx.dialog.description(ApprovalsState.attach_field, size="2",
+                                  color_scheme="gray"),
+            rx.upload(
+                rx.vstack(
+                    rx.cond(ApprovalsState.attaching, rx.spinner(size="2"),
+                            rx.icon("upload", size=18, color="var(--gray-10)")),
+                    rx.text("Drop a file here, or click to choose one", size="2",
+                            color_scheme="gray"),
+                    align="center", spacing="1"),
+                id=upload_id, multiple=False, max_files=1,
+                on_drop=ApprovalsState.upload_attachment(rx.upload_files(upload_id=upload_id)),
+                border="1px dashed var(--gray-a8)", border_radius="var(--radius-2)",
+                padding="14px", width="100%", cursor="pointer", margin_top="12px",
+                data_testid="approver-upload"),
+            rx.cond(ApprovalsState.attach_error != "", rx.text(
+                ApprovalsState.attach_error, size="2", color="var(--red-11)", role="alert",
+                data_testid="attach-error")),
+            rx.flex(rx.dialog.close(rx.button("Cancel", variant="soft", color_scheme="gray")),
+                    justify="end", margin_top="12px"),
+        ),
+        open=ApprovalsState.attach_field != "",
+        on_open_change=ApprovalsState.close_attach,
+    )
+
+
 def approvals_page() -> rx.Component:
     return layout(
         page_header("Approvals",
@@ -328,6 +367,7 @@ def approvals_page() -> rx.Component:
         ),
         link_dialog(),
         hand_dialog(),
+        attach_dialog(),
     )
 
 

@@ -9,7 +9,7 @@ import reflex as rx
 from app.db import read_session, write_session
 from app.errors import Conflict, DomainError, ValidationFailed
 from app.models import Actor
-from app.services import approval_delegation, approval_links, inbox
+from app.services import approval_delegation, approval_links, files, inbox
 from app.services.inbox import InboxItem
 from app.settings import get_settings
 from app.ui import routes
@@ -35,6 +35,14 @@ def _decide(actor: Actor, approval_id: str, decision: str, comment: str | None,
     with write_session() as session:
         return inbox.decide(session, actor=actor, approval_id=approval_id, decision=decision,
                             comment=comment, fields=fields).status
+
+
+def _attach(actor: Actor, name: str, data: bytes, spec: dict[str, Any]) -> dict[str, Any]:
+    """Store an approver's file for a file field, within the field's own limits."""
+    with write_session() as session:
+        stored = files.upload(session, actor=actor, name=name, data=data,
+                              max_bytes=spec.get("max_bytes"), allowed_types=spec.get("accept"))
+    return {"id": stored.id, "label": f"{stored.name} ({files.size_text(stored.size)})"}
 
 
 def _eligible(actor: Actor, approval_id: str) -> list[dict]:
@@ -81,6 +89,12 @@ class ApprovalsState(AuthState):
     # approver fields as typed, per approval; a field's error under "<approval id>/<name>"
     field_values: dict[str, dict[str, str]] = {}
     field_errors: dict[str, str] = {}
+    # the "attach a file" dialog for an approver file field, and the files chosen so far
+    attach_approval_id: str = ""
+    attach_field: str = ""
+    attach_error: str = ""
+    attaching: bool = False
+    file_labels: dict[str, str] = {}  # "<approval id>/<field>" → "name (size)"
     busy_id: str = ""
     notice: str = ""
     # the "link for an approver" dialog
@@ -131,6 +145,41 @@ class ApprovalsState(AuthState):
         values[name] = value if isinstance(value, str) else ("true" if value else "")
         self.field_values[approval_id] = values
         self.field_errors.pop(f"{approval_id}/{name}", None)
+
+    @rx.event
+    def open_attach(self, approval_id: str, name: str) -> None:
+        self.attach_approval_id, self.attach_field, self.attach_error = approval_id, name, ""
+
+    @rx.event
+    def close_attach(self, open_: bool = False) -> None:
+        if not open_:
+            self.attach_approval_id = self.attach_field = self.attach_error = ""
+
+    @rx.event
+    async def upload_attachment(self, chosen: list[rx.UploadFile]) -> None:
+        """Store the chosen file; the approver field then holds its id until the vote."""
+        approval_id, name = self.attach_approval_id, self.attach_field
+        item = next((i for i in self.pending if i.id == approval_id), None)
+        spec = next((f for f in item.fields if f.get("name") == name), None) if item else None
+        if not chosen or spec is None:
+            return
+        self.attaching, self.attach_error = True, ""
+        try:
+            principal = await self._principal()
+            upload = chosen[0]
+            stored = await call_service(_attach, principal.actor, upload.filename or "file",
+                                        await upload.read(), spec)
+        except ValidationFailed as exc:
+            self.attach_error = exc.errors[0].message if exc.errors else str(exc)
+            return
+        except DomainError as exc:
+            self.attach_error = str(exc)
+            return
+        finally:
+            self.attaching = False
+        self.set_field(approval_id, name, stored["id"])
+        self.file_labels = {**self.file_labels, f"{approval_id}/{name}": stored["label"]}
+        self.attach_approval_id = self.attach_field = ""
 
     def _show_problems(self, approval_id: str, exc: ValidationFailed) -> None:
         for error in exc.errors:
