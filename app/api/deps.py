@@ -2,8 +2,8 @@
 
 The key behind a request is resolved once, by `CallerMiddleware`, before rate limiting and
 idempotency need it; `require(...)` then enforces it per route: 401 without a live key, 403
-for an IP outside the key's allow-list, an X-Workspace-Id naming another workspace, or a
-missing scope (the problem names it).
+for an IP outside the key's allow-list or a missing scope (the problem names it), 404 for an
+X-Workspace-Id naming another workspace (seed 001's header; the key's own is fine).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from app.api.errors import is_api_path
 from app.api.middleware import state_of
 from app.db import read_session_unopened, write_session_unopened
-from app.errors import DomainError, Forbidden, Unauthorized
+from app.errors import DomainError, NotFound, Unauthorized
 from app.models import Actor
 from app.services.api_access import KeyGrant, grant_of_secret, secret_of
 
@@ -75,9 +75,10 @@ def _authorize(request: Request, scopes: tuple[str, ...]) -> Actor:
     caller.check_address(request.client.host if request.client else None)
     named = request.headers.get("x-workspace-id")
     if named is not None and named.strip() != caller.workspace_id:
-        raise Forbidden("X-Workspace-Id names a workspace this API key does not belong to; "
-                        "omit the header or send the key's own workspace id (GET "
-                        "/api/v1/workspaces)", extra={"reason": "workspace_mismatch"})
+        # 404, as for anything of another workspace: whether it exists is not told.
+        raise NotFound(f"There is no workspace '{named.strip()[:80]}' for this API key; omit "
+                       "X-Workspace-Id or send the key's own workspace id (GET "
+                       "/api/v1/workspaces)", extra={"reason": "workspace_mismatch"})
     caller.check_scopes(scopes)
     return caller.actor(state_of(request.scope).get("request_id"))
 

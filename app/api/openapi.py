@@ -17,9 +17,8 @@ PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 DESCRIPTIONS = {
     400: "Malformed request (invalid JSON, a NUL character, a bad header).",
     401: "Missing, malformed, unknown, revoked or expired API key.",
-    403: "The key lacks a scope (named in `missing_scope`), may not be used from this IP, "
-         "or X-Workspace-Id names another workspace.",
-    404: "Not found (or in another workspace).",
+    403: "The key lacks a scope (named in `missing_scope`) or may not be used from this IP.",
+    404: "Not found (or in another workspace, or X-Workspace-Id names another workspace).",
     409: "Conflict: a stale If-Match version, a state that forbids the change, or the same "
          "Idempotency-Key still in flight.",
     413: "The request body is larger than the server's limit.",
@@ -44,13 +43,17 @@ audit log.
 **Authentication**: `Authorization: Bearer <key>` or `X-Api-Key: <key>` with a key minted by
 `python -m app.cli mint-api-key` (or the settings page). Keys belong to one workspace and carry
 scopes; each operation lists the scopes it needs in `x-required-scopes`. An optional
-`X-Workspace-Id` header must name the key's own workspace (else 403).
+`X-Workspace-Id` header must name the key's own workspace (else 404).
 
 **Errors** are `application/problem+json` (RFC 9457) with `type`, `title`, `status`, `detail`,
 `code`, `errors[]` and `request_id` (also in the `X-Request-Id` header).
 
 **Lists** take `limit` (1-100, default 25) and an opaque `cursor`, and answer
-`{"data": [...], "next_cursor": "...", "has_more": true}`, newest first.
+`{"data": [...], "next_cursor": "...", "has_more": true}`, newest first. Seed 001's
+spellings work too: `per_page`, `next_page_token` (in the answer, absent on the last page, and
+as a parameter), offset pages with `page`, and structured filters
+(`[{"attribute", "operator", "values"}]`) as the JSON `filters` parameter or the body of
+`POST …/search`.
 
 **Writes**: every POST honours `Idempotency-Key` (24 h; a replay answers the original response
 with `Idempotency-Replayed: true`; the same key with another body is 422, in flight 409).

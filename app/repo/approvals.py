@@ -10,6 +10,21 @@ from sqlalchemy import String, cast, func, update
 from sqlmodel import Session, col, or_, select
 
 from app.models import Approval, ApprovalStatus, ApprovalVote
+from app.repo.conditions import ENUM, TEXT, TIME, Attribute, Condition, apply
+
+# What structured filters may name on an approval list.
+APPROVAL_ATTRIBUTES = {
+    "id": Attribute(Approval.id, TEXT),
+    "status": Attribute(Approval.status, ENUM, ApprovalStatus.ALL),
+    "run_id": Attribute(Approval.run_id, TEXT),
+    "workflow_id": Attribute(Approval.workflow_id, TEXT),
+    "workflow_title": Attribute(Approval.workflow_title, TEXT),
+    "step_key": Attribute(Approval.step_key, TEXT),
+    "decided_by": Attribute(Approval.decided_by, TEXT, nullable=True),
+    "created_at": Attribute(Approval.created_at, TIME),
+    "decided_at": Attribute(Approval.decided_at, TIME, nullable=True),
+    "due_at": Attribute(Approval.due_at, TIME, nullable=True),
+}
 
 
 def get_approval(
@@ -52,11 +67,14 @@ def list_approvals(
     assignee: str | None = None,
     delegated_to: str | None = None,
     overdue_at: datetime | None = None,
+    offset: int = 0,
+    conditions: Sequence[Condition] = (),
 ) -> Sequence[Approval]:
     """`assignee` (an email or `role:<name>`) and `delegated_to` (an email) match the JSON
     lists as text, case-insensitively, on SQLite and PostgreSQL alike; `overdue_at` keeps
     pending items due before it."""
-    query = select(Approval).where(Approval.workspace_id == workspace_id)
+    query = apply(select(Approval).where(Approval.workspace_id == workspace_id),
+                  APPROVAL_ATTRIBUTES, conditions)
     if assignee:
         names = [assignee] if assignee.startswith("role:") else [assignee, f"user:{assignee}"]
         text = func.lower(cast(Approval.assignees, String))
@@ -92,7 +110,7 @@ def list_approvals(
         query = query.order_by(col(Approval.created_at), col(Approval.id))
     else:
         query = query.order_by(col(Approval.created_at).desc(), col(Approval.id).desc())
-    return session.exec(query.limit(limit)).all()
+    return session.exec(query.offset(offset).limit(limit)).all()
 
 
 def count_overdue(session: Session, *, workspace_id: str, now: datetime) -> int:

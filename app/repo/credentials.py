@@ -8,7 +8,18 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from app.models import Credential
+from app.models import CREDENTIAL_TYPES, Credential
+from app.repo.conditions import ENUM, TEXT, TIME, Attribute, Condition, apply
+
+# What structured filters may name on a credential list.
+CREDENTIAL_ATTRIBUTES = {
+    "id": Attribute(Credential.id, TEXT),
+    "name": Attribute(Credential.name, TEXT),
+    "type": Attribute(Credential.type, ENUM, CREDENTIAL_TYPES),
+    "created_by": Attribute(Credential.created_by, TEXT, nullable=True),
+    "created_at": Attribute(Credential.created_at, TIME),
+    "updated_at": Attribute(Credential.updated_at, TIME),
+}
 
 
 def find_credential(session: Session, *, workspace_id: str, ref: str) -> Credential | None:
@@ -33,9 +44,11 @@ def list_credentials(session: Session, *, workspace_id: str) -> Sequence[Credent
 
 def list_credentials_page(session: Session, *, workspace_id: str, limit: int,
                           search: str | None = None,
-                          before: tuple[datetime, str] | None = None) -> Sequence[Credential]:
+                          before: tuple[datetime, str] | None = None, offset: int = 0,
+                          conditions: Sequence[Condition] = ()) -> Sequence[Credential]:
     """Newest first; `before` is the (created_at, id) of the previous page's last row."""
-    query = select(Credential).where(Credential.workspace_id == workspace_id)
+    query = apply(select(Credential).where(Credential.workspace_id == workspace_id),
+                  CREDENTIAL_ATTRIBUTES, conditions)
     if search:
         query = query.where(func.lower(Credential.name).like(f"%{search.lower()}%"))
     if before:
@@ -45,4 +58,4 @@ def list_credentials_page(session: Session, *, workspace_id: str, limit: int,
             | ((col(Credential.created_at) == at) & (col(Credential.id) < ident))
         )
     query = query.order_by(col(Credential.created_at).desc(), col(Credential.id).desc())
-    return session.exec(query.limit(limit)).all()
+    return session.exec(query.offset(offset).limit(limit)).all()

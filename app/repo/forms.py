@@ -9,6 +9,25 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from app.models import Form, FormSubmission, FormVersion
+from app.repo.conditions import FLAG, NUMBER, TEXT, TIME, Attribute, Condition, apply
+
+# What structured filters may name on a form list and on a submission list.
+FORM_ATTRIBUTES = {
+    "id": Attribute(Form.id, TEXT),
+    "title": Attribute(Form.title, TEXT),
+    "slug": Attribute(Form.slug, TEXT),
+    "workflow_id": Attribute(Form.workflow_id, TEXT, nullable=True),
+    "is_published": Attribute(Form.is_published, FLAG),
+    "created_by": Attribute(Form.created_by, TEXT, nullable=True),
+    "created_at": Attribute(Form.created_at, TIME),
+    "updated_at": Attribute(Form.updated_at, TIME),
+}
+SUBMISSION_ATTRIBUTES = {
+    "id": Attribute(FormSubmission.id, TEXT),
+    "run_id": Attribute(FormSubmission.run_id, TEXT, nullable=True),
+    "form_version": Attribute(FormSubmission.form_version, NUMBER, nullable=True),
+    "created_at": Attribute(FormSubmission.created_at, TIME),
+}
 
 
 def get_form(session: Session, form_id: str, *, workspace_id: str | None = None) -> Form | None:
@@ -31,8 +50,11 @@ def form_id_with_slug(session: Session, slug: str) -> str | None:
 
 
 def list_forms(session: Session, *, workspace_id: str, limit: int, search: str | None = None,
-               before: tuple[datetime, str] | None = None) -> Sequence[Form]:
-    query = select(Form).where(Form.workspace_id == workspace_id, col(Form.deleted_at).is_(None))
+               before: tuple[datetime, str] | None = None, offset: int = 0,
+               conditions: Sequence[Condition] = ()) -> Sequence[Form]:
+    query = apply(select(Form).where(Form.workspace_id == workspace_id,
+                                     col(Form.deleted_at).is_(None)),
+                  FORM_ATTRIBUTES, conditions)
     if search:
         query = query.where(func.lower(Form.title).like(f"%{search.lower()}%"))
     if before:
@@ -41,14 +63,16 @@ def list_forms(session: Session, *, workspace_id: str, limit: int, search: str |
             (col(Form.created_at) < at) | ((col(Form.created_at) == at) & (col(Form.id) < ident))
         )
     query = query.order_by(col(Form.created_at).desc(), col(Form.id).desc())
-    return session.exec(query.limit(limit)).all()
+    return session.exec(query.offset(offset).limit(limit)).all()
 
 
 def list_submissions(session: Session, *, form_id: str, limit: int,
                      created_after: datetime | None = None,
                      created_before: datetime | None = None,
-                     before: tuple[datetime, str] | None = None) -> Sequence[FormSubmission]:
-    query = select(FormSubmission).where(FormSubmission.form_id == form_id)
+                     before: tuple[datetime, str] | None = None, offset: int = 0,
+                     conditions: Sequence[Condition] = ()) -> Sequence[FormSubmission]:
+    query = apply(select(FormSubmission).where(FormSubmission.form_id == form_id),
+                  SUBMISSION_ATTRIBUTES, conditions)
     if created_after:
         query = query.where(FormSubmission.created_at >= created_after)
     if created_before:
@@ -60,7 +84,7 @@ def list_submissions(session: Session, *, form_id: str, limit: int,
             | ((col(FormSubmission.created_at) == at) & (col(FormSubmission.id) < ident))
         )
     query = query.order_by(col(FormSubmission.created_at).desc(), col(FormSubmission.id).desc())
-    return session.exec(query.limit(limit)).all()
+    return session.exec(query.offset(offset).limit(limit)).all()
 
 
 def submission_of_run(session: Session, run_id: str) -> tuple[FormSubmission, Form] | None:

@@ -10,9 +10,23 @@ from typing import Any
 from sqlalchemy import Row, bindparam, func, inspect
 from sqlmodel import Session, col, select
 
-from app.models import Run, RunStatus
+from app.models import Run, RunStatus, Trigger
 from app.models.transition import RunState
+from app.repo.conditions import ENUM, NUMBER, TEXT, TIME, Attribute, Condition, apply
 from app.repo.connection import flushed_connection
+
+# What structured filters may name on a run list.
+RUN_ATTRIBUTES = {
+    "id": Attribute(Run.id, TEXT),
+    "status": Attribute(Run.status, ENUM, RunStatus.ALL),
+    "workflow_id": Attribute(Run.workflow_id, TEXT),
+    "workflow_title": Attribute(Run.workflow_title, TEXT),
+    "version_number": Attribute(Run.version_number, NUMBER),
+    "trigger": Attribute(Run.trigger, ENUM, Trigger.ALL),
+    "created_by": Attribute(Run.created_by, TEXT, nullable=True),
+    "created_at": Attribute(Run.created_at, TIME),
+    "completed_at": Attribute(Run.completed_at, TIME, nullable=True),
+}
 
 
 def get_run(session: Session, run_id: str, *, workspace_id: str | None = None) -> Run | None:
@@ -82,6 +96,7 @@ class RunFilter:
     created_before: datetime | None = None
     search: str | None = None
     trigger: str | None = None
+    conditions: tuple[Condition, ...] = ()
 
 
 def list_runs(
@@ -91,9 +106,12 @@ def list_runs(
     filters: RunFilter,
     limit: int,
     before: tuple[datetime, str] | None = None,
+    offset: int = 0,
 ) -> Sequence[Run]:
-    """Newest first; `before` is the (created_at, id) of the previous page's last row."""
-    query = select(Run).where(Run.workspace_id == workspace_id)
+    """Newest first; `before` is the (created_at, id) of the previous page's last row,
+    `offset` how many rows to skip after it."""
+    query = apply(select(Run).where(Run.workspace_id == workspace_id), RUN_ATTRIBUTES,
+                  filters.conditions)
     if filters.status:
         query = query.where(col(Run.status).in_(filters.status.split(",")))
     if filters.workflow_id:
@@ -114,8 +132,8 @@ def list_runs(
         query = query.where(
             (col(Run.created_at) < at) | ((col(Run.created_at) == at) & (col(Run.id) < ident))
         )
-    query = query.order_by(col(Run.created_at).desc(), col(Run.id).desc()).limit(limit)
-    return session.exec(query).all()
+    query = query.order_by(col(Run.created_at).desc(), col(Run.id).desc())
+    return session.exec(query.offset(offset).limit(limit)).all()
 
 
 _IN_PROGRESS_AT = (

@@ -11,6 +11,22 @@ from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
 from app.models import Run, Schedule, ScheduleFire
+from app.models.schedule import MissedPolicy
+from app.repo.conditions import ENUM, FLAG, TEXT, TIME, Attribute, Condition, apply
+
+# What structured filters may name on a schedule list.
+SCHEDULE_ATTRIBUTES = {
+    "id": Attribute(Schedule.id, TEXT),
+    "name": Attribute(Schedule.name, TEXT),
+    "workflow_id": Attribute(Schedule.workflow_id, TEXT),
+    "cron": Attribute(Schedule.cron, TEXT),
+    "timezone": Attribute(Schedule.timezone, TEXT),
+    "missed_policy": Attribute(Schedule.missed_policy, ENUM, MissedPolicy.ALL),
+    "enabled": Attribute(Schedule.enabled, FLAG),
+    "next_fire_at": Attribute(Schedule.next_fire_at, TIME, nullable=True),
+    "last_fired_at": Attribute(Schedule.last_fired_at, TIME, nullable=True),
+    "created_at": Attribute(Schedule.created_at, TIME),
+}
 
 
 def get_schedule(session: Session, schedule_id: str, *, workspace_id: str) -> Schedule | None:
@@ -20,9 +36,11 @@ def get_schedule(session: Session, schedule_id: str, *, workspace_id: str) -> Sc
 
 def list_schedules_page(session: Session, *, workspace_id: str, limit: int,
                         workflow_id: str | None = None,
-                        before: tuple[datetime, str] | None = None) -> Sequence[Schedule]:
+                        before: tuple[datetime, str] | None = None, offset: int = 0,
+                        conditions: Sequence[Condition] = ()) -> Sequence[Schedule]:
     """Newest first; `before` is the (created_at, id) of the previous page's last row."""
-    query = select(Schedule).where(Schedule.workspace_id == workspace_id)
+    query = apply(select(Schedule).where(Schedule.workspace_id == workspace_id),
+                  SCHEDULE_ATTRIBUTES, conditions)
     if workflow_id:
         query = query.where(Schedule.workflow_id == workflow_id)
     if before:
@@ -30,7 +48,7 @@ def list_schedules_page(session: Session, *, workspace_id: str, limit: int,
         query = query.where((col(Schedule.created_at) < at)
                             | ((col(Schedule.created_at) == at) & (col(Schedule.id) < ident)))
     query = query.order_by(col(Schedule.created_at).desc(), col(Schedule.id).desc())
-    return session.exec(query.limit(limit)).all()
+    return session.exec(query.offset(offset).limit(limit)).all()
 
 
 def due_schedules(session: Session, *, now: datetime, limit: int) -> Sequence[Schedule]:

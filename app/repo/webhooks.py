@@ -14,9 +14,21 @@ from sqlmodel import Session, col, select
 
 from app import wakeup
 from app.models import DeliveryStatus, Event, Webhook, WebhookAttempt, WebhookDelivery
+from app.models.event import PayloadFormat
+from app.repo.conditions import ENUM, FLAG, TEXT, TIME, Attribute, Condition, apply
 
 # Every event type a subscription can name, including the wildcard.
 WILDCARD = "*"
+# What structured filters may name on a webhook list.
+WEBHOOK_ATTRIBUTES = {
+    "id": Attribute(Webhook.id, TEXT),
+    "url": Attribute(Webhook.url, TEXT),
+    "description": Attribute(Webhook.description, TEXT),
+    "payload_format": Attribute(Webhook.payload_format, ENUM, PayloadFormat.ALL),
+    "active": Attribute(Webhook.active, FLAG),
+    "created_at": Attribute(Webhook.created_at, TIME),
+    "updated_at": Attribute(Webhook.updated_at, TIME),
+}
 
 
 def matches(subscribed: Iterable[str], event_type: str) -> bool:
@@ -85,17 +97,20 @@ def list_webhooks(
     workspace_id: str,
     limit: int,
     before: tuple[datetime, str] | None = None,
+    offset: int = 0,
+    conditions: Sequence[Condition] = (),
 ) -> Sequence[Webhook]:
     """Newest first; `before` is the (created_at, id) of the last row of the previous page."""
-    query = select(Webhook).where(Webhook.workspace_id == workspace_id)
+    query = apply(select(Webhook).where(Webhook.workspace_id == workspace_id),
+                  WEBHOOK_ATTRIBUTES, conditions)
     if before:
         at, ident = before
         query = query.where(
             (col(Webhook.created_at) < at)
             | ((col(Webhook.created_at) == at) & (col(Webhook.id) < ident))
         )
-    query = query.order_by(col(Webhook.created_at).desc(), col(Webhook.id).desc()).limit(limit)
-    return session.exec(query).all()
+    query = query.order_by(col(Webhook.created_at).desc(), col(Webhook.id).desc())
+    return session.exec(query.offset(offset).limit(limit)).all()
 
 
 def get_delivery(

@@ -8,9 +8,23 @@ from typing import NamedTuple
 
 from sqlalchemy import bindparam, func
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
-from app.models import Workflow, WorkflowVersion
+from app.models import Workflow, WorkflowStatus, WorkflowVersion
+from app.repo.conditions import ENUM, NUMBER, TEXT, TIME, Attribute, Condition, apply
 from app.repo.connection import flushed_connection
+
+# What structured filters may name on a workflow list.
+WORKFLOW_ATTRIBUTES = {
+    "id": Attribute(Workflow.id, TEXT),
+    "title": Attribute(Workflow.title, TEXT),
+    "description": Attribute(Workflow.description, TEXT),
+    "status": Attribute(Workflow.status, ENUM, WorkflowStatus.ALL),
+    "published_number": Attribute(Workflow.published_number, NUMBER, nullable=True),
+    "created_by": Attribute(Workflow.created_by, TEXT, nullable=True),
+    "created_at": Attribute(Workflow.created_at, TIME),
+    "updated_at": Attribute(Workflow.updated_at, TIME),
+}
 
 
 def get_workflow(
@@ -57,10 +71,34 @@ def list_workflows(
     created_after: datetime | None = None,
     created_before: datetime | None = None,
     before: tuple[datetime, str] | None = None,
+    offset: int = 0,
+    conditions: Sequence[Condition] = (),
 ) -> Sequence[Workflow]:
-    query = select(Workflow).where(
+    query = _listed(workspace_id, status=status, search=search, created_after=created_after,
+                    created_before=created_before, conditions=conditions)
+    if before:
+        at, ident = before
+        query = query.where(
+            (col(Workflow.created_at) < at)
+            | ((col(Workflow.created_at) == at) & (col(Workflow.id) < ident))
+        )
+    query = query.order_by(col(Workflow.created_at).desc(), col(Workflow.id).desc())
+    return session.exec(query.offset(offset).limit(limit)).all()
+
+
+def count_workflows(session: Session, *, workspace_id: str, status: str | None = None,
+                    search: str | None = None) -> int:
+    """How many workflows list_workflows() would show over all its pages."""
+    listed = _listed(workspace_id, status=status, search=search).subquery()
+    return int(session.exec(select(func.count()).select_from(listed)).one())
+
+
+def _listed(workspace_id: str, *, status: str | None = None, search: str | None = None,
+            created_after: datetime | None = None, created_before: datetime | None = None,
+            conditions: Sequence[Condition] = ()) -> SelectOfScalar[Workflow]:
+    query = apply(select(Workflow).where(
         Workflow.workspace_id == workspace_id, col(Workflow.deleted_at).is_(None)
-    )
+    ), WORKFLOW_ATTRIBUTES, conditions)
     if status:
         query = query.where(Workflow.status == status)
     if search:
@@ -72,14 +110,7 @@ def list_workflows(
         query = query.where(Workflow.created_at >= created_after)
     if created_before:
         query = query.where(Workflow.created_at < created_before)
-    if before:
-        at, ident = before
-        query = query.where(
-            (col(Workflow.created_at) < at)
-            | ((col(Workflow.created_at) == at) & (col(Workflow.id) < ident))
-        )
-    query = query.order_by(col(Workflow.created_at).desc(), col(Workflow.id).desc())
-    return session.exec(query.limit(limit)).all()
+    return query
 
 
 def get_version(session: Session, version_id: str) -> WorkflowVersion | None:

@@ -3,15 +3,17 @@ its workspace; the decision is recorded as the key's."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import Depends, Query, Response
 from sqlmodel import Session
 
 from app.api.deps import ReadSession, WriteSession, require
+from app.api.filters import Conditions, add_search, filters_param
 from app.api.idempotency import KeptAnswer, Keyed
 from app.api.openapi import problems
-from app.api.pagination import Created, Paging, page_of
+from app.api.pagination import Created, OffsetPaging, PageRequest, page_of
 from app.api.routing import api_router
 from app.api.schemas.approvals import (
     ApprovalDecision,
@@ -44,11 +46,19 @@ DelegatedFilter = Annotated[str | None, Query(
     description="Items delegated to this member's email.", examples=["approver@example.com"])]
 OverdueFilter = Annotated[bool | None, Query(
     description="`true`: only pending items past their due time.")]
+ATTRIBUTES = approvals_repo.APPROVAL_ATTRIBUTES
+ApprovalConditions = Annotated[Conditions, Depends(filters_param(ATTRIBUTES))]
+
+
+def _page(session: Session, paging: PageRequest, rows: Sequence[Approval]) -> dict[str, object]:
+    votes = approvals_repo.votes_of_many(session, [row.id for row in rows])
+    return page_of(rows, paging, lambda row: ApprovalPublic.of(row, votes[row.id]))
 
 
 @router.get("", name="list_approvals", response_model=ApprovalPage,
             summary="List approvals (newest first; `status=pending` for the inbox)")
-def list_approvals(caller: Reader, session: ReadSession, paging: Paging, created: Created,
+def list_approvals(caller: Reader, session: ReadSession, paging: OffsetPaging,
+                   created: Created, conditions: ApprovalConditions,
                    status: StatusFilter = None, run_id: IdFilter = None,
                    workflow_id: IdFilter = None, assignee: AssigneeFilter = None,
                    delegated_to: DelegatedFilter = None,
@@ -57,9 +67,22 @@ def list_approvals(caller: Reader, session: ReadSession, paging: Paging, created
         session, workspace_id=caller.workspace_id, limit=paging.fetch, status=status,
         run_id=run_id, workflow_id=workflow_id, created_after=created.after,
         created_before=created.before, before=paging.before, assignee=assignee,
-        delegated_to=delegated_to, overdue_at=utcnow() if overdue else None)
-    votes = approvals_repo.votes_of_many(session, [row.id for row in rows])
-    return page_of(rows, paging, lambda row: ApprovalPublic.of(row, votes[row.id]))
+        delegated_to=delegated_to, overdue_at=utcnow() if overdue else None,
+        offset=paging.offset, conditions=conditions)
+    return _page(session, paging, rows)
+
+
+def _searched(caller: Actor, session: Session, paging: PageRequest,
+              conditions: Conditions) -> dict[str, object]:
+    rows = approvals_repo.list_approvals(
+        session, workspace_id=caller.workspace_id, limit=paging.fetch, before=paging.before,
+        offset=paging.offset, conditions=conditions)
+    return _page(session, paging, rows)
+
+
+add_search(router, "/search", name="search_approvals", response_model=ApprovalPage,
+           summary="List approvals matching structured filters", attributes=ATTRIBUTES,
+           caller=require("runs:read"), page=_searched)
 
 
 @router.get("/{approval_id}", name="get_approval", response_model=ApprovalPublic,

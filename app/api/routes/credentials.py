@@ -6,10 +6,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Query, Response, status
+from sqlmodel import Session
 
 from app.api.deps import ReadSession, WriteSession, require
+from app.api.filters import Conditions, add_search, filters_param
 from app.api.openapi import problems
-from app.api.pagination import Paging, page_of
+from app.api.pagination import OffsetPaging, PageRequest, page_of
 from app.api.routing import api_router
 from app.api.schemas.credentials import CredentialCreate, CredentialPage, CredentialPublic
 from app.errors import not_found
@@ -20,17 +22,30 @@ from app.services import credentials
 router = api_router(prefix="/api/v1/credentials", tags=["credentials"])
 
 Manager = Annotated[Actor, Depends(require("credentials:write"))]
+ATTRIBUTES = credentials_repo.CREDENTIAL_ATTRIBUTES
+CredentialConditions = Annotated[Conditions, Depends(filters_param(ATTRIBUTES))]
 
 
 @router.get("", name="list_credentials", response_model=CredentialPage,
             summary="List credentials (never their values)")
-def list_credentials(caller: Manager, session: ReadSession, paging: Paging,
+def list_credentials(caller: Manager, session: ReadSession, paging: OffsetPaging,
+                     conditions: CredentialConditions,
                      search: Annotated[str | None, Query(max_length=200)] = None
                      ) -> dict[str, object]:
+    return _page(caller, session, paging, conditions, search)
+
+
+def _page(caller: Actor, session: Session, paging: PageRequest, conditions: Conditions,
+          search: str | None = None) -> dict[str, object]:
     rows = credentials_repo.list_credentials_page(
         session, workspace_id=caller.workspace_id, limit=paging.fetch, search=search,
-        before=paging.before)
+        before=paging.before, offset=paging.offset, conditions=conditions)
     return page_of(rows, paging, CredentialPublic.model_validate)
+
+
+add_search(router, "/search", name="search_credentials", response_model=CredentialPage,
+           summary="List credentials matching structured filters (never their values)",
+           attributes=ATTRIBUTES, caller=require("credentials:write"), page=_page)
 
 
 @router.post("", name="create_credential", status_code=status.HTTP_201_CREATED,

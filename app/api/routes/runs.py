@@ -10,9 +10,10 @@ from fastapi import Depends, Query, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import ReadSession, WriteSession, require
+from app.api.filters import Conditions, add_search, filters_param
 from app.api.idempotency import KeptAnswer, Keyed
 from app.api.openapi import problems
-from app.api.pagination import Created, Paging, page_of
+from app.api.pagination import Created, OffsetPaging, PageRequest, page_of
 from app.api.routing import api_router
 from app.api.schemas.runs import (
     RunCancel,
@@ -58,6 +59,7 @@ RUN_LINKS = {"201": {"links": {
     "SkipFirstStep": {"operationId": "skip_step", "parameters": FIRST_STEP},
 }}}
 CREATED_HEADERS = {"x-response-headers": {"201": ["Location"]}}
+RunConditions = Annotated[Conditions, Depends(filters_param(runs_repo.RUN_ATTRIBUTES))]
 
 
 def run_detail(session: Any, run: Any) -> RunPublic:
@@ -123,32 +125,43 @@ async def create_run(body: RunCreate, caller: Runner, keyed: Keyed,
     return await _start(caller, body.workflow_id, body, wait, keyed)
 
 
+def _runs_page(caller: Actor, session: Any, paging: PageRequest,
+               filters: runs_repo.RunFilter) -> dict[str, object]:
+    rows = runs_repo.list_runs(session, workspace_id=caller.workspace_id, filters=filters,
+                               limit=paging.fetch, before=paging.before, offset=paging.offset)
+    return page_of(rows, paging, RunSummary.model_validate)
+
+
 @router.get("/runs", name="list_runs", response_model=RunPage, summary="List runs")
-def list_runs(caller: Reader, session: ReadSession, paging: Paging, created: Created,
-              status: StatusFilter = None, workflow_id: Annotated[str | None, Query(
-                  max_length=200)] = None, trigger: TriggerFilter = None,
-              search: Search = None) -> dict[str, object]:
+def list_runs(caller: Reader, session: ReadSession, paging: OffsetPaging, created: Created,
+              conditions: RunConditions, status: StatusFilter = None,
+              workflow_id: Annotated[str | None, Query(max_length=200)] = None,
+              trigger: TriggerFilter = None, search: Search = None) -> dict[str, object]:
     filters = runs_repo.RunFilter(status=status, workflow_id=workflow_id,
                                   created_after=created.after, created_before=created.before,
-                                  search=search, trigger=trigger)
-    rows = runs_repo.list_runs(session, workspace_id=caller.workspace_id, filters=filters,
-                               limit=paging.fetch, before=paging.before)
-    return page_of(rows, paging, RunSummary.model_validate)
+                                  search=search, trigger=trigger, conditions=conditions)
+    return _runs_page(caller, session, paging, filters)
+
+
+add_search(router, "/runs/search", name="search_runs", response_model=RunPage,
+           summary="List runs matching structured filters",
+           attributes=runs_repo.RUN_ATTRIBUTES, caller=require("runs:read"),
+           page=lambda caller, session, paging, conditions: _runs_page(
+               caller, session, paging, runs_repo.RunFilter(conditions=conditions)))
 
 
 @router.get("/workflows/{workflow_id}/runs", name="list_workflow_runs",
             response_model=RunPage, responses=problems(404),
             summary="List the runs of one workflow", tags=["runs", "workflows"])
 def list_workflow_runs(workflow_id: str, caller: Reader, session: ReadSession,
-                       paging: Paging, created: Created,
+                       paging: OffsetPaging, created: Created, conditions: RunConditions,
                        status: StatusFilter = None) -> dict[str, object]:
     workflow = workflows.get_workflow(session, workspace_id=caller.workspace_id,
                                       workflow_id=workflow_id)
     filters = runs_repo.RunFilter(status=status, workflow_id=workflow.id,
-                                  created_after=created.after, created_before=created.before)
-    rows = runs_repo.list_runs(session, workspace_id=caller.workspace_id, filters=filters,
-                               limit=paging.fetch, before=paging.before)
-    return page_of(rows, paging, RunSummary.model_validate)
+                                  created_after=created.after, created_before=created.before,
+                                  conditions=conditions)
+    return _runs_page(caller, session, paging, filters)
 
 
 @router.get("/runs/{run_id}", name="get_run", response_model=RunPublic,

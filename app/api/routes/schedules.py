@@ -7,12 +7,14 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Query, Response, status
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import ReadSession, WriteSession, require
+from app.api.filters import Conditions, add_search, filters_param
 from app.api.idempotency import KeptAnswer, Keyed
 from app.api.openapi import problems
-from app.api.pagination import Paging, page_of
+from app.api.pagination import OffsetPaging, PageRequest, Paging, page_of
 from app.api.routes.runs import CREATED_HEADERS, RUN_LINKS
 from app.api.routing import api_router
 from app.api.schemas.runs import RunPublic
@@ -27,6 +29,7 @@ from app.api.schemas.schedules import (
 )
 from app.db import write_session
 from app.models import Actor, Schedule
+from app.repo import schedules as schedules_repo
 from app.repo.schedules import FireEntry
 from app.services import schedules
 from app.services.runs import Started
@@ -36,6 +39,8 @@ router = api_router(prefix="/api/v1/schedules", tags=["schedules"])
 Reader = Annotated[Actor, Depends(require("workflows:read"))]
 Builder = Annotated[Actor, Depends(require("workflows:write"))]
 Runner = Annotated[Actor, Depends(require("runs:write"))]
+ATTRIBUTES = schedules_repo.SCHEDULE_ATTRIBUTES
+ScheduleConditions = Annotated[Conditions, Depends(filters_param(ATTRIBUTES))]
 LINKS = {
     "GetSchedule": {"operationId": "get_schedule",
                     "parameters": {"schedule_id": "$response.body#/id"}},
@@ -62,14 +67,26 @@ def fire_public(entry: FireEntry) -> FirePublic:
 
 @router.get("", name="list_schedules", response_model=SchedulePage,
             summary="List schedules, newest first")
-def list_schedules(caller: Reader, session: ReadSession, paging: Paging,
+def list_schedules(caller: Reader, session: ReadSession, paging: OffsetPaging,
+                   conditions: ScheduleConditions,
                    workflow_id: Annotated[str | None, Query(
                        max_length=40, description="Only this workflow's schedules.")] = None,
                    ) -> dict[str, object]:
-    rows = schedules.list_schedules(session, workspace_id=caller.workspace_id,
-                                    limit=paging.fetch, workflow_id=workflow_id,
-                                    before=paging.before)
+    return _page(caller, session, paging, conditions, workflow_id)
+
+
+# The repository directly (a read): the service's list takes no offset or conditions.
+def _page(caller: Actor, session: Session, paging: PageRequest, conditions: Conditions,
+          workflow_id: str | None = None) -> dict[str, object]:
+    rows = schedules_repo.list_schedules_page(
+        session, workspace_id=caller.workspace_id, limit=paging.fetch, workflow_id=workflow_id,
+        before=paging.before, offset=paging.offset, conditions=conditions)
     return page_of(rows, paging, schedule_public)
+
+
+add_search(router, "/search", name="search_schedules", response_model=SchedulePage,
+           summary="List schedules matching structured filters", attributes=ATTRIBUTES,
+           caller=require("workflows:read"), page=_page)
 
 
 @router.get("/preview", name="preview_schedule", response_model=Timing,

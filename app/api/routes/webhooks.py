@@ -7,10 +7,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Query, Response, status
+from sqlmodel import Session
 
 from app.api.deps import IfMatch, ReadSession, WriteSession, etag, require
+from app.api.filters import Conditions, add_search, filters_param
 from app.api.openapi import problems
-from app.api.pagination import Paging, page_of
+from app.api.pagination import OffsetPaging, PageRequest, Paging, page_of
 from app.api.routing import api_router
 from app.api.schemas.webhooks import (
     AttemptPublic,
@@ -24,12 +26,15 @@ from app.api.schemas.webhooks import (
     WebhookUpdate,
 )
 from app.models import Actor
+from app.repo import webhooks as webhooks_repo
 from app.services import webhooks
 from app.services.webhooks import DeliveryLog
 
 router = api_router(prefix="/api/v1/webhooks", tags=["webhooks"])
 
 Manager = Annotated[Actor, Depends(require("webhooks:write"))]
+ATTRIBUTES = webhooks_repo.WEBHOOK_ATTRIBUTES
+WebhookConditions = Annotated[Conditions, Depends(filters_param(ATTRIBUTES))]
 StatusFilter = Annotated[str | None, Query(pattern="^(pending|delivering|succeeded|failed)$",
                                            description="Only deliveries in this status.")]
 EventFilter = Annotated[str | None, Query(max_length=60, description="Only this event type.",
@@ -55,10 +60,23 @@ def delivery_public(entry: DeliveryLog) -> DeliveryPublic:
 
 @router.get("", name="list_webhooks", response_model=WebhookPage,
             summary="List webhook subscriptions (never their secrets)")
-def list_webhooks(caller: Manager, session: ReadSession, paging: Paging) -> dict[str, object]:
-    rows = webhooks.list_webhooks(session, workspace_id=caller.workspace_id,
-                                  limit=paging.fetch, before=paging.before)
+def list_webhooks(caller: Manager, session: ReadSession, paging: OffsetPaging,
+                  conditions: WebhookConditions) -> dict[str, object]:
+    return _webhooks_page(caller, session, paging, conditions)
+
+
+# The repository directly (a read), as the service's list takes no offset or conditions.
+def _webhooks_page(caller: Actor, session: Session, paging: PageRequest,
+                   conditions: Conditions) -> dict[str, object]:
+    rows = webhooks_repo.list_webhooks(session, workspace_id=caller.workspace_id,
+                                       limit=paging.fetch, before=paging.before,
+                                       offset=paging.offset, conditions=conditions)
     return page_of(rows, paging, WebhookPublic.model_validate)
+
+
+add_search(router, "/search", name="search_webhooks", response_model=WebhookPage,
+           summary="List subscriptions matching structured filters", attributes=ATTRIBUTES,
+           caller=require("webhooks:write"), page=_webhooks_page)
 
 
 @router.post("", name="create_webhook", status_code=status.HTTP_201_CREATED,

@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Response, status
+from sqlmodel import Session
 
 from app.api.deps import IfMatch, ReadSession, WriteSession, etag, require
+from app.api.filters import Conditions, add_search, filters_param
 from app.api.openapi import problems
-from app.api.pagination import Created, Paging, page_of
+from app.api.pagination import Created, OffsetPaging, PageRequest, Paging, page_of
 from app.api.routing import api_router
 from app.api.schemas.common import FieldProblem
 from app.api.schemas.workflows import (
@@ -45,6 +47,8 @@ WORKFLOW_LINKS = {
 Status = Annotated[str | None, Query(pattern="^(draft|published)$",
                                      description="draft or published")]
 Search = Annotated[str | None, Query(max_length=200, description="Part of the title or id.")]
+ATTRIBUTES = workflows_repo.WORKFLOW_ATTRIBUTES
+WorkflowConditions = Annotated[Conditions, Depends(filters_param(ATTRIBUTES))]
 
 
 def _with_etag(response: Response, version: int) -> None:
@@ -53,13 +57,27 @@ def _with_etag(response: Response, version: int) -> None:
 
 @router.get("", name="list_workflows", response_model=WorkflowPage,
             summary="List workflows")
-def list_workflows(caller: Reader, session: ReadSession, paging: Paging, created: Created,
-                   status: Status = None, search: Search = None) -> dict[str, object]:
+def list_workflows(caller: Reader, session: ReadSession, paging: OffsetPaging,
+                   created: Created, conditions: WorkflowConditions, status: Status = None,
+                   search: Search = None) -> dict[str, object]:
     rows = workflows_repo.list_workflows(
         session, workspace_id=caller.workspace_id, limit=paging.fetch, status=status,
         search=search, created_after=created.after, created_before=created.before,
-        before=paging.before)
+        before=paging.before, offset=paging.offset, conditions=conditions)
     return page_of(rows, paging, WorkflowSummary.model_validate)
+
+
+def _searched(caller: Actor, session: Session, paging: PageRequest,
+              conditions: Conditions) -> dict[str, object]:
+    rows = workflows_repo.list_workflows(
+        session, workspace_id=caller.workspace_id, limit=paging.fetch, before=paging.before,
+        offset=paging.offset, conditions=conditions)
+    return page_of(rows, paging, WorkflowSummary.model_validate)
+
+
+add_search(router, "/search", name="search_workflows", response_model=WorkflowPage,
+           summary="List workflows matching structured filters", attributes=ATTRIBUTES,
+           caller=require("workflows:read"), page=_searched)
 
 
 @router.post("", name="create_workflow", status_code=status.HTTP_201_CREATED,

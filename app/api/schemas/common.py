@@ -5,7 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    SerializerFunctionWrapHandler,
+    WithJsonSchema,
+    model_serializer,
+)
 
 from app.clock import iso
 
@@ -63,9 +71,27 @@ class Problem(BaseModel):
                                    examples=["req_01jd2y7k3m8q9r4s5t6v7w8x9y"])
 
 
+# Seed 001's members: absent (not null) when they do not apply.
+_OMITTED_WHEN_NONE = ("next_page_token", "page", "per_page")
+
+
 class Page(BaseModel, Generic[T]):
-    """One page of a list, newest first; pass `next_cursor` back as `?cursor=` for the next."""
+    """One page of a list, newest first; pass `next_cursor` back as `?cursor=` (or
+    `next_page_token` as `?next_page_token=`) for the next."""
 
     data: list[T]
     next_cursor: str | None = Field(description="Opaque; null on the last page.")
     has_more: bool
+    next_page_token: str | None = Field(None, description=(
+        "The same token as `next_cursor` (seed 001's name); absent on the last page."))
+    page: int | None = Field(None, description="The page number, when asked for by `page`.")
+    per_page: int | None = Field(None, description="Items per page, when asked for by `page`.")
+
+    # No return annotation: with one, the response schema would be a bare object.
+    @model_serializer(mode="wrap")
+    def _omit_absent(self, handler: SerializerFunctionWrapHandler):  # type: ignore[no-untyped-def]
+        body = handler(self)
+        for name in _OMITTED_WHEN_NONE:
+            if isinstance(body, dict) and body.get(name) is None:
+                body.pop(name, None)
+        return body

@@ -90,9 +90,10 @@ def test_x_workspace_id_must_name_the_keys_workspace(acme: Tenant, globex: Tenan
     own = acme.get("/api/v1/workspaces", headers={"X-Workspace-Id": acme.workspace_id})
     assert own.status_code == 200
     other = acme.get("/api/v1/workspaces", headers={"X-Workspace-Id": globex.workspace_id})
-    assert assert_problem(other, 403)["reason"] == "workspace_mismatch"
+    assert assert_problem(other, 404, "NOT_FOUND")["reason"] == "workspace_mismatch"
     made_up = acme.get("/api/v1/workspaces", headers={"X-Workspace-Id": "ws_nope"})
-    assert assert_problem(made_up, 403)["detail"] == assert_problem(other, 403)["detail"]
+    assert assert_problem(made_up, 404)["detail"].replace("ws_nope", globex.workspace_id) \
+        == assert_problem(other, 404)["detail"]
 
 
 def test_a_key_records_when_it_was_last_used_at_most_once_a_minute(acme: Tenant) -> None:
