@@ -1,5 +1,6 @@
 """Every failure as application/problem+json (RFC 9457): domain errors, request validation,
-HTTP errors and anything unhandled, mapped in this one place."""
+HTTP errors and anything unhandled, mapped in this one place (on seed 002's /v1 paths, the
+same problem in that product's `{"success": false, "error": …}` envelope)."""
 
 from __future__ import annotations
 
@@ -21,6 +22,14 @@ PROBLEM_MEDIA_TYPE = "application/problem+json"
 PROBLEM_TYPE_PREFIX = "urn:flowdesk:problem:"
 # Seed 004's clients read `{"error": "..."}`: problems on its paths carry that member too.
 SEED004_PREFIX = "/api/workflow"
+# Seed 002's API lives at /v1 and answers errors in its own envelope (see seed002_error).
+SEED002_PREFIX = "/v1"
+# Our codes that seed 002's list lacks, as the nearest of its own (the original stays in
+# `details.problem_code`).
+_SEED002_CODE = {"BAD_REQUEST": "VALIDATION_ERROR", "PAYLOAD_TOO_LARGE": "VALIDATION_ERROR",
+                 "UNSUPPORTED_MEDIA_TYPE": "VALIDATION_ERROR",
+                 "NOT_ACCEPTABLE": "VALIDATION_ERROR", "METHOD_NOT_ALLOWED": "NOT_FOUND",
+                 "CONCURRENCY_LIMITED": "RATE_LIMITED", "UNAVAILABLE": "INTERNAL_ERROR"}
 
 _BY_STATUS: dict[int, tuple[str, str]] = {
     400: ("BAD_REQUEST", "Bad request"),
@@ -42,7 +51,23 @@ _CODE_OF_PYDANTIC_TYPE = {"missing": "required", "extra_forbidden": "unknown_fie
 
 def is_api_path(path: str) -> bool:
     """The API's paths; everything else belongs to Reflex and is left untouched."""
-    return path == "/api" or path.startswith("/api/")
+    return path == "/api" or path.startswith("/api/") or is_seed002_path(path)
+
+
+def is_seed002_path(path: str) -> bool:
+    return path == SEED002_PREFIX or path.startswith(SEED002_PREFIX + "/")
+
+
+def seed002_error(problem: Mapping[str, Any]) -> dict[str, Any]:
+    """A problem document in seed 002's envelope: `{"success": false, "error": {"code",
+    "message", "details"}}`; details keep everything else the problem said."""
+    code = str(problem.get("code", "INTERNAL_ERROR"))
+    details = {k: v for k, v in problem.items() if k not in ("type", "title", "detail", "code")}
+    if code in _SEED002_CODE:
+        details["problem_code"] = code
+    return {"success": False, "error": {"code": _SEED002_CODE.get(code, code),
+                                        "message": problem.get("detail", ""),
+                                        "details": details}}
 
 
 def request_id_of(scope: Mapping[str, Any]) -> str | None:
@@ -80,6 +105,8 @@ def problem_response(*, status: int, detail: str, scope: Mapping[str, Any],
     all_headers = dict(headers or {})
     if status == 401:
         all_headers.setdefault("WWW-Authenticate", 'Bearer realm="flowdesk"')
+    if is_seed002_path(scope.get("path", "")):
+        return JSONResponse(seed002_error(body), status_code=status, headers=all_headers)
     return JSONResponse(body, status_code=status, headers=all_headers,
                         media_type=PROBLEM_MEDIA_TYPE)
 

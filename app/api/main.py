@@ -1,5 +1,5 @@
 """The public REST API: one FastAPI app whose routes all live under /api/v1 (and the seed
-products' compatibility paths), mounted on Reflex's backend by app/app.py.
+products' compatibility paths, seed 002's at /v1), mounted on Reflex's backend by app/app.py.
 
 Reflex's own app is mounted inside this one, so every layer below acts on /api/ paths only.
 Request path through the layers (outermost first):
@@ -41,7 +41,7 @@ OPENAPI_URL = f"{API_PREFIX}/openapi.json"
 
 
 def _routers() -> list[APIRouter]:
-    from app.api.compat import public_webhooks, seed000, seed004
+    from app.api.compat import public_webhooks, seed000, seed002, seed002_resources, seed004
     from app.api.routes import (
         approvals,
         audit,
@@ -65,7 +65,7 @@ def _routers() -> list[APIRouter]:
             approvals.router, out_of_office.router, forms.router, credentials.router,
             files.router,
             audit.router, seed000.router, seed004.router, webhooks.router, public_webhooks.router,
-            postman.router]
+            postman.router, seed002.router, seed002_resources.router]
 
 
 
