@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Response, status
+from sqlmodel import Session
 
 from app.api.deps import IfMatch, ReadSession, WriteSession, etag, require
+from app.api.filters import Conditions, add_search, filters_param
 from app.api.openapi import problems
-from app.api.pagination import Created, Paging, page_of
+from app.api.pagination import Created, OffsetPaging, PageRequest, page_of
 from app.api.routing import api_router
 from app.api.schemas.forms import (
     FormCreate,
@@ -31,12 +33,21 @@ router = api_router(prefix="/api/v1/forms", tags=["forms"])
 
 Reader = Annotated[Actor, Depends(require("forms:read"))]
 Writer = Annotated[Actor, Depends(require("forms:write"))]
+FormConditions = Annotated[Conditions, Depends(filters_param(forms_repo.FORM_ATTRIBUTES))]
+SubmissionConditions = Annotated[Conditions,
+                                 Depends(filters_param(forms_repo.SUBMISSION_ATTRIBUTES))]
 FORM_LINKS = {201: {"links": {
     "GetForm": {"operationId": "get_form", "parameters": {"form_id": "$response.body#/id"}},
     "SubmitForm": {"operationId": "submit_form",
                    "parameters": {"form_id": "$response.body#/id"}},
     "DeleteForm": {"operationId": "delete_form",
                    "parameters": {"form_id": "$response.body#/id"}},
+    "PublishForm": {"operationId": "publish_form",
+                    "parameters": {"form_id": "$response.body#/id"}},
+    "ListFormVersions": {"operationId": "list_form_versions",
+                         "parameters": {"form_id": "$response.body#/id"}},
+    "ListFormSubmissions": {"operationId": "list_form_submissions",
+                            "parameters": {"form_id": "$response.body#/id"}},
 }}}
 
 
@@ -55,12 +66,25 @@ def _owned(session: Any, caller: Actor, form_id: str) -> Form:
 
 
 @router.get("", name="list_forms", response_model=FormPage, summary="List forms")
-def list_forms(caller: Reader, session: ReadSession, paging: Paging,
+def list_forms(caller: Reader, session: ReadSession, paging: OffsetPaging,
+               conditions: FormConditions,
                search: Annotated[str | None, Query(max_length=200)] = None
                ) -> dict[str, object]:
+    return _forms_page(caller, session, paging, conditions, search)
+
+
+def _forms_page(caller: Actor, session: Session, paging: PageRequest, conditions: Conditions,
+                search: str | None = None) -> dict[str, object]:
     rows = forms_repo.list_forms(session, workspace_id=caller.workspace_id,
-                                 limit=paging.fetch, search=search, before=paging.before)
+                                 limit=paging.fetch, search=search, before=paging.before,
+                                 offset=paging.offset, conditions=conditions)
     return page_of(rows, paging, lambda form: _public(session, form))
+
+
+add_search(router, "/search", name="search_forms", response_model=FormPage,
+           summary="List forms matching structured filters",
+           attributes=forms_repo.FORM_ATTRIBUTES, caller=require("forms:read"),
+           page=_forms_page)
 
 
 @router.post("", name="create_form", status_code=status.HTTP_201_CREATED,
@@ -143,10 +167,12 @@ def submit_form(form_id: str, body: SubmissionCreate, caller: Writer,
 @router.get("/{form_id}/submissions", name="list_form_submissions",
             response_model=SubmissionPage, responses=problems(404),
             summary="List a form's submissions, newest first")
-def list_submissions(form_id: str, caller: Reader, session: ReadSession, paging: Paging,
-                     created: Created) -> dict[str, object]:
+def list_submissions(form_id: str, caller: Reader, session: ReadSession,
+                     paging: OffsetPaging, created: Created,
+                     conditions: SubmissionConditions) -> dict[str, object]:
     form = _owned(session, caller, form_id)
     rows = forms_repo.list_submissions(session, form_id=form.id, limit=paging.fetch,
                                        created_after=created.after,
-                                       created_before=created.before, before=paging.before)
+                                       created_before=created.before, before=paging.before,
+                                       offset=paging.offset, conditions=conditions)
     return page_of(rows, paging, SubmissionPublic.model_validate)
