@@ -11,7 +11,7 @@ import pytest
 from tests.integration.api.conftest import QUICK, Tenant, assert_problem
 
 SEARCHABLE = ["/api/v1/runs", "/api/v1/workflows", "/api/v1/approvals", "/api/v1/webhooks",
-              "/api/v1/schedules", "/api/v1/credentials"]
+              "/api/v1/schedules", "/api/v1/credentials", "/api/v1/forms"]
 
 
 def seed_headers(tenant: Tenant) -> dict[str, str]:
@@ -126,3 +126,19 @@ def test_a_bad_condition_is_422_naming_what_is_wrong(acme: Tenant, condition: di
 def test_a_filters_parameter_that_is_not_a_json_array_is_422(acme: Tenant) -> None:
     body = assert_problem(acme.get("/api/v1/runs", params={"filters": "status=BLOCKED"}), 422)
     assert body["errors"][0]["field"] == "filters"
+
+
+def test_a_forms_submissions_take_offset_pages_and_filters(acme: Tenant) -> None:
+    form = acme.post("/api/v1/forms", json={"title": "Contact", "fields": [
+        {"name": "email", "type": "email", "required": True}]}).json()
+    sent = [acme.post(f"/api/v1/forms/{form['id']}/submissions",
+                      json={"data": {"email": f"{n}@acme.test"}}).json()["id"] for n in range(3)]
+    path = f"/api/v1/forms/{form['id']}/submissions"
+    second = acme.get(path, params={"page": 2, "per_page": 2}).json()
+    assert [s["id"] for s in second["data"]] == [sent[0]] and second["page"] == 2
+    only = json.dumps([{"attribute": "id", "operator": "eq", "values": [sent[1]]}])
+    assert [s["id"] for s in acme.get(path, params={"filters": only}).json()["data"]] == [
+        sent[1]]
+    bad = json.dumps([{"attribute": "email", "operator": "eq", "values": ["x"]}])
+    body = assert_problem(acme.get(path, params={"filters": bad}), 422)
+    assert body["errors"][0]["field"] == "filters[0].attribute"
