@@ -28,6 +28,9 @@ DESCRIPTIONS = {
     500: "Unexpected server error (no details are exposed; quote the request id).",
     503: "The database is unavailable; retry shortly.",
 }
+REUSED_KEY = (" Also when the `Idempotency-Key` was used before with a different request "
+              "(another path or body): `errors[0]` is `{\"field\": \"Idempotency-Key\", "
+              "\"code\": \"reused\"}`; send a new key for a new request.")
 COMMON_STATUSES = (400, 401, 403, 422, 429, 500, 503)
 RATE_HEADERS = {
     "X-RateLimit-Limit": ("integer", "Requests allowed per minute in this bucket."),
@@ -126,6 +129,8 @@ def _decorate_operation(method: str, operation: dict[str, Any],
         if code.startswith(("4", "5")):
             if not response.get("description") or code == "422":
                 response["description"] = DESCRIPTIONS.get(int(code), "Error")
+            if code == "422" and method == "post":
+                response["description"] += REUSED_KEY
             response["content"] = {PROBLEM_MEDIA_TYPE: {"schema": PROBLEM_REF}}
         headers = response.setdefault("headers", {})
         for name in (*RATE_HEADERS, "X-Request-Id"):

@@ -51,13 +51,14 @@ def parse_fields(raw: Any, *, pages: int = 0) -> list[FieldSpec]:
         specs.append(spec)
     if problems:
         raise ValidationFailed("The form's fields are invalid", errors=problems)
-    specs.sort(key=lambda spec: spec.page or 1)
+    order = sorted(range(len(specs)), key=lambda i: specs[i].page or 1)  # stable
+    specs = [specs[i] for i in order]
     per_page = Counter(spec.page or 1 for spec in specs if spec.type == "file")
     problems = [FieldError("fields", f"page {page} has {count} file fields; a page takes at "
                                      f"most {MAX_FILE_FIELDS_PER_PAGE}")
                 for page, count in sorted(per_page.items())
                 if count > MAX_FILE_FIELDS_PER_PAGE]
-    problems += [FieldError(f"fields[{i}].{prop}", message)
+    problems += [FieldError(f"fields[{order[i]}].{prop}", message)  # the index as sent
                  for i, prop, message in field_list_problems(specs)]
     if problems:
         raise ValidationFailed("The form's fields are invalid", errors=problems)

@@ -173,3 +173,47 @@ def test_a_run_started_with_a_file_and_an_approver_attaching_one(
     shoot(approver, "run-with-files")
     run = demo.api("GET", f"/api/v1/runs/{run_id}").json()
     assert run["outputs"]["filed"]["signed_copy"] == "signed-copy.pdf"
+
+
+def test_the_builder_adds_a_page_shows_a_field_problem_and_publishes_changes(
+        demo: Demo, open_as: Any) -> None:
+    response = demo.api("POST", "/api/v1/forms", json={
+        "title": "Onboarding", "is_published": True,
+        "fields": [{"name": "team", "type": "select", "options": ["ops", "sales"]},
+                   {"name": "laptop", "type": "checkbox"}]})
+    assert response.status_code == 201, response.text
+    form_id, slug = response.json()["id"], response.json()["slug"]
+    admin = open_as(ADMIN)
+    admin.goto(f"{demo.url}/forms/{form_id}")
+    admin.get_by_test_id("published-badge").wait_for()
+    assert "v1" in admin.get_by_test_id("published-badge").inner_text()
+    admin.get_by_test_id("form-add-page").click()
+    admin.get_by_test_id("form-page-title-1").fill("Equipment")
+    admin.get_by_test_id("form-field-page-1").fill("2")
+    admin.get_by_test_id("form-field-show_if-1").fill('nobody == "x"')
+    admin.get_by_test_id("form-save").click()
+    problem = admin.get_by_test_id("form-field-problem-1")
+    problem.wait_for()
+    assert "'nobody' is not an earlier field" in problem.inner_text()
+    admin.get_by_test_id("form-field-show_if-1").fill('team == "ops"')
+    admin.get_by_test_id("form-save").click()
+    admin.get_by_test_id("draft-badge").wait_for()
+    assert admin.get_by_test_id("form-field-problem-1").count() == 0
+    # Saved, not yet live: the public page still serves version 1 (one page).
+    visitor = open_as(None)
+    visitor.goto(f"{demo.url}/f/{slug}")
+    visitor.get_by_test_id("field-laptop").wait_for()
+    assert visitor.get_by_test_id("progress").count() == 0
+    admin.get_by_test_id("form-publish-changes").click()
+    admin.get_by_test_id("published-badge").filter(has_text="v2").wait_for()
+    settle(admin)
+    shoot(admin, "form-builder-pages")
+    visitor.goto(f"{demo.url}/f/{slug}")
+    visitor.get_by_test_id("field-team").select_option("sales")
+    visitor.get_by_test_id("submit").wait_for()  # laptop is hidden: page 2 has nothing shown
+    assert visitor.get_by_test_id("progress").count() == 0
+    visitor.get_by_test_id("field-team").select_option("ops")
+    visitor.get_by_test_id("progress").filter(has_text="Page 1 of 2").wait_for()
+    visitor.get_by_test_id("next").click()
+    visitor.get_by_test_id("field-laptop").wait_for()
+    assert visitor.get_by_test_id("page-title").inner_text() == "Equipment"

@@ -53,7 +53,9 @@ def _public(stored: StoredFile, request: Request) -> FilePublic:
 
 
 @router.post("", name="upload_file", status_code=status.HTTP_201_CREATED,
-             response_model=FilePublic, responses=problems(422),
+             response_model=FilePublic,
+             responses={**problems(422), 201: {"links": {"GetFile": {
+                 "operationId": "get_file", "parameters": {"file_id": "$response.body#/id"}}}}},
              summary="Upload a file (multipart/form-data, field `file`)",
              openapi_extra={"x-response-headers": {"201": ["Location"]},
                             "requestBody": UPLOAD_BODY})

@@ -46,7 +46,7 @@ def _labelled(label: str, control: rx.Component) -> rx.Component:
 
 
 def _field_card(row: rx.Var, index: rx.Var, on_edit: OnEdit, extended: bool,
-                prefix: str) -> rx.Component:
+                prefix: str, problems: rx.Var | None = None) -> rx.Component:
     def setter(prop: str) -> Callable[[Any], Any]:
         return lambda value: on_edit("set", index, prop, value)
 
@@ -96,6 +96,10 @@ def _field_card(row: rx.Var, index: rx.Var, on_edit: OnEdit, extended: bool,
             rx.checkbox("Required", checked=row["required"] == "true",
                         on_change=setter("required"), size="1",
                         data_testid=f"{prefix}-field-required-" + index.to_string()),
+            *([rx.cond(problems.get(index.to_string(), "") != "", rx.text(
+                problems.get(index.to_string(), ""), size="1", color="var(--red-11)",
+                role="alert", data_testid=f"{prefix}-field-problem-" + index.to_string()))]
+              if problems is not None else []),
             spacing="2",
             width="100%",
         ),
@@ -105,10 +109,12 @@ def _field_card(row: rx.Var, index: rx.Var, on_edit: OnEdit, extended: bool,
 
 
 def fields_editor(rows: rx.Var, on_edit: OnEdit, *, extended: bool = False,
-                  prefix: str = "input") -> rx.Component:
-    """Add, reorder, edit and remove fields; `rows` come from builder_edits.field_rows."""
+                  prefix: str = "input", problems: rx.Var | None = None) -> rx.Component:
+    """Add, reorder, edit and remove fields; `rows` come from builder_edits.field_rows;
+    `problems`: a refused save's messages by field index ("0", "1", …)."""
     return rx.vstack(
-        rx.foreach(rows, lambda row, i: _field_card(row, i, on_edit, extended, prefix)),
+        rx.foreach(rows, lambda row, i: _field_card(row, i, on_edit, extended, prefix,
+                                                    problems)),
         rx.cond(rows.length() == 0,
                 rx.text("No fields yet.", size="2", color_scheme="gray")),
         rx.menu.root(

@@ -172,7 +172,7 @@ def _editor() -> rx.Component:
         _pages_card(),
         rx.card(rx.vstack(rx.text("Fields", weight="bold"),
                           fields_editor(S.field_rows, S.edit_field, extended=True,
-                                        prefix="form"),
+                                        prefix="form", problems=S.field_problems),
                           spacing="2", width="100%"), width="100%"),
         _workflow_card(),
         spacing="3", width="100%", min_width="0",

@@ -3,13 +3,14 @@ its fields map onto the workflow's inputs, publish and unpublish; saves refused 
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict
 from typing import Any
 
 import reflex as rx
 
 from app.db import read_session, write_session
-from app.errors import Conflict, DomainError
+from app.errors import Conflict, DomainError, ValidationFailed
 from app.services import builder, form_builder, permissions, submissions
 from app.services.forms import has_unpublished_changes, update_form
 from app.ui import builder_edits as edits
@@ -50,6 +51,26 @@ def _workflow_options(workspace_id: str) -> list[dict[str, str]]:
                                                             published_only=False)]
 
 
+_FIELD_PATH = re.compile(r"^fields\[(\d+)\](?:\.(\w+))?")
+
+
+def _problems(exc: ValidationFailed) -> tuple[str, dict[str, str]]:
+    """The message over the page, and each field's problems by its index (shown under it);
+    the draft's fields are listed page by page, as the service checks them."""
+    by_field: dict[str, list[str]] = {}
+    others = []
+    for problem in exc.errors:
+        match = _FIELD_PATH.match(problem.field)
+        if match:
+            prop = f"{match.group(2)}: " if match.group(2) else ""
+            by_field.setdefault(match.group(1), []).append(prop + problem.message)
+        else:
+            others.append(f"{problem.field}: {problem.message}")
+    summary = "; ".join([str(exc), *others]) if others else (
+        f"{exc}: see the fields marked below")
+    return summary, {index: "; ".join(items) for index, items in by_field.items()}
+
+
 class FormBuilderState(AuthState):
     fid: str = ""
     settings: dict[str, str] = {}
@@ -72,6 +93,7 @@ class FormBuilderState(AuthState):
     notice: str = ""
     conflict: str = ""
     busy: bool = False
+    field_problems: dict[str, str] = {}  # a refused save's messages by field index
 
     def _snapshot(self) -> dict[str, Any]:
         return {"settings": self.settings, "fields": self.fields, "pages": self.pages,
@@ -233,9 +255,12 @@ class FormBuilderState(AuthState):
             return
         self.busy, self.error, self.notice = True, "", ""
         yield
+        self.field_problems = {}
         try:
             if await self._save(**extra):
                 self.notice = done
+        except ValidationFailed as exc:
+            self.error, self.field_problems = _problems(exc)
         except DomainError as exc:
             self.error = str(exc)
         finally:
