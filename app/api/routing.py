@@ -64,7 +64,8 @@ def api_router(**kwargs: Any) -> APIRouter:
 
 
 def api_paths_first(outer: Any, api: Any) -> Any:
-    """An ASGI app that hands `/api/…` paths holding a line break straight to the API app.
+    """An ASGI app that hands `/api/…` (and seed 002's `/v1/…`) paths holding a line break
+    straight to the API app.
 
     Reflex mounts the backend at "" under its own top-level Starlette app, and a mount's
     pattern (`.*`) stops at a newline, so `/api/v1/runs/a%0Ab` got Starlette's bare text
@@ -73,7 +74,7 @@ def api_paths_first(outer: Any, api: Any) -> Any:
 
     async def guarded(scope: Any, receive: Any, send: Any) -> None:
         path = scope.get("path", "") if scope.get("type") == "http" else ""
-        if path.startswith("/api/") and ("\n" in path or "\r" in path):
+        if path.startswith(("/api/", "/v1/")) and ("\n" in path or "\r" in path):
             await api(scope, receive, send)
             return
         await outer(scope, receive, send)

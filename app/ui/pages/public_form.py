@@ -55,6 +55,7 @@ def _file_slot(slot: int) -> rx.Component:
                         rx.icon("upload", size=18, color="var(--gray-10)")),
                 rx.text("Drop a file here, or click to choose one", size="2",
                         color_scheme="gray"),
+                rx.text(spec["hint"].to(str), size="1", color_scheme="gray"),
                 align="center", spacing="1",
             ),
             id=upload_id, multiple=False, max_files=1,

@@ -48,6 +48,12 @@ def _upload(slug: str, field: str, name: str, data: bytes, client: str) -> dict[
             session, slug=slug, field_name=field, name=name, data=data, client=client))
 
 
+def _file_hint(spec: dict[str, Any]) -> str:
+    kinds = ", ".join(spec.get("accept") or []) or "any file"
+    limit = spec.get("max_bytes")
+    return f"{kinds}, up to {size_text(limit)}" if isinstance(limit, int) else kinds
+
+
 def _run_status(slug: str, run_id: str) -> str | None:
     with read_session() as session:
         return public_forms.run_status_of_submission(session, slug=slug, run_id=run_id)
@@ -108,7 +114,8 @@ class PublicFormState(rx.State):
 
     @rx.var
     def page_file_fields(self) -> list[dict[str, Any]]:
-        return [f for f in self._on_page() if f.get("type") == "file"]
+        """The page's file fields, each with a hint of what it takes."""
+        return [{**f, "hint": _file_hint(f)} for f in self._on_page() if f.get("type") == "file"]
 
     @rx.var
     def page_title(self) -> str:
