@@ -138,10 +138,12 @@ def _html_type(kind: rx.Var) -> rx.Var:
 
 
 def field_control(spec: rx.Var, *, error: rx.Var | None = None,
-                  value: rx.Var | None = None, on_change: OnChange | None = None
-                  ) -> rx.Component:
+                  value: rx.Var | None = None, on_change: OnChange | None = None,
+                  files_by_id: bool = False) -> rx.Component:
     """An uncontrolled input named after the field, for an `rx.form` to submit;
-    `on_change(name, value)` also hears every change (a page evaluating `show_if`)."""
+    `on_change(name, value)` also hears every change (a page evaluating `show_if`).
+    A file field is a placeholder (a preview), or with `files_by_id` a text input for an
+    uploaded file's id."""
     name = spec["name"].to(str)
     invalid = {"aria_invalid": rx.cond(error != "", "true", "false")} if error is not None \
         else {}
@@ -161,15 +163,17 @@ def field_control(spec: rx.Var, *, error: rx.Var | None = None,
             default_value=default, style=WIDE_SELECT_STYLE, **common)),
         ("checkbox", rx.checkbox(spec["label"].to(str) | name,
                                  default_checked=default == "true", **common)),
-        ("file", rx.input(type="file", disabled=True, width="100%", **common)),
+        ("file", rx.input(type="text", placeholder="fil_… (the id POST /api/v1/files gave)",
+                          width="100%", **common) if files_by_id else
+         rx.input(type="file", disabled=True, width="100%", **common)),
         rx.input(type=_html_type(spec["type"]), placeholder=placeholder, default_value=default,
                  width="100%", step=rx.cond(spec["type"] == "number", "any", "1"), **common),
     )
 
 
 def field_block(spec: rx.Var, *, error: rx.Var | None = None, value: rx.Var | None = None,
-                on_change: OnChange | None = None,
-                control: rx.Component | None = None) -> rx.Component:
+                on_change: OnChange | None = None, control: rx.Component | None = None,
+                files_by_id: bool = False) -> rx.Component:
     """Label, control, help text and the field's own error right under it. `control`
     replaces the input (the public page's file upload)."""
     label = spec["label"].to(str) | spec["name"].to(str)
@@ -184,8 +188,8 @@ def field_block(spec: rx.Var, *, error: rx.Var | None = None, value: rx.Var | No
                 style={"fontWeight": 500, "fontSize": "14px"},
             ),
         ),
-        control if control is not None else field_control(spec, error=error, value=value,
-                                                          on_change=on_change),
+        control if control is not None else field_control(
+            spec, error=error, value=value, on_change=on_change, files_by_id=files_by_id),
         rx.cond(spec["help"], rx.text(spec["help"].to(str), size="1", color_scheme="gray")),
         *([rx.cond(error != "", rx.text(error, size="2", color="var(--red-11)",
                                          data_testid="error-" + spec["name"].to(str),

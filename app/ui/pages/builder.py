@@ -262,7 +262,8 @@ def _test_dialog() -> rx.Component:
             rx.form(
                 rx.vstack(
                     rx.foreach(S.test_fields, lambda spec: field_block(
-                        spec, error=S.test_errors.get(spec["name"].to(str), ""))),
+                        spec, error=S.test_errors.get(spec["name"].to(str), ""),
+                        files_by_id=True)),
                     rx.cond(S.test_fields.length() == 0,
                             rx.text("This workflow has no input fields.", size="2",
                                     color_scheme="gray")),
