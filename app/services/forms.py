@@ -253,6 +253,16 @@ def mismatched_fields(session: Session, form: Form) -> list[str]:
                 for name, spec in wanted.items() if spec.required and name not in mapped]
     problems += [f"the form field '{name}' is not a workflow input" for name in sorted(mapped)
                  if name not in wanted]
+    for field in form.fields:
+        target = wanted.get(form.field_map.get(field["name"], field["name"]))
+        if target is None:
+            continue
+        if target.required and (field.get("show_if") or not field.get("required")):
+            problems.append(f"the workflow requires '{target.name}', but the form field "
+                            f"'{field['name']}' may be left out (optional or conditional)")
+        if (field.get("type") == "file") != (target.type == "file"):
+            problems.append(f"the form field '{field['name']}' is {field.get('type', 'text')}"
+                            f" but the workflow input '{target.name}' is {target.type}")
     return problems
 
 

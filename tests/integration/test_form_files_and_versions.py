@@ -16,7 +16,7 @@ import pytest
 from app.db import read_session, write_session
 from app.errors import ValidationFailed
 from app.models import Actor, RunStatus, StoredFile
-from app.services import accounts, files, forms, public_forms
+from app.services import accounts, files, form_builder, forms, public_forms
 from app.settings import get_settings
 from app.webhooks.outbound import client_for_settings
 from tests.receiver import Reply, serve
@@ -235,3 +235,17 @@ def test_uploads_nothing_referenced_are_removed_after_a_day(world: World) -> Non
         assert session.get(StoredFile, kept.id) is not None
     assert not files.get_storage().exists(orphan.storage_key)
     assert files.get_storage().exists(kept.storage_key)
+
+
+def test_the_builder_warns_when_the_form_can_leave_out_what_the_workflow_requires(
+        world: World) -> None:
+    workflow_id = world.publish(_file_flow("http://127.0.0.1:9/"))
+    fields = [{"name": "title", "type": "text", "show_if": "1 == 1", "required": True},
+              {"name": "attachment", "type": "text", "required": True}]
+    with read_session() as session:
+        warnings = form_builder.mapping_warnings(session, workspace_id=world.workspace_id,
+                                                 fields=fields, workflow_id=workflow_id,
+                                                 field_map={})
+    assert any("requires 'title'" in w and "conditional" in w for w in warnings), warnings
+    assert any("'attachment' is text but the workflow input 'attachment' is file" in w
+               for w in warnings), warnings
