@@ -19,12 +19,20 @@ from sqlmodel import Session
 from app.clock import as_utc, iso, utcnow
 from app.engine.approval_policy import ANY, Policy, progress
 from app.engine.fields import FieldSpec
-from app.errors import Conflict, DomainError, Forbidden, NotFound, not_found
-from app.models import Actor, Approval, ApprovalStatus, ApprovalVote, Run, User
+from app.errors import (
+    Conflict,
+    DomainError,
+    FieldError,
+    Forbidden,
+    NotFound,
+    ValidationFailed,
+    not_found,
+)
+from app.models import Actor, Approval, ApprovalStatus, ApprovalVote, Run, StoredFile, User
 from app.repo import accounts as accounts_repo
 from app.repo import approvals as approvals_repo
 from app.repo import runs as runs_repo
-from app.services import permissions
+from app.services import files, permissions
 from app.services.approvals import (
     acting_ref,
     decide_approval,
@@ -259,3 +267,25 @@ def decide_by_link(session: Session, *, token: str, decision: str,
     return decide_approval(session, workspace_id=approval.workspace_id, approval_id=approval.id,
                            decision=decision, actor=standing.actor.with_request("approval-link"),
                            comment=comment, fields=fields, via="link")
+
+
+def upload_by_link(session: Session, *, token: str, field_name: str, name: str | None,
+                   data: bytes) -> StoredFile:
+    """Store a file the link's approver sends for an approver file field, within that
+    field's limits; refused as deciding would be when the link can no longer decide."""
+    approval, user = _open(session, token)
+    standing = _standing(session, approval, user)
+    if standing.refusal is not None:
+        raise standing.refusal
+    assert standing.actor is not None
+    spec = next((f for f in standing.policy.fields
+                 if f.name == field_name and f.type == "file"), None)
+    if spec is None:
+        raise ValidationFailed("Unknown file field", errors=[FieldError(
+            f"fields.{field_name}", "this approval has no such file field", "unknown_field")])
+    try:
+        return files.upload(session, actor=standing.actor, name=name, data=data,
+                            max_bytes=spec.max_bytes, allowed_types=spec.accept)
+    except ValidationFailed as exc:
+        raise ValidationFailed(str(exc), errors=[
+            FieldError(f"fields.{field_name}", e.message, e.code) for e in exc.errors]) from exc

@@ -20,11 +20,15 @@ from jinja2 import Environment
 from app.db import read_session, write_session
 from app.errors import DomainError, ValidationFailed
 from app.services import approval_links
+from app.services.files import size_text
+from app.settings import get_settings
 from app.ui import routes
 
 MAX_FORM_BYTES = 16_384
+MAX_FILE_PARTS = 10
 MAX_COMMENT = 2000
 FIELD_PREFIX = "field."  # an approver field's form name, apart from `comment` and `decision`
+FILE_PREFIX = "file."  # an approver file field's file part (its id, once sent, is field.<name>)
 _INPUT_TYPES = {"email": "email", "number": "number", "integer": "number", "date": "date",
                 "url": "url"}
 
@@ -88,8 +92,12 @@ _PAGE = _env.from_string("""<!doctype html>
   <textarea {{ common }} rows="4"{% if spec.placeholder %} placeholder="{{ spec.placeholder }}"
   {%- endif %}>{{ value }}</textarea>
  {%- elif spec.type == "file" -%}
-  <p class="muted" id="{{ id }}">A file goes here: attach it from the approvals inbox in
-  Flowdesk (this page cannot take uploads).</p>
+  {%- if form.labels.get(spec.name) %}<p class="help">Attached: {{ form.labels[spec.name] }}
+  (choose another file to replace it)</p>
+  <input type="hidden" name="{{ prefix ~ spec.name }}" value="{{ value }}">{% endif %}
+  <input type="file" id="{{ id }}" name="{{ file_prefix ~ spec.name }}"
+  {%- if error %} aria-invalid="true" aria-describedby="{{ id }}-error"{% endif %}
+  {%- if spec.accept %} accept="{{ spec.accept | join(',') }}"{% endif %}>
  {%- elif spec.type == "select" -%}
   <select {{ common }}><option value="">Choose…</option>
   {%- for option in spec.options %}<option value="{{ option }}"
@@ -127,7 +135,9 @@ _PAGE = _env.from_string("""<!doctype html>
  {% if view.earlier_outputs %}<p class="muted">Earlier steps</p>
    <pre>{{ view.earlier_outputs }}</pre>{% endif %}
  {% if view.state == "open" and form %}
-  <form method="post" action="">
+  <form method="post" action=""
+   {%- if view.fields | selectattr("type", "equalto", "file") | list %}
+   enctype="multipart/form-data"{% endif %}>
    <p class="muted">You are deciding as <strong>{{ view.approver_email }}</strong>
     {%- if view.acting_for %}, voting for <strong>{{ view.acting_for }}</strong>
     (delegated to you){% endif %}. Nothing happens until you press a button.</p>
@@ -182,12 +192,14 @@ class _Form:
     comment: str = ""
     comment_error: str = ""
     focus: str = ""  # the id of the first control with an error (autofocus, no script)
+    labels: dict[str, str] = field(default_factory=dict)  # a file field's file, once sent
 
 
 def _page(status: int, heading: str, *, view: approval_links.LinkView | None = None,
           message: str = "", tone: str = "info", form: _Form | None = None) -> HTMLResponse:
     body = _PAGE.render(heading=heading, view=view, message=message, tone=tone, form=form,
-                        max_comment=MAX_COMMENT, prefix=FIELD_PREFIX, input_types=_INPUT_TYPES)
+                        max_comment=MAX_COMMENT, prefix=FIELD_PREFIX, input_types=_INPUT_TYPES,
+                        file_prefix=FILE_PREFIX)
     return HTMLResponse(body, status_code=status, headers=_HEADERS)
 
 
@@ -244,7 +256,7 @@ async def show_approval_link(token: str) -> HTMLResponse:
 
 
 def _invalid(view: approval_links.LinkView, exc: ValidationFailed, typed: dict[str, str],
-             comment: str) -> HTMLResponse:
+             comment: str, sent: dict[str, str] | None = None) -> HTMLResponse:
     """The form again, as typed, each problem next to the field it names (422)."""
     labels = {spec.name: spec.label or spec.name for spec in view.fields}
     errors, comment_error, elsewhere = {}, "", []
@@ -261,7 +273,16 @@ def _invalid(view: approval_links.LinkView, exc: ValidationFailed, typed: dict[s
                  "comment" if comment_error else "")
     return _page(422, "Your decision was not recorded", view=view, message=message, tone="bad",
                  form=_Form(values=typed, errors=errors, comment=comment,
-                            comment_error=comment_error, focus=first))
+                            comment_error=comment_error, focus=first,
+                            labels=_file_labels(view, typed, sent or {})))
+
+
+def _file_labels(view: approval_links.LinkView, typed: dict[str, str],
+                 sent_now: dict[str, str]) -> dict[str, str]:
+    """What each file field holds: this request's file, or one an earlier try sent."""
+    earlier = {spec.name: "the file you sent before" for spec in view.fields
+               if spec.type == "file" and typed.get(spec.name)}
+    return {**earlier, **sent_now}
 
 
 def _sentence(label: str, message: str) -> str:
@@ -269,13 +290,53 @@ def _sentence(label: str, message: str) -> str:
     return message if message[:1].isupper() else f"{label} {message}"
 
 
+async def _read_form(request: Request) -> tuple[dict[str, list[str]], dict[str, Any]] | None:
+    """The form's text values, and its file parts by name (multipart only); None when the
+    request is larger than a form with files may be."""
+    raw = await request.body()
+    is_multipart = request.headers.get("content-type", "").startswith("multipart/form-data")
+    limit = MAX_FORM_BYTES + (MAX_FILE_PARTS * get_settings().max_upload_bytes
+                              if is_multipart else 0)
+    if len(raw) > limit:
+        return None
+    if not is_multipart:
+        return parse_qs(raw.decode("utf-8", errors="replace")), {}
+    parsed = await request.form(max_files=MAX_FILE_PARTS, max_fields=200)
+    texts: dict[str, list[str]] = {}
+    parts: dict[str, Any] = {}
+    for key, value in parsed.multi_items():
+        if isinstance(value, str):
+            texts.setdefault(key, []).append(value)
+        elif key.startswith(FILE_PREFIX) and value.filename:
+            parts[key.removeprefix(FILE_PREFIX)] = value
+    return texts, parts
+
+
+def _upload(token: str, field_name: str, name: str, data: bytes) -> tuple[str, str]:
+    with write_session() as session:
+        stored = approval_links.upload_by_link(session, token=token, field_name=field_name,
+                                               name=name, data=data)
+    return stored.id, f"{stored.name} ({size_text(stored.size)})"
+
+
+async def _store_files(token: str, parts: dict[str, Any], typed: dict[str, str],
+                       labels: dict[str, str]) -> None:
+    """Store each file sent; its id becomes the field's value (kept if the vote is refused,
+    so the approver does not choose it again)."""
+    for name, part in parts.items():
+        content = await part.read()
+        if content:
+            typed[name], labels[name] = await run_in_threadpool(
+                _upload, token, name, part.filename, content)
+
+
 @router.post(routes.APPROVAL_LINK_PREFIX + "/{token}")
 async def decide_approval_link(token: str, request: Request) -> HTMLResponse:
-    raw = await request.body()
-    if len(raw) > MAX_FORM_BYTES:
+    read = await _read_form(request)
+    if read is None:
         return _page(413, "This link cannot be used", message="The form is too large",
                      tone="bad")
-    form = parse_qs(raw.decode("utf-8", errors="replace"))
+    form, parts = read
     decision = (form.get("decision") or [""])[0]
     comment = (form.get("comment") or [""])[0].strip()[:MAX_COMMENT]
     try:
@@ -283,11 +344,13 @@ async def decide_approval_link(token: str, request: Request) -> HTMLResponse:
     except DomainError as exc:
         return _page(exc.status, "This link cannot be used", message=str(exc), tone="bad")
     typed = _typed(before, form)
+    labels: dict[str, str] = {}
     try:
+        await _store_files(token, parts, typed, labels)
         view = await run_in_threadpool(_decide, token, decision, comment or None,
                                        _field_values(before, typed))
     except ValidationFailed as exc:
-        return _invalid(before, exc, typed, comment)
+        return _invalid(before, exc, typed, comment, labels)
     except DomainError as exc:
         try:
             after: approval_links.LinkView | None = await run_in_threadpool(_inspect, token)

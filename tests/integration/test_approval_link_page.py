@@ -291,3 +291,34 @@ def test_a_link_its_approver_may_not_use_shows_no_form(world: Any, client: TestC
     assert "You started this run, so someone else must decide" in page.text
     assert client.post(mine, data={"decision": "approved"}).status_code == 403
     assert votes(world, run_id) == []
+
+
+SIGNED = [{"name": "Signed copy", "type": "file", "required": True,
+           "accept": ["application/pdf"]}, {"name": "Seats", "type": "integer"}]
+PDF = b"%PDF-1.4\n" + b"x" * 64
+
+
+def test_an_approver_file_field_takes_a_file_through_the_link(
+        world: Any, client: TestClient) -> None:
+    run_id = blocked(world, fields=SIGNED)
+    url = link(world, run_id, world.approver_id)
+    page = client.get(url)
+    assert 'enctype="multipart/form-data"' in page.text
+    assert _Page(page.text).controls["file.Signed copy"]["type"] == "file"
+    # A PNG is refused next to the field; nothing is recorded.
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 16
+    refused = client.post(url, data={"decision": "approved"},
+                          files={"file.Signed copy": ("signed.pdf", png)})
+    assert refused.status_code == 422 and "image/png" in shown(refused.text)
+    # A good file with a bad other field: the file is kept (its id rides along) and shown.
+    kept = client.post(url, data={"decision": "approved", "field.Seats": "2.5"},
+                       files={"file.Signed copy": ("signed.pdf", PDF)})
+    assert kept.status_code == 422 and "Attached: signed.pdf" in shown(kept.text)
+    file_id = _Page(kept.text).controls["field.Signed copy"]["value"]
+    assert str(file_id).startswith("fil_")
+    done = client.post(url, data={"decision": "approved", "field.Seats": "2",
+                                  "field.Signed copy": str(file_id)})
+    assert done.status_code == 200, done.text
+    [vote] = votes(world, run_id)
+    assert vote.fields["Signed copy"]["name"] == "signed.pdf" and vote.fields["Seats"] == 2
+    assert vote.fields["Signed copy"]["content_type"] == "application/pdf"
