@@ -179,6 +179,19 @@ def _editor() -> rx.Component:
     )
 
 
+def _preview_field(spec: rx.Var) -> rx.Component:
+    """A field as the public page shows it, with where it goes and when it shows."""
+    return rx.vstack(
+        rx.cond((S.pages.length() > 0) | spec["show_if"].to(bool), rx.hstack(
+            rx.cond(S.pages.length() > 0,
+                    rx.badge("page ", spec["page"].to(str) | "1", variant="soft", size="1")),
+            rx.cond(spec["show_if"].to(bool),
+                    rx.badge("shown if ", spec["show_if"].to(str), variant="soft",
+                             color_scheme="amber", size="1")),
+            spacing="1", wrap="wrap")),
+        field_block(spec), spacing="1", width="100%")
+
+
 def _preview() -> rx.Component:
     return rx.box(
         rx.text("Preview", size="1", weight="medium", color_scheme="gray",
@@ -187,7 +200,7 @@ def _preview() -> rx.Component:
             rx.heading(S.settings["title"], size="5"),
             rx.cond(S.settings["description"] != "",
                     rx.text(S.settings["description"], color_scheme="gray", size="2")),
-            rx.foreach(S.fields, lambda spec: field_block(spec)),
+            rx.foreach(S.fields, _preview_field),
             rx.button("Submit", disabled=True, width="100%"),
             spacing="3", width="100%"), data_testid="form-preview"),
         position="sticky", top="16px", width="100%",
