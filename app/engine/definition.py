@@ -193,6 +193,11 @@ class ApprovalStep(_LinearStep):
             raise ValueError("mode 'quorum' needs 'quorum': the number of approvals required")
         if self.mode != "quorum" and self.quorum is not None:
             raise ValueError("'quorum' applies only with mode 'quorum'")
+        named = {a.lower() for a in (*self.assignees, *self.escalate_to)}
+        if self.quorum is not None and not any(a.startswith("role:") for a in named) \
+                and self.quorum > len(named):
+            raise ValueError(f"a quorum of {self.quorum} cannot be reached by "
+                             f"{len(named)} named assignee(s): name more, or a role")
         if (self.escalate_after is None) != (not self.escalate_to):
             raise ValueError("'escalate_after' and 'escalate_to' go together: when, and to whom")
         if self.on_timeout is not None and self.due_in is None:

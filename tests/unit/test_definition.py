@@ -648,3 +648,17 @@ def test_our_own_format_is_not_mistaken_for_a_seed_flow() -> None:
 @pytest.mark.parametrize("raw", [None, [], {"start": {"kind": "tool"}}, {"other": {"tool": "x"}}])
 def test_other_shapes_are_not_seed_flows(raw: Any) -> None:
     assert not is_seed004_flow(raw)
+
+
+def test_a_quorum_the_named_assignees_cannot_reach_is_refused() -> None:
+    def flow(assignees: list[str], quorum: int) -> dict[str, Any]:
+        return {"start": "ask", "steps": {"ask": {
+            "kind": "approval", "assignees": assignees, "mode": "quorum", "quorum": quorum,
+            "done": True}}}
+
+    with pytest.raises(ValidationFailed) as refused:
+        parse_definition(flow(["ann@acme.test", "bob@acme.test"], 3), known_tools=TOOLS)
+    assert "cannot be reached by 2 named assignee(s)" in str(refused.value.errors)
+    # A role may hold any number of members: the run decides.
+    parse_definition(flow(["ann@acme.test", "role:approver"], 3), known_tools=TOOLS)
+    parse_definition(flow(["ann@acme.test", "bob@acme.test"], 2), known_tools=TOOLS)
