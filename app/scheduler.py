@@ -18,7 +18,7 @@ from app.engine.executor import Executor
 from app.engine.tools import load_tool_modules
 from app.mail.render import message_id
 from app.mail.sender import sender_for_settings
-from app.services import error_workflows, files, mail_outbox, notifications
+from app.services import error_workflows, files, mail_outbox, notifications, retention
 from app.services.approval_timers import fire_due_approval_timers
 from app.services.schedules import fire_due_schedules
 from app.settings import Settings, get_settings
@@ -27,7 +27,7 @@ from app.webhooks.outbound import client_for_settings
 log = logging.getLogger(__name__)
 
 SCHEDULES_INTERVAL_S = 5.0
-FILE_PURGE_INTERVAL_S = 3600.0  # uploads nothing referenced go after a day (services/files)
+FILE_PURGE_INTERVAL_S = 3600.0  # orphan uploads (services/files), expired runs (retention)
 # Approval timers (reminders, escalation, timeouts) fire within this of their time.
 APPROVAL_TIMERS_INTERVAL_S = 1.0
 # The mailer looks for due retries this often (new emails wake it at once).
@@ -196,6 +196,13 @@ class Background:
         with write_session() as session:
             if removed := files.purge_orphans(session):
                 log.info("removed %d uploads nothing referenced", removed)
+        while True:  # RUN_RETENTION_DAYS (0: runs are kept)
+            with write_session() as session:
+                removed = retention.purge_expired_runs(session)
+            if removed:
+                log.info("removed %d finished runs past their retention", removed)
+            if removed < retention.BATCH:
+                return
 
     @staticmethod
     def _fire_approval_timers() -> None:

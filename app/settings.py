@@ -103,6 +103,9 @@ class Settings:
     file_storage_url: str = ""
     file_storage_endpoint: str = ""
     max_upload_bytes: int = 10 * 1024 * 1024
+    # finished runs (COMPLETED, CANCELLED) older than this many days are deleted with their
+    # steps, approvals and files; 0 keeps them forever
+    run_retention_days: int = 0
 
     @property
     def is_sqlite(self) -> bool:
@@ -155,6 +158,7 @@ def load_settings() -> Settings:
         file_storage_url=_env("FILE_STORAGE_URL", "") or "",
         file_storage_endpoint=_env("FILE_STORAGE_ENDPOINT", "") or "",
         max_upload_bytes=_env_int("MAX_UPLOAD_BYTES", 10 * 1024 * 1024),
+        run_retention_days=max(0, _env_int("RUN_RETENTION_DAYS", 0)),
     )
 
 

@@ -12,11 +12,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from sqlmodel import select
 
 from app.db import read_session, write_session
 from app.errors import ValidationFailed
-from app.models import Actor, RunStatus, StoredFile
-from app.services import accounts, files, form_builder, forms, public_forms
+from app.models import Actor, AuditLog, Run, RunStatus, StoredFile
+from app.services import accounts, approvals, files, form_builder, forms, public_forms, retention
 from app.settings import get_settings
 from app.webhooks.outbound import client_for_settings
 from tests.receiver import Reply, serve
@@ -249,3 +250,35 @@ def test_the_builder_warns_when_the_form_can_leave_out_what_the_workflow_require
     assert any("requires 'title'" in w and "conditional" in w for w in warnings), warnings
     assert any("'attachment' is text but the workflow input 'attachment' is file" in w
                for w in warnings), warnings
+
+
+def test_run_retention_deletes_old_finished_runs_with_their_files(world: World) -> None:
+    flow = {"start": "in", "steps": {
+        "in": {"kind": "input", "next": "ask", "fields": [
+            {"name": "attachment", "type": "file", "required": True}]},
+        "ask": {"kind": "approval", "assignees": ["role:approver"], "done": True}}}
+    workflow_id = world.publish(flow)
+    old = _upload(world.actor, PDF)
+    finished = world.trigger(workflow_id, {"attachment": old.id})
+    kept = world.trigger(workflow_id, {"attachment": _upload(world.actor, PDF).id})
+    world.drain()
+    [approval] = world.approvals(finished)
+    with write_session() as session:
+        approvals.decide_approval(session, workspace_id=world.workspace_id,
+                                  approval_id=approval.id, decision="approved",
+                                  actor=world.approver)
+    assert world.run(finished).status == RunStatus.COMPLETED
+    later = files.utcnow() + timedelta(days=31)
+    with write_session() as session:
+        assert retention.purge_expired_runs(session, now=later, days=0) == 0  # 0: kept
+    with write_session() as session:
+        assert retention.purge_expired_runs(session, now=files.utcnow(), days=30) == 0
+    with write_session() as session:
+        assert retention.purge_expired_runs(session, now=later, days=30) == 1
+    with read_session() as session:
+        assert session.get(Run, finished) is None and session.get(StoredFile, old.id) is None
+        assert session.get(Run, kept) is not None  # BLOCKED: not finished, kept
+        [entry] = session.exec(select(AuditLog).where(AuditLog.action == "runs.purged")).all()
+    assert entry.details == {"count": 1, "retention_days": 30}
+    assert not files.get_storage().exists(old.storage_key)
+    assert world.approvals(finished) == []
