@@ -167,8 +167,11 @@ class PublicFormState(rx.State):
                                         chosen.filename or "file", content,
                                         self.router.session.client_ip or "unknown")
         except ValidationFailed as exc:
-            self.errors = {**self.errors, field: exc.errors[0].message if exc.errors
-                           else str(exc)}
+            message = exc.errors[0].message if exc.errors else str(exc)
+            label = str(on_page[slot].get("label") or field)
+            if message[:1].islower():
+                message = f"{chosen.filename or label}: {message}"
+            self.errors = {**self.errors, field: message}
             return
         except (RateLimited, Conflict, DomainError) as exc:
             self.errors = {**self.errors, field: str(exc)}
