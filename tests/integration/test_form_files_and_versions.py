@@ -282,3 +282,26 @@ def test_run_retention_deletes_old_finished_runs_with_their_files(world: World) 
     assert entry.details == {"count": 1, "retention_days": 30}
     assert not files.get_storage().exists(old.storage_key)
     assert world.approvals(finished) == []
+
+
+def test_a_file_reaches_a_sub_workflow_and_a_rerun_keeps_it(world: World) -> None:
+    child = world.publish({"start": "in", "steps": {
+        "in": {"kind": "input", "next": "name", "fields": [
+            {"name": "doc", "type": "file", "required": True}]},
+        "name": {"kind": "tool", "tool": "set", "args": {"got": "{{ input.doc.name }}"},
+                 "done": True}}}, title="Child")
+    parent = world.publish({"start": "in", "steps": {
+        "in": {"kind": "input", "next": "call", "fields": [
+            {"name": "doc", "type": "file", "required": True}]},
+        "call": {"kind": "subworkflow", "workflow_id": child,
+                 "input": {"doc": "{{ input.doc }}"}, "done": True}}}, title="Parent")
+    uploaded = _upload(world.actor, PDF, name="deed.pdf")
+    run_id = world.trigger(parent, {"doc": uploaded.id})
+    world.drain()
+    run = world.run(run_id)
+    assert run.status == RunStatus.COMPLETED, run.error
+    assert run.outputs["call"]["outputs"]["name"]["got"] == "deed.pdf"
+    # A run started again with the stored reference (as a re-run copies input) validates.
+    again = world.trigger(parent, {"doc": run.input["doc"]})
+    world.drain()
+    assert world.run(again).status == RunStatus.COMPLETED
