@@ -1,10 +1,10 @@
 """Per-key rate limits: a read bucket (GET, HEAD) and a write bucket (everything else).
 
-slowapi's `Limiter` provides the storage (memory, or Redis when REDIS_URL is set, so several
-processes share one count) and the fixed-window strategy. It is driven from this middleware
-rather than slowapi's route decorators because every API answer must carry the limit headers
-(401s, 404s and 413s included), the bucket depends on the key resolved before routing, and a
-workspace may override the defaults from settings.
+Fixed windows of one minute, counted in this process (`FixedWindows`), or through slowapi's
+`Limiter` in Redis when REDIS_URL is set, so several processes share one count. It is driven
+from this middleware rather than slowapi's route decorators because every API answer must
+carry the limit headers (401s, 404s and 413s included), the bucket depends on the key
+resolved before routing, and a workspace may override the defaults from settings.
 
 Headers on every /api/ response: `X-RateLimit-Limit`, `X-RateLimit-Remaining`,
 `X-RateLimit-Reset` (Unix seconds), and the IETF draft's `RateLimit-Policy: "read";q=600;w=60`
@@ -14,6 +14,7 @@ and `RateLimit: "read";r=599;t=42`. Over the limit: 429 problem with `Retry-Afte
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,11 +22,11 @@ from dataclasses import dataclass
 from limits import RateLimitItemPerMinute
 from slowapi import Limiter
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import MutableHeaders
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.api.deps import caller_outcome
 from app.api.errors import is_api_path, problem_response
+from app.api.middleware import RESPONSE_HEADERS_STATE, state_of
 from app.services.api_access import KeyGrant
 from app.settings import Settings, get_settings
 
@@ -35,9 +36,51 @@ READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 UNLIMITED_PREFIXES = ("/api/v1/docs", "/api/v1/openapi.json")
 
 
+SWEEP_EVERY_S = 60.0
+
+
+class FixedWindows:
+    """The counts of one process, as limits' memory storage keeps them (a window opens at its
+    bucket's first hit and lasts WINDOW_S; a hit over the limit still counts) but as one dict
+    under one lock: that storage's per-key locks and expiry timer were most of a request's
+    rate-limit cost. Expired windows are swept once a minute."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._windows: dict[tuple[str, str, int], list[float]] = {}
+        self._next_sweep = 0.0
+
+    def hit(self, bucket: str, identity: str, limit: int, now: float) -> tuple[int, float]:
+        """Count one hit; (hits in the window so far, when the window ends)."""
+        key = (bucket, identity, limit)  # a changed limit starts afresh, as in limits
+        with self._lock:
+            if now >= self._next_sweep:
+                self._windows = {k: w for k, w in self._windows.items() if w[0] > now}
+                self._next_sweep = now + SWEEP_EVERY_S
+            window = self._windows.get(key)
+            if window is None or window[0] <= now:
+                window = self._windows[key] = [now + WINDOW_S, 0.0]
+            window[1] += 1
+            return int(window[1]), window[0]
+
+    def open_windows(self) -> int:
+        return len(self._windows)
+
+
+class BucketLimiter(Limiter):
+    """slowapi's limiter (Redis storage when REDIS_URL is set, so processes share counts),
+    counting in `windows` instead when the counts stay in this process."""
+
+    windows: FixedWindows | None = None
+
+
 def new_limiter(settings: Settings) -> Limiter:
-    return Limiter(key_func=lambda: "unused", storage_uri=settings.redis_url or "memory://",
-                   strategy="fixed-window", key_prefix="flowdesk")
+    limiter = BucketLimiter(key_func=lambda: "unused",
+                            storage_uri=settings.redis_url or "memory://",
+                            strategy="fixed-window", key_prefix="flowdesk")
+    if not settings.redis_url:
+        limiter.windows = FixedWindows()
+    return limiter
 
 
 @dataclass(frozen=True)
@@ -75,6 +118,11 @@ def _limit_for(bucket: str, caller: KeyGrant | None) -> int:
 def take(limiter: Limiter, *, bucket: str, identity: str, caller: KeyGrant | None) -> Verdict:
     """Count one request against its bucket (blocking when the storage is Redis)."""
     limit = _limit_for(bucket, caller)
+    windows = limiter.windows if isinstance(limiter, BucketLimiter) else None
+    if windows is not None:
+        hits, reset_at = windows.hit(bucket, identity, limit, time.time())
+        return Verdict(bucket=bucket, limit=limit,
+                       remaining=limit - hits if hits <= limit else -1, reset_at=reset_at)
     item = RateLimitItemPerMinute(limit)
     strategy = limiter.limiter
     hit = strategy.hit(item, bucket, identity)
@@ -120,12 +168,7 @@ class RateLimitMiddleware:
                 headers={**headers, "Retry-After": str(retry_after)})
             await response(scope, receive, send)
             return
-
-        async def send_with_headers(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                response_headers = MutableHeaders(scope=message)
-                for name, value in headers.items():
-                    response_headers[name] = value
-            await send(message)
-
-        await self.app(scope, receive, send_with_headers)
+        # Set on the answer by RequestContextMiddleware, with the request id, whatever
+        # answers below (a route, a problem, the last-resort 500).
+        state_of(scope)[RESPONSE_HEADERS_STATE] = headers
+        await self.app(scope, receive, send)

@@ -4,13 +4,15 @@ products' compatibility paths, seed 002's at /v1), mounted on Reflex's backend b
 Reflex's own app is mounted inside this one, so every layer below acts on /api/ paths only.
 Request path through the layers (outermost first):
 
-    RequestContextMiddleware   request id, echoed as X-Request-Id; last-resort 500
+    RequestContextMiddleware   request id, echoed as X-Request-Id with the rate-limit
+                               headers; any exception from below → 500 (503 when the
+                               database is down)
     CallerMiddleware           resolves the API key once (routes enforce it via require())
     RateLimitMiddleware        per-key read/write buckets, headers on every answer, 429
     BodyGuardMiddleware        NUL in the URL 400, body over the cap 413, malformed JSON 400
     IdempotencyMiddleware      Idempotency-Key on POST: claim, replay, 409, 422 (keyed routes:
-                               checked here, claimed in the route's own transaction)
-    ServerErrorMiddleware      unhandled exception → 500 (503 when the database is down)
+                               checked here, claimed in the route's own transaction); an
+                               exception releases the key on its way up
     routes                     parse → one service → shape; domain errors → problem+json
 """
 
@@ -28,11 +30,7 @@ from app.api.docs import install_docs
 from app.api.errors import install_error_handlers, is_api_path, problem_response
 from app.api.idempotency import IdempotencyMiddleware, install_keyed_answers, keyed_routes
 from app.api.limits import RateLimitMiddleware, new_limiter
-from app.api.middleware import (
-    BodyGuardMiddleware,
-    RequestContextMiddleware,
-    ServerErrorMiddleware,
-)
+from app.api.middleware import BodyGuardMiddleware, RequestContextMiddleware
 from app.api.openapi import install_openapi
 from app.settings import get_settings
 
@@ -152,7 +150,6 @@ def create_api() -> FastAPI:
     limiter = new_limiter(settings)
     api.state.limiter = limiter
     # add_middleware wraps: the last one added is the outermost.
-    api.add_middleware(ServerErrorMiddleware)
     api.add_middleware(IdempotencyMiddleware, keyed_in_route=keyed_routes(api))
     api.add_middleware(BodyGuardMiddleware, max_body_bytes=_body_cap)
     api.add_middleware(RateLimitMiddleware, limiter=limiter,

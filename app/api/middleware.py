@@ -1,5 +1,5 @@
 """ASGI layers around the API's routes: request ids, body guards (size, JSON) and the last
-line of defence that turns any unhandled exception into a 500 problem without a trace.
+line of defence that turns any unhandled exception into a problem without a trace.
 
 They act on /api/ paths only; Reflex's own routes (mounted inside the same app) pass through.
 """
@@ -15,7 +15,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from sqlalchemy.exc import OperationalError
-from starlette.datastructures import Headers, MutableHeaders
+from starlette.datastructures import Headers
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -29,15 +29,29 @@ REQUEST_ID_HEADER = "X-Request-Id"
 _REQUEST_ID_RE = re.compile(r"[A-Za-z0-9._:-]{1,80}")
 DB_RETRY_AFTER_S = 5
 METHODS_WITH_BODY = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+# Headers a layer wants on the answer (the rate limits), set with the request id in one pass.
+RESPONSE_HEADERS_STATE = "response_headers"
 
 
 def state_of(scope: Scope) -> dict[str, Any]:
     return scope.setdefault("state", {})
 
 
+def _with_headers(message: Message, headers: dict[str, str]) -> None:
+    """Set `headers` on a response start, replacing any of the same name."""
+    names = {name.lower().encode("latin-1") for name in headers}
+    raw = [pair for pair in message.get("headers", ()) if pair[0].lower() not in names]
+    raw.extend((name.lower().encode("latin-1"), value.encode("latin-1"))
+               for name, value in headers.items())
+    message["headers"] = raw
+
+
 class RequestContextMiddleware:
     """Give every API request an id (the caller's X-Request-Id when it is sane), echo it on
-    the response, and answer 500 if anything below fails before it started responding."""
+    the response with the headers the layers below asked for (the rate limits), and turn an
+    exception from anything below into a problem (500; 503 when the database is unreachable
+    or stays locked) unless the answer had started. The idempotency layer releases its key
+    on the way up, so one catch here serves every layer."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -48,14 +62,16 @@ class RequestContextMiddleware:
             return
         given = Headers(scope=scope).get(REQUEST_ID_HEADER, "")
         request_id = given if _REQUEST_ID_RE.fullmatch(given) else new_id("req")
-        state_of(scope)["request_id"] = request_id
+        state = state_of(scope)
+        state["request_id"] = request_id
         started = False
 
         async def send_with_id(message: Message) -> None:
             nonlocal started
             if message["type"] == "http.response.start":
                 started = True
-                MutableHeaders(scope=message)[REQUEST_ID_HEADER] = request_id
+                _with_headers(message, {REQUEST_ID_HEADER: request_id,
+                                        **state.get(RESPONSE_HEADERS_STATE, {})})
             await send(message)
 
         try:
@@ -65,33 +81,6 @@ class RequestContextMiddleware:
                 log.exception("request %s failed after responding", request_id)
                 raise
             await problem_for(exc, scope)(scope, receive, send_with_id)
-
-
-class ServerErrorMiddleware:
-    """Turn an unhandled exception of a route into a problem (500, or 503 when the database
-    is unreachable or stays locked), inside the rate-limit and idempotency layers so the
-    answer still carries their headers and releases the idempotency key."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or not is_api_path(scope["path"]):
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def watch(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, watch)
-        except Exception as exc:
-            if started:
-                raise
-            await problem_for(exc, scope)(scope, receive, send)
 
 
 def problem_for(exc: Exception, scope: Scope) -> Response:
@@ -211,6 +200,11 @@ def _replay(body: bytes, receive: Receive) -> Receive:
     return replay
 
 
+def _too_large(scope: Scope, limit: int) -> Response:
+    return problem_response(status=413, scope=scope, extra={"max_body_bytes": limit},
+                            detail=f"The request body is larger than the limit of {limit} bytes")
+
+
 class BodyGuardMiddleware:
     """Refuse what the routes should never see: NUL bytes in the URL (400), bodies over the
     size cap (413, by Content-Length or by counting), malformed JSON (400). The body is read
@@ -241,18 +235,15 @@ class BodyGuardMiddleware:
         limit = self.max_body_bytes(scope["path"])
         headers = Headers(scope=scope)
         declared = headers.get("content-length")
-        too_large = problem_response(
-            status=413, scope=scope, extra={"max_body_bytes": limit},
-            detail=f"The request body is larger than the limit of {limit} bytes")
         if declared is not None:
             if not declared.isdigit():
                 return problem_response(status=400, scope=scope,
                                         detail="The Content-Length header is not a number")
             if int(declared) > limit:
-                return too_large
+                return _too_large(scope, limit)
         body = await _read_body(receive, limit)
         if body is None:
-            return too_large
+            return _too_large(scope, limit)
         state_of(scope)["body"] = body
         if body and _is_json(headers.get("content-type")):
             problem = json_problem(body)

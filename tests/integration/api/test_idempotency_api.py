@@ -6,6 +6,7 @@ from __future__ import annotations
 import concurrent.futures
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import func
 from sqlmodel import select
 
@@ -71,6 +72,25 @@ def test_an_error_is_not_kept_so_a_corrected_retry_runs(acme: Tenant) -> None:
     assert_problem(bad, 422)
     good = acme.post(path, json={"input": JANE}, headers={"Idempotency-Key": "fix-me"})
     assert good.status_code == 201 and "idempotency-replayed" not in good.headers
+
+
+def test_a_crash_releases_the_key_and_answers_a_500_with_the_limit_headers(
+        acme: Tenant, monkeypatch: pytest.MonkeyPatch) -> None:
+    from app.services import workflows
+
+    create = workflows.create_workflow
+
+    def explode(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("secret internals")
+
+    monkeypatch.setattr(workflows, "create_workflow", explode)
+    body = {"title": "Crash", "definition": QUICK}
+    crashed = acme.post("/api/v1/workflows", json=body, headers={"Idempotency-Key": "crash"})
+    assert_problem(crashed, 500, "INTERNAL_ERROR")
+    assert "x-ratelimit-remaining" in crashed.headers
+    monkeypatch.setattr(workflows, "create_workflow", create)
+    retried = acme.post("/api/v1/workflows", json=body, headers={"Idempotency-Key": "crash"})
+    assert retried.status_code == 201 and "idempotency-replayed" not in retried.headers
 
 
 def test_keys_are_per_workspace(acme: Tenant, globex: Tenant) -> None:
