@@ -146,7 +146,7 @@ class IdempotencyMiddleware:
             return None  # the route answers 401
         named = Headers(scope=scope).get("x-workspace-id")
         if named is not None and named.strip() != caller.workspace_id:
-            return None  # the route answers 403
+            return None  # the route answers 404 (X-Workspace-Id of another workspace)
         return caller
 
     async def _run_and_keep(self, record_id: str, scope: Scope, receive: Receive,
