@@ -181,9 +181,20 @@ def _clean_select(value: Any, spec: FieldSpec) -> str:
     return choice
 
 
-def _file_ref(value: Any) -> str:
+def file_id_of(value: Any) -> str | None:
+    """The file id a value names: an id (fil_…) or a reference object holding one."""
     file_id = value.get("id") if isinstance(value, dict) else value
-    if not isinstance(file_id, str) or not file_id.startswith("fil_"):
+    return file_id if isinstance(file_id, str) and file_id.startswith("fil_") else None
+
+
+def is_file_ref(value: Any) -> bool:
+    """True for a cleaned file field's value (what run input and submissions store)."""
+    return isinstance(value, dict) and file_id_of(value) is not None and "sha256" in value
+
+
+def _file_ref(value: Any) -> str:
+    file_id = file_id_of(value)
+    if file_id is None:
         raise _Invalid("must be the id of an uploaded file (fil_…)")
     return file_id
 

@@ -283,9 +283,5 @@ def upload_by_link(session: Session, *, token: str, field_name: str, name: str |
     if spec is None:
         raise ValidationFailed("Unknown file field", errors=[FieldError(
             f"fields.{field_name}", "this approval has no such file field", "unknown_field")])
-    try:
-        return files.upload(session, actor=standing.actor, name=name, data=data,
-                            max_bytes=spec.max_bytes, allowed_types=spec.accept)
-    except ValidationFailed as exc:
-        raise ValidationFailed(str(exc), errors=[
-            FieldError(f"fields.{field_name}", e.message, e.code) for e in exc.errors]) from exc
+    return files.upload_for_field(session, actor=standing.actor, spec=spec, name=name,
+                                  data=data, field_path=f"fields.{field_name}")

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from app.clock import utcnow
 from app.db import read_session
-from app.engine.fields import FieldSpec, FileLookup, file_ids
+from app.engine.fields import FieldSpec, FileLookup, file_ids, is_file_ref
 from app.engine.steps.base import FileContent
 from app.errors import FieldError, Forbidden, ValidationFailed, not_found
 from app.files.names import content_disposition, safe_name
@@ -140,7 +140,7 @@ def attach(session: Session, fields: Sequence[FieldSpec], clean: Mapping[str, An
 
 def _refs_in(value: Any, found: dict[str, dict[str, Any]]) -> None:
     if isinstance(value, dict):
-        if str(value.get("id", "")).startswith("fil_") and "sha256" in value:
+        if is_file_ref(value):
             found.setdefault(str(value["id"]), value)
             return
         for item in value.values():
@@ -158,7 +158,7 @@ def referenced_files(session: Session, *, workspace_id: str,
     for value in values:
         _refs_in(value, found)
     rows = files_repo.files_by_id(session, list(found), workspace_id=workspace_id)
-    return [{**file_ref(rows[file_id]), "download_path": download_path(rows[file_id])}
+    return [{**file_ref(rows[file_id]), "download_path": download_path(file_id, workspace_id)}
             for file_id in found if file_id in rows]
 
 
@@ -177,10 +177,22 @@ def file_rows(session: Session, *, workspace_id: str,
             for f in referenced_files(session, workspace_id=workspace_id, values=values)]
 
 
-def download_path(stored: StoredFile) -> str:
+def download_path(file_id: str, workspace_id: str) -> str:
     """A signed download link relative to the app (valid DOWNLOAD_TTL_S)."""
-    token = download_token(file_id=stored.id, workspace_id=stored.workspace_id)
+    token = download_token(file_id=file_id, workspace_id=workspace_id)
     return f"/api/v1/files/download?token={token}"
+
+
+def upload_for_field(session: Session, *, actor: Actor, spec: FieldSpec, name: str | None,
+                     data: bytes, field_path: str) -> StoredFile:
+    """An upload for a file field, within the field's own limits; a refusal names
+    `field_path` (the form field, `fields.<name>` of an approval) instead of `file`."""
+    try:
+        return upload(session, actor=actor, name=name, data=data, max_bytes=spec.max_bytes,
+                      allowed_types=spec.accept)
+    except ValidationFailed as exc:
+        raise ValidationFailed(str(exc), errors=[
+            FieldError(field_path, e.message, e.code) for e in exc.errors]) from exc
 
 
 def purge_orphans(session: Session, *, now: datetime | None = None,

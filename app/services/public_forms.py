@@ -127,12 +127,8 @@ def upload_to_public_form(session: Session, *, slug: str, field_name: str, name:
     if spec is None:
         raise ValidationFailed("Unknown file field", errors=[FieldError(
             field_name, "this form has no such file field", "unknown_field")])
-    try:
-        stored = files.upload(session, actor=_uploader(form), name=name, data=data,
-                              max_bytes=spec.max_bytes, allowed_types=spec.accept)
-    except ValidationFailed as exc:
-        raise ValidationFailed(str(exc), errors=[FieldError(field_name, e.message, e.code)
-                                                 for e in exc.errors]) from exc
+    stored = files.upload_for_field(session, actor=_uploader(form), spec=spec, name=name,
+                                    data=data, field_path=field_name)
     return UploadedFile(id=stored.id, name=stored.name, size=stored.size,
                         content_type=stored.content_type)
 

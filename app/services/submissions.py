@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from app.engine.fields import is_file_ref
 from app.errors import not_found
 from app.models import Form
 from app.repo import forms as forms_repo
@@ -119,17 +120,11 @@ def _columns(form: Form, rows: list[SubmissionRow]) -> list[str]:
     return names
 
 
-def is_file_ref(value: Any) -> bool:
-    return isinstance(value, dict) and str(value.get("id", "")).startswith("fil_") \
-        and "sha256" in value
-
-
 def file_link(value: Any, *, workspace_id: str) -> str:
     """A signed download path for a file a submission carries ("" for any other value)."""
     if not is_file_ref(value):
         return ""
-    token = files.download_token(file_id=str(value["id"]), workspace_id=workspace_id)
-    return f"/api/v1/files/download?token={token}"
+    return files.download_path(str(value["id"]), workspace_id)
 
 
 def cell(value: Any) -> str:

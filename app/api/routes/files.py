@@ -46,7 +46,8 @@ async def _uploaded(request: Request) -> UploadFile:
 def _public(stored: StoredFile, request: Request) -> FilePublic:
     # Not request.url_for: on the running app the API shares a router with routes (the
     # frontend's, /mcp) that cannot build paths, and url_for would fail on them.
-    url = str(request.base_url).rstrip("/") + files.download_path(stored)
+    url = str(request.base_url).rstrip("/") + files.download_path(stored.id,
+                                                                  stored.workspace_id)
     return FilePublic(id=stored.id, name=stored.name, size=stored.size,
                       content_type=stored.content_type, sha256=stored.sha256,
                       created_at=stored.created_at, download_url=str(url))

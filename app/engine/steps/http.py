@@ -10,6 +10,7 @@ from typing import Any
 import httpx
 
 from app.engine.definition import next_of
+from app.engine.fields import file_id_of
 from app.engine.steps.base import Complete, Fail, Outcome, ResolvedCredential, StepContext
 from app.engine.templating import TemplateFailure, render_value
 from app.webhooks.address_guard import AddressRefused
@@ -40,11 +41,6 @@ def _response_body(response: httpx.Response) -> Any:
     return text
 
 
-def _file_id(value: Any) -> str | None:
-    file_id = value.get("id") if isinstance(value, dict) else value
-    return file_id if isinstance(file_id, str) and file_id.startswith("fil_") else None
-
-
 def _multipart(step: Any, ctx: StepContext, context: dict[str, Any], body: Any
                ) -> tuple[dict[str, Any], dict[str, Any]] | Fail:
     """(httpx request arguments, what the timeline records) for a step that sends files:
@@ -61,7 +57,7 @@ def _multipart(step: Any, ctx: StepContext, context: dict[str, Any], body: Any
             value = render_value(source, context)
         except TemplateFailure as exc:
             return Fail(str(exc), retryable=False)
-        file_id = _file_id(value)
+        file_id = file_id_of(value)
         found = ctx.read_file(file_id) if file_id else None
         if found is None:
             what = f"'{file_id}'" if file_id else f"'{source}' (no file id in it)"

@@ -7,6 +7,7 @@ from typing import Any
 import reflex as rx
 
 from app.db import read_session, write_session
+from app.engine.fields import FieldSpec
 from app.errors import Conflict, DomainError, ValidationFailed
 from app.models import Actor
 from app.services import approval_delegation, approval_links, files, inbox
@@ -40,8 +41,9 @@ def _decide(actor: Actor, approval_id: str, decision: str, comment: str | None,
 def _attach(actor: Actor, name: str, data: bytes, spec: dict[str, Any]) -> dict[str, Any]:
     """Store an approver's file for a file field, within the field's own limits."""
     with write_session() as session:
-        stored = files.upload(session, actor=actor, name=name, data=data,
-                              max_bytes=spec.get("max_bytes"), allowed_types=spec.get("accept"))
+        stored = files.upload_for_field(session, actor=actor, name=name, data=data,
+                                        spec=FieldSpec.model_validate(spec),
+                                        field_path=f"fields.{spec.get('name')}")
     return {"id": stored.id, "label": f"{stored.name} ({files.size_text(stored.size)})"}
 
 
