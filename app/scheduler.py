@@ -25,6 +25,11 @@ from app.settings import Settings, get_settings
 from app.webhooks.outbound import client_for_settings
 
 log = logging.getLogger(__name__)
+# APScheduler logs every run of every job at INFO ("Running job …", "… executed successfully"):
+# with a wake-up per commit that is a dozen lines per workflow run, and formatting them (Reflex
+# logs through rich) took a fifth of the CPU of a run-and-wait. Its warnings (a missed run)
+# and errors (a job that raised) still show.
+logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 SCHEDULES_INTERVAL_S = 5.0
 FILE_PURGE_INTERVAL_S = 3600.0  # orphan uploads (services/files), expired runs (retention)
