@@ -40,6 +40,7 @@ MAIL_INTERVAL_S = 2.0
 BACKOFF_BASE_S = 0.5
 BACKOFF_MAX_S = 30.0
 DISPATCH_SETTLE_S = 0.02
+RUNS_IN_FLIGHT = 4  # APScheduler instances of one job; the extra ones return at once
 
 
 class WakeableJob:
@@ -62,8 +63,13 @@ class WakeableJob:
         self._again = False
         self._failures = 0
         self._resume_at = 0.0
-        scheduler.add_job(self._run, "interval", seconds=interval_s, id=job_id, max_instances=1,
-                          coalesce=True, next_run_time=datetime.now(UTC))
+        # `_run` itself keeps the work to one thread at a time. APScheduler counts a run as
+        # finished only after `_run` returned, so with one instance allowed a wake-up in
+        # between was skipped ("maximum number of running instances reached", a warning
+        # per wake-up under load) and its work waited for the next interval.
+        scheduler.add_job(self._run, "interval", seconds=interval_s, id=job_id,
+                          max_instances=RUNS_IN_FLIGHT, coalesce=True,
+                          next_run_time=datetime.now(UTC))
 
     def _run(self) -> None:
         with self._lock:

@@ -98,3 +98,29 @@ def test_an_idle_job_woken_after_its_run_starts_at_once(
     job.wake()
     settled(work, 1)
     assert work.runs[0] - woken < 2.0  # the settle time applies only between back-to-back runs
+
+
+
+def test_a_wake_up_as_a_run_ends_is_never_lost(scheduler: BackgroundScheduler) -> None:
+    """A wake-up after a run's work returned but before APScheduler counted that run as
+    finished still runs the job. (With one instance allowed it was skipped, "maximum number
+    of running instances reached", and the work waited for the next interval.) APScheduler's
+    bookkeeping is slowed here so that the wake-up lands in that window every time."""
+    pool = scheduler._lookup_executor("default")
+    count_finished = pool._run_job_success
+
+    def slowly(job_id: str, events: list[object]) -> None:
+        time.sleep(0.2)
+        count_finished(job_id, events)
+
+    work = Work(busy=False, run_s=0.0)
+    job = start(scheduler, work)
+    time.sleep(0.3)
+    pool._run_job_success = slowly  # type: ignore[method-assign]
+    work.ran.clear()
+    job.wake()
+    assert work.ran.wait(2.0)
+    work.ran.clear()
+    time.sleep(0.05)  # the run is over; APScheduler still counts it
+    job.wake()
+    assert work.ran.wait(2.0), "the wake-up was dropped"
