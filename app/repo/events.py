@@ -13,8 +13,9 @@ from app import wakeup
 from app.clock import iso, utcnow
 from app.models import Event, new_id
 from app.models.event import MAIL_EVENT_TYPES
+from app.repo.lean import LeanStatement
 
-_INSERT = insert(Event)
+_INSERT = LeanStatement(insert(Event), keys=Event.__table__.columns.keys())  # every column given
 FLAGGED = "run.flagged"  # its event owes the run's error workflow, if one applies
 
 
@@ -44,7 +45,7 @@ def emit_many_core(session: Session, batch: list[CoreEvent]) -> list[str]:
             "payload": _payload(event_id, event.type, event.workspace_id, event.run_id,
                                 event.workflow_id, now, event.data)})
     if rows:
-        session.connection().execute(_INSERT, rows)
+        _INSERT.execute(session.connection(), rows)
         wakeup.mark(session, wakeup.EVENTS)
         if any(row["mail_pending"] for row in rows):
             wakeup.mark(session, wakeup.MAIL)

@@ -29,6 +29,7 @@ from app.models import Approval, ApprovalStatus, Run, StepRun, StepStatus
 from app.models.transition import SETTLING_EVENTS, NewApproval, NewStep, RunState, Transition
 from app.repo import events
 from app.repo import out_of_office as away
+from app.repo.lean import LeanStatement
 from app.repo.steps import Claim, Lease
 
 # -- claims ------------------------------------------------------------------------------------
@@ -153,7 +154,7 @@ _STEP_VALUES: dict[str, BindParameter[Any] | None] = dict(
     started_at=bindparam("b_started"), finished_at=bindparam("b_finished"),
     next_attempt_at=bindparam("b_timer"), updated_at=bindparam("b_now"), lease_owner=None,
     lease_token=None, lease_expires_at=None)
-_STEP_UNDER_LEASE = (
+_STEP_UNDER_LEASE = LeanStatement(
     update(StepRun)
     .where(col(StepRun.id) == bindparam("b_id"), col(StepRun.lease_token) == bindparam("b_token"),
            col(StepRun.status) == StepStatus.RUNNING)
@@ -161,12 +162,12 @@ _STEP_UNDER_LEASE = (
 # executemany cannot expand an IN list: the (at most three) statuses a step may be read in
 # are three parameters, the shorter lists padded with their last status.
 _FROM = ("b_from0", "b_from1", "b_from2")
-_STEP_IN_STATUS = (
+_STEP_IN_STATUS = LeanStatement(
     update(StepRun)
     .where(col(StepRun.id) == bindparam("b_id"),
            col(StepRun.status).in_([bindparam(name) for name in _FROM]))
     .values(**_STEP_VALUES))
-_RUN = (
+_RUN = LeanStatement(
     update(Run)
     .where(col(Run.id) == bindparam("b_id"), col(Run.status) == bindparam("b_from"),
            col(Run.steps_completed) == bindparam("b_from_steps"))
@@ -174,10 +175,11 @@ _RUN = (
             current_step=bindparam("b_current"), steps_completed=bindparam("b_steps"),
             error=bindparam("b_error"), completed_at=bindparam("b_completed"),
             updated_at=bindparam("b_now")))
-_INSERT_RUN = insert(Run)
-_INSERT_STEP = insert(StepRun)
-_INSERT_APPROVAL = insert(Approval)
-_CANCEL_APPROVALS = (
+# The rows below (_run_row, _step_row, _approval_row) give every column.
+_INSERT_RUN = LeanStatement(insert(Run), keys=Run.__table__.columns.keys())
+_INSERT_STEP = LeanStatement(insert(StepRun), keys=StepRun.__table__.columns.keys())
+_INSERT_APPROVAL = LeanStatement(insert(Approval), keys=Approval.__table__.columns.keys())
+_CANCEL_APPROVALS = LeanStatement(
     update(Approval)
     .where(col(Approval.run_id) == bindparam("b_run"),
            col(Approval.status) == ApprovalStatus.PENDING)
@@ -275,27 +277,23 @@ def _gather(transition: Transition, now: datetime, lease_for: LeaseFor | None, r
 def _write(session: Session, rows: _Rows, now: datetime) -> Stale | None:
     connection = session.connection()
 
-    def guarded(statement: Any, params: list[dict[str, Any]]) -> bool:
-        return not params or connection.execute(statement, params).rowcount == len(params)
+    def guarded(statement: LeanStatement, params: list[dict[str, Any]]) -> bool:
+        return statement.execute(connection, params) == len(params)
 
-    if rows.new_runs:
-        connection.execute(_INSERT_RUN, rows.new_runs)
+    _INSERT_RUN.execute(connection, rows.new_runs)
     if not guarded(_RUN, rows.runs):  # runs first: every writer locks a run before its steps
         return Stale.RUN
     if not guarded(_STEP_UNDER_LEASE, rows.leased) or not guarded(_STEP_IN_STATUS,
                                                                    rows.in_status):
         return Stale.STEP
-    if rows.new_steps:
-        connection.execute(_INSERT_STEP, rows.new_steps)
+    _INSERT_STEP.execute(connection, rows.new_steps)
     if rows.steps_due:
         wakeup.mark(session, wakeup.STEPS)
     if rows.named_approvals:  # only approvals that name people: one query for who is away
         rows.events += away.delegate_new_approvals(session, rows.named_approvals, now)
-    if rows.new_approvals:
-        connection.execute(_INSERT_APPROVAL, rows.new_approvals)
+    if _INSERT_APPROVAL.execute(connection, rows.new_approvals):
         wakeup.mark(session, wakeup.APPROVALS)
-    if rows.cancel_approvals and connection.execute(_CANCEL_APPROVALS,
-                                                    rows.cancel_approvals).rowcount:
+    if _CANCEL_APPROVALS.execute(connection, rows.cancel_approvals):
         wakeup.mark(session, wakeup.APPROVALS)
     events.emit_many_core(session, rows.events)
     for run_id in rows.settled:
