@@ -15,7 +15,7 @@ from app.models import Event, new_id
 from app.models.event import MAIL_EVENT_TYPES
 from app.repo.lean import LeanStatement
 
-_INSERT = LeanStatement(insert(Event), keys=Event.__table__.columns.keys())  # every column given
+_INSERT = LeanStatement(insert(Event), keys=list(Event.model_fields))  # every column given
 FLAGGED = "run.flagged"  # its event owes the run's error workflow, if one applies
 
 

@@ -64,7 +64,7 @@ class LeanStatement:
             return 0
         plan = self._plans.get(_dialect_key(connection.dialect)) or self._plan(connection.dialect)
         params = [plan.params(row) for row in rows]
-        return connection.exec_driver_sql(plan.sql, params).rowcount  # type: ignore[arg-type]
+        return connection.exec_driver_sql(plan.sql, params).rowcount
 
     def _plan(self, dialect: Dialect) -> _Plan:
         with self._lock:

@@ -176,9 +176,9 @@ _RUN = LeanStatement(
             error=bindparam("b_error"), completed_at=bindparam("b_completed"),
             updated_at=bindparam("b_now")))
 # The rows below (_run_row, _step_row, _approval_row) give every column.
-_INSERT_RUN = LeanStatement(insert(Run), keys=Run.__table__.columns.keys())
-_INSERT_STEP = LeanStatement(insert(StepRun), keys=StepRun.__table__.columns.keys())
-_INSERT_APPROVAL = LeanStatement(insert(Approval), keys=Approval.__table__.columns.keys())
+_INSERT_RUN = LeanStatement(insert(Run), keys=list(Run.model_fields))
+_INSERT_STEP = LeanStatement(insert(StepRun), keys=list(StepRun.model_fields))
+_INSERT_APPROVAL = LeanStatement(insert(Approval), keys=list(Approval.model_fields))
 _CANCEL_APPROVALS = LeanStatement(
     update(Approval)
     .where(col(Approval.run_id) == bindparam("b_run"),

@@ -18,7 +18,7 @@ from app.models import Event, new_id
 from app.repo.lean import LeanStatement
 from tests.support import World
 
-INSERT = LeanStatement(insert(Event), keys=Event.__table__.columns.keys())
+INSERT = LeanStatement(insert(Event), keys=list(Event.model_fields))
 TAKE = LeanStatement(
     update(Event)
     .where(col(Event.id) == bindparam("b_id"), col(Event.error_pending).is_(True))
