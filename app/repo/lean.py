@@ -19,10 +19,13 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.expression import Executable
+from sqlalchemy.types import TypeEngine
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 Processor = Callable[[Any], Any] | None
 
@@ -35,15 +38,13 @@ class _Plan:
     binds: tuple[tuple[str, Processor, Any], ...]
 
     def params(self, row: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
-        values = [(name, _convert(processor, row[name] if fixed is _GIVEN else fixed))
-                  for name, processor, fixed in self.binds]
+        values = []
+        for name, processor, fixed in self.binds:
+            value = row[name] if fixed is _GIVEN else fixed
+            values.append(processor(value) if processor is not None else value)
         if self.positional:
-            return tuple(value for _, value in values)
-        return dict(values)
-
-
-def _convert(processor: Processor, value: Any) -> Any:
-    return processor(value) if processor is not None else value
+            return tuple(values)
+        return dict(zip([name for name, _, _ in self.binds], values, strict=True))
 
 
 _GIVEN = object()
@@ -78,12 +79,13 @@ class LeanStatement:
             binds = []
             for name in names:
                 bind = compiled.binds[name]
+                processor = _faster(bind.type, dialect) or processors.get(name)
                 if bind.required or name in (self._keys or ()):
-                    binds.append((name, processors.get(name), _GIVEN))
+                    binds.append((name, processor, _GIVEN))
                 elif self._keys is not None:  # an INSERT column left to its default
                     raise ValueError(f"{name}: computed at execution; give it a value")
                 else:  # a value fixed in the statement
-                    binds.append((name, processors.get(name), bind.effective_value))
+                    binds.append((name, processor, bind.effective_value))
             plan = _Plan(sql=compiled.string, positional=compiled.positional,
                          binds=tuple(binds))
             self._plans[_dialect_key(dialect)] = plan
@@ -92,3 +94,20 @@ class LeanStatement:
 
 def _dialect_key(dialect: Dialect) -> str:
     return f"{dialect.name}+{dialect.driver}"
+
+
+def _faster(column_type: TypeEngine[Any], dialect: Dialect) -> Processor:
+    """SQLite's datetime processor builds its text through a dict and `%` formatting (a
+    tenth of a step's CPU); this one gives the same text from `isoformat` in C."""
+    if dialect.name == "sqlite" and isinstance(column_type, UTCDateTime):
+        return sqlite_utc_text
+    return None
+
+
+def sqlite_utc_text(value: datetime | None) -> str | None:
+    """What SQLAlchemy stores for an aware datetime in a SQLite DATETIME column."""
+    if value is None:
+        return None
+    if value.utcoffset() is None:
+        raise ValueError("Datetime values must have timezone information.")
+    return value.astimezone(UTC).isoformat(" ", "microseconds")[:26]

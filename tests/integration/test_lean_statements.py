@@ -4,18 +4,20 @@ errors, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, insert, update
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, select
+from sqlmodel.sql.sqltypes import UTCDateTime
 
 from app.clock import utcnow
 from app.db import read_session, write_session
 from app.models import Event, new_id
-from app.repo.lean import LeanStatement
+from app.repo.lean import LeanStatement, sqlite_utc_text
 from tests.support import World
 
 INSERT = LeanStatement(insert(Event), keys=list(Event.model_fields))
@@ -77,3 +79,22 @@ def test_a_duplicate_raises_sqlalchemy_s_integrity_error(world: World) -> None:
         INSERT.execute(session.connection(), [row])
         with pytest.raises(IntegrityError):
             INSERT.execute(session.connection(), [row])
+
+
+@pytest.mark.parametrize("value", [
+    datetime(2026, 12, 7, 16, 5, 3, 123456, tzinfo=UTC),
+    datetime(2026, 12, 7, 16, 5, 3, tzinfo=UTC),  # no microseconds: still six digits
+    datetime(999, 1, 2, 3, 4, 5, 6, tzinfo=UTC),
+    datetime(2026, 3, 29, 1, 30, tzinfo=timezone(timedelta(hours=-7, minutes=-30))),
+    None,
+])
+def test_sqlite_datetimes_are_the_text_sqlalchemy_writes(value: datetime | None) -> None:
+    compiled = insert(Event).compile(dialect=sqlite.dialect(), column_keys=["created_at"])
+    assert isinstance(Event.__table__.c.created_at.type, UTCDateTime)  # type: ignore[attr-defined]
+    plain = compiled._bind_processors["created_at"]
+    assert sqlite_utc_text(value) == plain(value)
+
+
+def test_a_naive_datetime_is_refused_as_sqlalchemy_refuses_it() -> None:
+    with pytest.raises(ValueError, match="timezone"):
+        sqlite_utc_text(datetime(2026, 12, 7))
