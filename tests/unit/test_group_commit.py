@@ -56,7 +56,7 @@ def test_producers_finishing_together_share_one_batch() -> None:
     # Nobody was left busy once all had submitted, so the batch did not wait out 1 s.
     assert sum(len(batch) for batch in writer.batches) == 8
     assert len(writer.batches) < 8
-    assert writer.threads == {"group-commit"}
+    assert "MainThread" not in writer.threads  # written by the producers themselves
     commits.stop()
 
 
@@ -69,13 +69,15 @@ def test_a_full_batch_is_written_at_once() -> None:
     commits.stop()
 
 
-def test_a_lone_producer_is_written_without_waiting() -> None:
-    commits = GroupCommit(Writer(), max_batch=64, max_wait_s=5.0)
+def test_a_lone_producer_is_written_without_waiting_in_its_own_thread() -> None:
+    writer = Writer()
+    commits = GroupCommit(writer, max_batch=64, max_wait_s=5.0)
     commits.busy()
     began = time.monotonic()
     assert commits.submit(4) == 40
     commits.idle()
     assert time.monotonic() - began < 2.0  # far below the 5 s bound: nobody could join
+    assert writer.threads == {threading.current_thread().name}  # no hand-off
     commits.stop()
 
 
@@ -97,7 +99,7 @@ def test_a_failed_batch_raises_in_each_of_its_producers() -> None:
     failed = next(batch for batch in writer.batches if 3 in batch)
     for item in failed:
         assert results[item] == "the database went away"
-    commits.busy()  # the writer thread outlived the failure
+    commits.busy()  # the next batch is written as usual
     assert commits.submit(5) == 50
     commits.idle()
     commits.stop()
@@ -117,3 +119,26 @@ def test_every_item_gets_its_own_result(count: int) -> None:
     commits = GroupCommit(Writer(), max_batch=16, max_wait_s=0.002)
     assert produce(commits, list(range(count))) == {i: i * 10 for i in range(count)}
     commits.stop()
+
+
+def test_stop_waits_for_the_batch_being_written() -> None:
+    release = threading.Event()
+
+    def slow(items: Sequence[int]) -> list[int]:
+        release.wait(5)
+        return [item * 10 for item in items]
+
+    commits = GroupCommit(slow, max_batch=64, max_wait_s=0.0)
+    results: list[int] = []
+    commits.busy()
+    producer = threading.Thread(target=lambda: results.append(commits.submit(7)))
+    producer.start()
+    time.sleep(0.05)
+    stopper = threading.Thread(target=commits.stop)
+    stopper.start()
+    time.sleep(0.05)
+    assert stopper.is_alive()  # the batch is still being written
+    release.set()
+    stopper.join(5)
+    producer.join(5)
+    assert results == [70] and not stopper.is_alive()
