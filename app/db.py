@@ -46,7 +46,9 @@ def _sqlite_engine(url: str, *, immediate: bool) -> Engine:
     if not immediate:
         @event.listens_for(engine, "begin")
         def _on_begin(connection):  # type: ignore[no-untyped-def]
-            connection.exec_driver_sql("BEGIN")
+            # On the driver itself: a deferred BEGIN takes no lock and cannot wait, and
+            # SQLAlchemy's execution path cost more than the read it opens (every GET has one).
+            connection.connection.driver_connection.execute("BEGIN")
 
         return engine
 

@@ -23,6 +23,8 @@ from fastapi.routing import APIRoute
 from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
+from app.api.errors import is_api_path
+
 
 def _call_then_close_sessions(endpoint: Callable[..., Any], kwargs: dict[str, Any]) -> Any:
     try:
@@ -64,17 +66,19 @@ def api_router(**kwargs: Any) -> APIRouter:
 
 
 def api_paths_first(outer: Any, api: Any) -> Any:
-    """An ASGI app that hands `/api/…` (and seed 002's `/v1/…`) paths holding a line break
-    straight to the API app.
+    """An ASGI app that hands HTTP requests for `/api/…` (and seed 002's `/v1/…`) straight
+    to the API app, and everything else to Reflex's top-level app.
 
-    Reflex mounts the backend at "" under its own top-level Starlette app, and a mount's
-    pattern (`.*`) stops at a newline, so `/api/v1/runs/a%0Ab` got Starlette's bare text
-    "Not Found". The API app answers it as every other path under /api: a problem+json
-    with the request-id and rate-limit headers."""
+    Reflex's top-level app wraps everything it serves in its error handler, CORS and
+    context layers and then a mount at "" of the app holding the API (which has its own
+    error handling and CORS); the API needs none of the outer ones, which cost every API
+    request a few wrappers around each receive and send. Handing the API its own paths
+    also covers a path holding a line break, which a mount's pattern (`.*`) does not match
+    (`/api/v1/runs/a%0Ab` got Starlette's bare text "Not Found"): it gets the API's
+    problem+json with the request-id and rate-limit headers like any path under /api."""
 
     async def guarded(scope: Any, receive: Any, send: Any) -> None:
-        path = scope.get("path", "") if scope.get("type") == "http" else ""
-        if path.startswith(("/api/", "/v1/")) and ("\n" in path or "\r" in path):
+        if scope["type"] == "http" and is_api_path(scope["path"]):
             await api(scope, receive, send)
             return
         await outer(scope, receive, send)
