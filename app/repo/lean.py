@@ -36,6 +36,7 @@ class _Plan:
     positional: bool
     # (name, processor, fixed value or _GIVEN) in the order the SQL takes them
     binds: tuple[tuple[str, Processor, Any], ...]
+    names: tuple[str, ...]  # the binds' names, for a driver that takes named parameters
 
     def params(self, row: Mapping[str, Any]) -> tuple[Any, ...] | dict[str, Any]:
         values = []
@@ -44,7 +45,7 @@ class _Plan:
             values.append(processor(value) if processor is not None else value)
         if self.positional:
             return tuple(values)
-        return dict(zip([name for name, _, _ in self.binds], values, strict=True))
+        return dict(zip(self.names, values, strict=True))
 
 
 _GIVEN = object()
@@ -87,7 +88,7 @@ class LeanStatement:
                 else:  # a value fixed in the statement
                     binds.append((name, processor, bind.effective_value))
             plan = _Plan(sql=compiled.string, positional=compiled.positional,
-                         binds=tuple(binds))
+                         binds=tuple(binds), names=tuple(name for name, _, _ in binds))
             self._plans[_dialect_key(dialect)] = plan
             return plan
 
