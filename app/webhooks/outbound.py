@@ -7,6 +7,7 @@ httpx.TransportError, so a bare `except httpx.HTTPError` also catches it.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -25,6 +26,12 @@ MAX_CONNECTIONS = 128
 MAX_KEEPALIVE_CONNECTIONS = 32
 KEEPALIVE_EXPIRY_S = 15.0
 DEFAULT_USER_AGENT = "Flowdesk/0.1"
+
+# httpx logs every request at INFO ("HTTP Request: POST … 200 OK"): a line per webhook attempt
+# and per http step, formatted by rich (Reflex's handler), took over a quarter of the
+# dispatcher's CPU. Every attempt is in the delivery log and every step in the run's timeline;
+# httpx's warnings still show.
+logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def make_http_client(
