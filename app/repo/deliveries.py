@@ -20,6 +20,7 @@ from sqlmodel import Session, col, func, select
 
 from app.clock import as_utc
 from app.models import DeliveryStatus, Event, Webhook, WebhookAttempt, WebhookDelivery, new_id
+from app.repo.lean import LeanStatement
 from app.repo.webhooks import matches
 
 
@@ -198,12 +199,12 @@ class AttemptWrite:
     delivered_at: datetime | None
 
 
-# Prebuilt with bound parameters, compiled once and cached by SQLAlchemy (as the executor's
-# statements, app/repo/transitions.py): each is one executemany for a whole batch.
+# Compiled once per dialect and sent as driver SQL (app/repo/lean.py), as the executor's
+# writes: each is one executemany for a whole batch.
 _HELD_BY_CLAIM = (col(WebhookDelivery.id) == bindparam("b_id"),
                   col(WebhookDelivery.lease_token) == bindparam("b_token"),
                   col(WebhookDelivery.status) == DeliveryStatus.DELIVERING)
-_FINISH_ATTEMPT = (
+_FINISH_ATTEMPT = LeanStatement(
     update(WebhookDelivery)
     .where(*_HELD_BY_CLAIM)
     .values(status=bindparam("b_status"), next_attempt_at=bindparam("b_next"),
@@ -211,7 +212,7 @@ _FINISH_ATTEMPT = (
             last_error=bindparam("b_error"), last_latency_ms=bindparam("b_latency"),
             delivered_at=bindparam("b_delivered"))
 )
-_INSERT_ATTEMPT = insert(WebhookAttempt)
+_INSERT_ATTEMPT = LeanStatement(insert(WebhookAttempt), keys=list(WebhookAttempt.model_fields))
 
 
 def finish_attempts(session: Session, writes: Sequence[AttemptWrite]) -> bool:
@@ -221,14 +222,14 @@ def finish_attempts(session: Session, writes: Sequence[AttemptWrite]) -> bool:
     if not writes:
         return True
     connection = session.connection()
-    finished = connection.execute(_FINISH_ATTEMPT, [{
+    finished = _FINISH_ATTEMPT.execute(connection, [{
         "b_id": w.claim.delivery_id, "b_token": w.claim.token, "b_status": w.status,
         "b_next": w.next_attempt_at, "b_code": w.status_code,
         "b_error": w.error[:1000] if w.error else None, "b_latency": w.latency_ms,
         "b_delivered": w.delivered_at} for w in writes])
-    if finished.rowcount != len(writes):
+    if finished != len(writes):
         return False
-    connection.execute(_INSERT_ATTEMPT, [{
+    _INSERT_ATTEMPT.execute(connection, [{
         "id": new_id("att"), "workspace_id": w.claim.workspace_id,
         "delivery_id": w.claim.delivery_id, "number": w.claim.attempt,
         "started_at": w.started_at, "status_code": w.status_code, "latency_ms": w.latency_ms,

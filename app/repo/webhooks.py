@@ -16,6 +16,7 @@ from app import wakeup
 from app.models import DeliveryStatus, Event, Webhook, WebhookAttempt, WebhookDelivery
 from app.models.event import PayloadFormat
 from app.repo.conditions import ENUM, FLAG, TEXT, TIME, Attribute, Condition, apply
+from app.repo.lean import LeanStatement
 
 # Every event type a subscription can name, including the wildcard.
 WILDCARD = "*"
@@ -64,7 +65,7 @@ def lock_webhooks(session: Session, webhook_ids: Iterable[str]) -> dict[str, Web
 
 
 # Prebuilt Core statements, one executemany per batch of finished attempts.
-_RESET_FAILURES = (
+_RESET_FAILURES = LeanStatement(  # a batch of successes writes it: app/repo/lean.py
     update(Webhook)
     .where(col(Webhook.id) == bindparam("b_id"), col(Webhook.consecutive_failures) != 0)
     .values(consecutive_failures=0)
@@ -81,7 +82,7 @@ def reset_failures(session: Session, webhook_ids: Iterable[str]) -> None:
     (so not locked). In id order, as lock_webhooks()."""
     ids = sorted(set(webhook_ids))
     if ids:
-        session.connection().execute(_RESET_FAILURES, [{"b_id": ident} for ident in ids])
+        _RESET_FAILURES.execute(session.connection(), [{"b_id": ident} for ident in ids])
 
 
 def set_failures(session: Session, failures: dict[str, int]) -> None:
