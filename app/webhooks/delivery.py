@@ -2,6 +2,11 @@
 
 `build_body` and `judge` are pure; `send` does the one HTTP call and never raises: whatever
 happens on the wire (a refused address, a timeout, a reset) becomes an AttemptResult.
+
+`send` hands its request to the transport itself, not through an httpx.Client: a client's
+URL and header merging, auth and redirect loops and cookie jar were a third of an
+attempt's CPU, and a webhook wants none of them (no redirects are followed, no cookies kept
+between receivers).
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ from app.models import DeliveryStatus
 from app.models.event import PayloadFormat
 from app.webhooks import signing
 from app.webhooks.address_guard import AddressRefused
+from app.webhooks.outbound import DEFAULT_USER_AGENT
 from app.webhooks.retry import next_delay_s, parse_retry_after
 
 # What the log keeps of a receiver's answer, and the most read of it.
@@ -74,19 +80,25 @@ def build_body(payload: dict[str, Any], payload_format: str) -> bytes:
                       default=str).encode()
 
 
-def send(http: httpx.Client, job: DeliveryJob, *, now: datetime, timeout_s: float) -> AttemptResult:
-    """POST the signed body once (redirects are not followed); never raises."""
+def send(transport: httpx.BaseTransport, job: DeliveryJob, *, now: datetime,
+         timeout_s: float) -> AttemptResult:
+    """POST the signed body once (a transport follows no redirects); never raises."""
     headers = signing.headers(job.secrets, job.message_id, int(now.timestamp()), job.body)
+    headers["user-agent"] = DEFAULT_USER_AGENT
     started = time.monotonic()
 
     def elapsed_ms() -> float:
         return round((time.monotonic() - started) * 1000, 1)
 
     try:
-        with http.stream("POST", job.url, content=job.body, headers=headers,
-                         timeout=timeout_s, follow_redirects=False) as response:
+        request = httpx.Request("POST", job.url, content=job.body, headers=headers,
+                                extensions={"timeout": httpx.Timeout(timeout_s).as_dict()})
+        response = transport.handle_request(request)
+        try:
             latency = elapsed_ms()
             excerpt = _excerpt(response)
+        finally:
+            response.close()
     except AddressRefused as exc:
         return AttemptResult(now, error=f"{exc} (no connection was attempted)")
     except httpx.TimeoutException:

@@ -2,7 +2,7 @@
 
 A tick (1) fans new events out into one delivery per matching subscription, (2) claims due
 deliveries with a lease, and (3) hands them to a thread pool that sends them through the one
-shared httpx client. No database transaction is open during an HTTP call: each attempt is
+shared httpx transport. No database transaction is open during an HTTP call: each attempt is
 read, sent, then recorded, only while its lease is still held, in one transaction with the
 attempts that finished at about the same time (a group commit: app/webhooks/outcomes.py).
 A dispatcher that dies mid-attempt loses nothing: the lease expires and another takes over
@@ -32,7 +32,7 @@ from app.repo import webhooks as webhooks_repo
 from app.repo.deliveries import DeliveryClaim, DeliverySource
 from app.webhooks import outcomes
 from app.webhooks.delivery import AttemptResult, DeliveryJob, build_body, judge, send
-from app.webhooks.outbound import client_for_settings
+from app.webhooks.outbound import transport_for_settings
 from app.webhooks.outcomes import Finished
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class Dispatcher:
     def __init__(
         self,
         *,
-        http: httpx.Client,
+        transport: httpx.BaseTransport,
         clock: Callable[[], datetime] = utcnow,
         timeout_s: float = 10.0,
         retry_scale: float = 1.0,
@@ -74,13 +74,13 @@ class Dispatcher:
         concurrency: int = DELIVERY_CONCURRENCY,
         claim_batch: int = CLAIM_BATCH,
         lease_s: float | None = None,
-        owns_http: bool = False,
+        owns_transport: bool = False,
         record_batch: int = RECORD_BATCH,
         record_wait_s: float = RECORD_WAIT_S,
     ) -> None:
         """`record_batch` outcomes at most are recorded per transaction, the first waiting
         `record_wait_s` at most for others to join (app/engine/group_commit.py)."""
-        self.http = http
+        self.transport = transport
         self.clock = clock
         self.timeout_s = timeout_s
         self.retry_scale = retry_scale
@@ -88,7 +88,7 @@ class Dispatcher:
         self.concurrency = concurrency
         self.claim_batch = claim_batch
         self.lease_s = lease_s if lease_s is not None else 2 * timeout_s + LEASE_MARGIN_S
-        self._owns_http = owns_http
+        self._owns_transport = owns_transport
         self._pool: concurrent.futures.ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
         self._in_flight = 0
@@ -101,14 +101,15 @@ class Dispatcher:
             name="delivery-records")
 
     @classmethod
-    def for_settings(cls, settings: Settings, *, http: httpx.Client | None = None,
+    def for_settings(cls, settings: Settings, *, transport: httpx.BaseTransport | None = None,
                      clock: Callable[[], datetime] = utcnow) -> Dispatcher:
-        """A dispatcher tuned by settings; it builds (and later closes) its client if not given."""
-        owns = http is None
-        client = http or client_for_settings(settings, timeout_s=settings.webhook_timeout_s)
-        return cls(http=client, clock=clock, timeout_s=settings.webhook_timeout_s,
+        """A dispatcher tuned by settings; it builds (and later closes) its guarded transport
+        if not given."""
+        owns = transport is None
+        return cls(transport=transport or transport_for_settings(settings), clock=clock,
+                   timeout_s=settings.webhook_timeout_s,
                    retry_scale=settings.webhook_retry_scale,
-                   max_failures=settings.webhook_max_failures, owns_http=owns)
+                   max_failures=settings.webhook_max_failures, owns_transport=owns)
 
     # -- scheduling ---------------------------------------------------------------------
 
@@ -245,8 +246,8 @@ class Dispatcher:
             else:
                 pool.shutdown(wait=wait)
         self._records.stop(timeout_s)  # what is queued is written; later records inline
-        if self._owns_http:
-            self.http.close()
+        if self._owns_transport:
+            self.transport.close()
 
     # -- one attempt ----------------------------------------------------------------------
 
@@ -261,7 +262,7 @@ class Dispatcher:
             if job is None:
                 return
             result = job if isinstance(job, AttemptResult) else send(
-                self.http, job, now=self.clock(), timeout_s=self.timeout_s)
+                self.transport, job, now=self.clock(), timeout_s=self.timeout_s)
             now = self.clock()
             verdict = judge(result, attempt=claim.attempt, first_attempt_at=claim.created_at,
                             now=now, retry_scale=self.retry_scale)

@@ -18,7 +18,8 @@ from app.webhooks.address_guard import AddressRefused, GuardedTransport, IPNetwo
 if TYPE_CHECKING:
     from app.settings import Settings
 
-__all__ = ["AddressRefused", "client_for_settings", "make_http_client"]
+__all__ = ["AddressRefused", "client_for_settings", "make_http_client", "make_transport",
+           "transport_for_settings"]
 
 # Sized for about 100 requests in flight at once (dispatcher and executor together);
 # a request beyond that waits for a free connection up to the pool timeout.
@@ -34,6 +35,17 @@ DEFAULT_USER_AGENT = "Flowdesk/0.1"
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
+def make_transport(*, allowed_networks: Sequence[IPNetwork]) -> httpx.BaseTransport:
+    """The pooled transport that refuses forbidden targets (a transport never follows
+    redirects). The webhook dispatcher sends through it directly (app/webhooks/delivery.py)."""
+    limits = httpx.Limits(
+        max_connections=MAX_CONNECTIONS,
+        max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
+        keepalive_expiry=KEEPALIVE_EXPIRY_S,
+    )
+    return GuardedTransport(allowed=allowed_networks, limits=limits)
+
+
 def make_http_client(
     *,
     allowed_networks: Sequence[IPNetwork],
@@ -46,13 +58,8 @@ def make_http_client(
     `transport` replaces the guarded one (tests pass httpx.MockTransport); the guard then
     only applies if that transport applies it.
     """
-    limits = httpx.Limits(
-        max_connections=MAX_CONNECTIONS,
-        max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
-        keepalive_expiry=KEEPALIVE_EXPIRY_S,
-    )
     if transport is None:
-        transport = GuardedTransport(allowed=allowed_networks, limits=limits)
+        transport = make_transport(allowed_networks=allowed_networks)
     # trust_env=False: an HTTP(S)_PROXY from the environment would connect on our behalf,
     # to wherever it likes, bypassing the address check.
     return httpx.Client(
@@ -70,3 +77,8 @@ def client_for_settings(settings: Settings, *, timeout_s: float | None = None) -
         allowed_networks=settings.allowed_networks,
         timeout_s=settings.http_timeout_s if timeout_s is None else timeout_s,
     )
+
+
+def transport_for_settings(settings: Settings) -> httpx.BaseTransport:
+    """make_transport with the allowed networks from settings."""
+    return make_transport(allowed_networks=settings.allowed_networks)

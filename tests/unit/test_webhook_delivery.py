@@ -21,7 +21,6 @@ from app.webhooks.delivery import (
     send,
     settle,
 )
-from app.webhooks.outbound import make_http_client
 from app.webhooks.retry import RETRY_LADDER_S
 
 NOW = datetime(2026, 4, 26, 10, 0, 0, tzinfo=UTC)
@@ -30,8 +29,9 @@ PAYLOAD = {"event": "run.completed", "id": "evt_1", "run_id": "run_1", "workflow
            "workspace_id": "ws_1", "timestamp": "2026-04-26T10:00:00.000Z", "data": {"a": "é"}}
 
 
-def client(handler: httpx.MockTransport) -> httpx.Client:
-    return make_http_client(allowed_networks=(), timeout_s=5, transport=handler)
+def client(handler: httpx.MockTransport) -> httpx.BaseTransport:
+    """What the dispatcher sends through: a transport (here one without a network)."""
+    return handler
 
 
 def job(secrets: tuple[str, ...] = (SECRET,)) -> DeliveryJob:
@@ -50,6 +50,10 @@ def test_send_posts_the_signed_body_that_standardwebhooks_verifies() -> None:
     assert result.succeeded and result.status_code == 204 and result.error is None
     (request,) = seen
     assert request.method == "POST" and request.headers["webhook-id"] == "evt_1"
+    # Sent through the transport: what a client would have added is set by send itself.
+    assert request.headers["user-agent"] == "Flowdesk/0.1"
+    assert request.headers["content-type"] == "application/json"
+    assert request.extensions["timeout"] == {"connect": 5, "read": 5, "write": 5, "pool": 5}
     assert request.headers["webhook-timestamp"] == str(int(NOW.timestamp()))
     verifier = StandardWebhook(SECRET)
     # Verify at the attempt's time (the library checks freshness against the wall clock).

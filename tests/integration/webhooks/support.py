@@ -19,7 +19,7 @@ from app.models import AuditLog, Webhook, WebhookAttempt, WebhookDelivery
 from app.repo import events
 from app.services import webhooks as webhooks_service
 from app.webhooks.dispatcher import Dispatcher
-from app.webhooks.outbound import make_http_client
+from app.webhooks.outbound import make_transport
 from tests.receiver import Received
 from tests.support import World
 
@@ -50,10 +50,11 @@ def dispatcher(*, clock: Callable[[], datetime] = utcnow, timeout_s: float = 5.0
                retry_scale: float = 1.0, max_failures: int = 20,
                transport: httpx.BaseTransport | None = None,
                allowed: Sequence[Any] = LOOPBACK, **options: Any) -> Dispatcher:
-    """A dispatcher whose client is the app's guarded one (loopback allowed) or `transport`."""
-    http = make_http_client(allowed_networks=allowed, timeout_s=timeout_s, transport=transport)
-    return Dispatcher(http=http, clock=clock, timeout_s=timeout_s, retry_scale=retry_scale,
-                      max_failures=max_failures, owns_http=True, **options)
+    """A dispatcher whose transport is the app's guarded one (loopback allowed) or
+    `transport`."""
+    return Dispatcher(transport=transport or make_transport(allowed_networks=allowed),
+                      clock=clock, timeout_s=timeout_s, retry_scale=retry_scale,
+                      max_failures=max_failures, owns_transport=True, **options)
 
 
 def verify(received: Received, secret: str | bytes) -> dict[str, Any]:
