@@ -80,6 +80,7 @@ class Settings:
     webhook_retry_scale: float
     webhook_max_failures: int
     webhook_secret_overlap_s: float
+    webhook_concurrency: int  # attempts in flight at once, per process
     # API limits
     rate_limit_read_per_min: int
     rate_limit_write_per_min: int
@@ -140,6 +141,7 @@ def load_settings() -> Settings:
         webhook_retry_scale=_env_float("WEBHOOK_RETRY_SCALE", 1.0),
         webhook_max_failures=_env_int("WEBHOOK_MAX_FAILURES", 20),
         webhook_secret_overlap_s=_env_float("WEBHOOK_SECRET_OVERLAP_S", 86400.0),
+        webhook_concurrency=max(1, _env_int("WEBHOOK_CONCURRENCY", 64)),
         rate_limit_read_per_min=_env_int("RATE_LIMIT_READ_PER_MIN", 600),
         rate_limit_write_per_min=_env_int("RATE_LIMIT_WRITE_PER_MIN", 120),
         max_body_bytes=_env_int("MAX_BODY_BYTES", 1_048_576),

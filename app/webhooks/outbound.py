@@ -35,12 +35,14 @@ DEFAULT_USER_AGENT = "Flowdesk/0.1"
 logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
-def make_transport(*, allowed_networks: Sequence[IPNetwork]) -> httpx.BaseTransport:
+def make_transport(*, allowed_networks: Sequence[IPNetwork],
+                   keep_alive: int = MAX_KEEPALIVE_CONNECTIONS) -> httpx.BaseTransport:
     """The pooled transport that refuses forbidden targets (a transport never follows
-    redirects). The webhook dispatcher sends through it directly (app/webhooks/delivery.py)."""
+    redirects), keeping up to `keep_alive` idle connections open. The webhook dispatcher
+    sends through it directly (app/webhooks/delivery.py)."""
     limits = httpx.Limits(
         max_connections=MAX_CONNECTIONS,
-        max_keepalive_connections=MAX_KEEPALIVE_CONNECTIONS,
+        max_keepalive_connections=keep_alive,
         keepalive_expiry=KEEPALIVE_EXPIRY_S,
     )
     return GuardedTransport(allowed=allowed_networks, limits=limits)
@@ -79,6 +81,7 @@ def client_for_settings(settings: Settings, *, timeout_s: float | None = None) -
     )
 
 
-def transport_for_settings(settings: Settings) -> httpx.BaseTransport:
+def transport_for_settings(settings: Settings, *,
+                           keep_alive: int = MAX_KEEPALIVE_CONNECTIONS) -> httpx.BaseTransport:
     """make_transport with the allowed networks from settings."""
-    return make_transport(allowed_networks=settings.allowed_networks)
+    return make_transport(allowed_networks=settings.allowed_networks, keep_alive=keep_alive)
