@@ -114,11 +114,8 @@ class Dispatcher:
         """A dispatcher tuned by settings; it builds (and later closes) its guarded transport
         if not given."""
         owns = transport is None
-        # As many idle connections kept as there are delivery threads: a receiver busy
-        # enough to take them all is not reconnected to at each attempt.
-        concurrency = settings.webhook_concurrency
-        transport = transport or transport_for_settings(settings, keep_alive=concurrency)
-        return cls(transport=transport, clock=clock, concurrency=concurrency,
+        return cls(transport=transport or transport_for_settings(settings), clock=clock,
+                   concurrency=settings.webhook_concurrency,
                    timeout_s=settings.webhook_timeout_s,
                    retry_scale=settings.webhook_retry_scale,
                    max_failures=settings.webhook_max_failures, owns_transport=owns)
