@@ -101,6 +101,8 @@ class PerThreadTransport(httpx.BaseTransport):
                  keep_alive: int = PER_THREAD_KEEP_ALIVE) -> None:
         self._allowed = tuple(allowed_networks)
         self._keep_alive = keep_alive
+        # One TLS context for every pool: building one loads the CA bundle (milliseconds).
+        self._tls = httpx.create_ssl_context(trust_env=False)
         self._local = threading.local()
         self._lock = threading.Lock()
         self._all: list[httpx.BaseTransport] = []
@@ -123,7 +125,7 @@ class PerThreadTransport(httpx.BaseTransport):
         limits = httpx.Limits(max_connections=self._keep_alive,
                               max_keepalive_connections=self._keep_alive,
                               keepalive_expiry=KEEPALIVE_EXPIRY_S)
-        transport = GuardedTransport(allowed=self._allowed, limits=limits)
+        transport = GuardedTransport(allowed=self._allowed, verify=self._tls, limits=limits)
         with self._lock:
             if self._closed:
                 transport.close()
