@@ -155,11 +155,12 @@ async def trigger_run(
 ) -> dict[str, Any]:
     """Start a run of the workflow's published version and answer its timeline (scope
     runs:write)."""
+    since = time.monotonic()  # a settle after this is this trigger's run's
     run_id, status = await _answer(ctx, "runs:write", answers.trigger_run,
                                    workflow_id=workflow_id, input=input or {},
                                    version=version)
     if wait_seconds > 0 and status == RunStatus.IN_PROGRESS:
-        await wait_until_settled(run_id, wait_seconds)
+        await wait_until_settled(run_id, wait_seconds, since=since)
     return await _answer(ctx, "runs:write", answers.run_timeline, count=False, run_id=run_id)
 
 

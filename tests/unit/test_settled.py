@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 
 import pytest
 
@@ -87,7 +88,7 @@ def fake_run(monkeypatch: pytest.MonkeyPatch) -> FakeRun:
 
 
 def test_other_runs_commits_do_not_make_a_waiter_read(fake_run: FakeRun) -> None:
-    async def scenario() -> str | None:
+    async def scenario() -> bool:
         task = asyncio.create_task(waiting.wait_until_settled("run_mine", 10))
         await asyncio.sleep(0.01)
         for i in range(500):  # 500 commits of other runs, and the old every-commit topic
@@ -98,8 +99,8 @@ def test_other_runs_commits_do_not_make_a_waiter_read(fake_run: FakeRun) -> None
         settled.notify(["run_mine"])
         return await asyncio.wait_for(task, 2)
 
-    assert asyncio.run(scenario()) == RunStatus.COMPLETED
-    assert fake_run.reads <= 3  # the first read, perhaps one safety poll, the woken one
+    assert asyncio.run(scenario()) is True
+    assert fake_run.reads <= 1  # perhaps one safety poll; the wake-up naming it needs none
     assert settled.watched() == 0
 
 
@@ -107,15 +108,53 @@ def test_a_waiter_that_no_wake_up_reaches_still_sees_the_settle(fake_run: FakeRu
     def settle_elsewhere() -> None:  # a worker process on SQLite: nothing notifies
         fake_run.status = RunStatus.BLOCKED
 
-    async def scenario() -> str | None:
+    async def scenario() -> bool:
         asyncio.get_running_loop().call_later(0.2, settle_elsewhere)
         return await waiting.wait_until_settled("run_mine", 5)
 
-    assert asyncio.run(scenario()) == RunStatus.BLOCKED
+    assert asyncio.run(scenario()) is True
     assert fake_run.reads <= 6  # backing off: 0.05, 0.1, 0.2, ... not every 50 ms
 
 
-def test_a_wait_that_elapses_answers_the_last_status(fake_run: FakeRun) -> None:
-    assert asyncio.run(waiting.wait_until_settled("run_mine", 0.2)) == RunStatus.IN_PROGRESS
+def test_a_wait_that_elapses_answers_false(fake_run: FakeRun) -> None:
+    assert asyncio.run(waiting.wait_until_settled("run_mine", 0.2)) is False
     assert settled.watched() == 0
+
+
+def test_a_run_that_settled_before_the_watch_began_needs_no_read(fake_run: FakeRun) -> None:
+    since = time.monotonic()  # the trigger's write begins
+    fake_run.status = RunStatus.COMPLETED
+    settled.notify(["run_quick"])  # its run finished before the waiter watched
+    assert asyncio.run(waiting.wait_until_settled("run_quick", 5, since=since)) is True
+    assert fake_run.reads == 0
+
+
+def test_a_settle_before_the_write_began_does_not_count(fake_run: FakeRun) -> None:
+    settled.notify(["run_again"])  # it blocked earlier ...
+    since = time.monotonic()  # ... and a decision now resumes it
+
+    async def scenario() -> bool:
+        task = asyncio.create_task(waiting.wait_until_settled("run_again", 5, since=since))
+        await asyncio.sleep(0.01)
+        assert not task.done()
+        settled.notify(["run_again"])  # it settles once more
+        return await asyncio.wait_for(task, 2)
+
+    assert asyncio.run(scenario()) is True
+    assert fake_run.reads <= 1
+
+
+def test_settled_ids_are_remembered_for_a_while_and_up_to_a_number(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(settled, "RECENT_MAX", 3)
+    start = time.monotonic()
+    settled.notify([f"run_many_{i}" for i in range(5)])
+    kept = [i for i in range(5) if settled.settled_since(f"run_many_{i}", start)]
+    assert len(kept) == 3
+    assert not settled.settled_since("run_many_never", start)
+    monkeypatch.setattr(settled, "RECENT_S", 0.0)
+    time.sleep(0.01)
+    settled.notify(["run_latest"])  # notifying forgets what is older than RECENT_S
+    assert not any(settled.settled_since(f"run_many_{i}", start) for i in range(5))
+    assert settled.settled_since("run_latest", start)
 

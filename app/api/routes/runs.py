@@ -3,6 +3,7 @@ with steps and outputs, cancel."""
 
 from __future__ import annotations
 
+import time
 from typing import Annotated, Any
 
 import anyio
@@ -94,16 +95,21 @@ def _load(caller: Actor, run_id: str) -> RunPublic:
         return run_detail(session, run)
 
 
+def _load_and_keep(caller: Actor, run_id: str, answer: KeptAnswer[runs.Started]) -> None:
+    """The run as it is now becomes the answer (and the key's, for a retry to replay)."""
+    answer.replace(_load(caller, run_id))
+
+
 async def _start(caller: Actor, workflow_id: str, body: WorkflowRunCreate, wait: float,
                  keyed: Keyed) -> Response:
     answer = KeptAnswer(keyed, _run_answer, status=status.HTTP_201_CREATED, headers=_location)
+    since = time.monotonic()  # a settle after this is this trigger's run's
     started = await run_in_threadpool(_trigger, caller, workflow_id, body, answer)
     if wait <= 0 or started.run.status != RunStatus.IN_PROGRESS:
         return answer.response()  # settled already in its trigger's commit (an approval, say)
-    await wait_until_settled(started.run.id, wait)
-    waited = await run_in_threadpool(_load, caller, started.run.id)
+    await wait_until_settled(started.run.id, wait, since=since)
     with anyio.CancelScope(shield=True):  # a retry of this request replays what it saw
-        await run_in_threadpool(answer.replace, waited)
+        await run_in_threadpool(_load_and_keep, caller, started.run.id, answer)
     return answer.response()
 
 
