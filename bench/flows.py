@@ -18,10 +18,13 @@ AFTER_APPROVAL = "after"
 
 
 def approval_then_step() -> dict[str, Any]:
-    """A human decision, then one `set` step (whose start ends the measured interval)."""
+    """A human decision, then one `set` step (whose start ends the measured interval). The
+    bench triggers and decides with one API key: the step lets its requester decide (else
+    every decision is a 403, separation of duties)."""
     return {"start": "decide", "steps": {
         "decide": {"kind": "approval", "assignees": ["role:approver"],
-                   "instructions": "benchmark", "next": AFTER_APPROVAL},
+                   "instructions": "benchmark", "allow_requester": True,
+                   "next": AFTER_APPROVAL},
         AFTER_APPROVAL: {"kind": "tool", "tool": "set", "args": {"ok": True}, "done": True},
     }}
 
