@@ -1,12 +1,13 @@
 """The webhook dispatcher: outbox events → deliveries → signed POSTs, concurrently, with retries.
 
 A tick (1) fans new events out into one delivery per matching subscription, (2) claims due
-deliveries with a lease, and (3) hands them to a thread pool that sends them through the one
-shared httpx transport. No database transaction is open during an HTTP call: each attempt is
-read, sent, then recorded, only while its lease is still held, in one transaction with the
-attempts that finished at about the same time (a group commit: app/webhooks/outcomes.py).
-A dispatcher that dies mid-attempt loses nothing: the lease expires and another takes over
-(delivery is at least once; receivers dedupe on `webhook-id`, the event id).
+deliveries with a lease, and (3) hands them to a thread pool that sends them through the
+guarded transport (a connection pool per delivery thread: app/webhooks/outbound.py). No
+database transaction is open during an HTTP call: each attempt is read, sent, then
+recorded, only while its lease is still held, in one transaction with the attempts that
+finished at about the same time (a group commit: app/webhooks/outcomes.py). A dispatcher
+that dies mid-attempt loses nothing: the lease expires and another takes over (delivery is
+at least once; receivers dedupe on `webhook-id`, the event id).
 """
 
 from __future__ import annotations
