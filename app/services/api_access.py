@@ -7,15 +7,16 @@ import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Row, update
 from sqlmodel import Session, col
 
 from app.clock import as_utc, utcnow
-from app.db import read_session, write_session
+from app.db import get_engine, write_session
 from app.errors import Forbidden, Unauthorized
 from app.models import Actor, ApiKey
-from app.services.api_keys import authenticate
+from app.services.api_keys import authenticate_on
 
 # last_used_at is written at most this often per key, so reads stay reads.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -93,17 +94,16 @@ def grant_of_secret(secret: str) -> KeyGrant:
     sessions (a read, then at most once a minute a write of last_used_at): it runs before
     the caller's own transaction, and a refused key writes nothing."""
     now = utcnow()
-    with read_session() as session:
-        grant = identify_key(session, secret=secret, now=now)
+    with get_engine(write=False).connect() as connection:
+        grant = grant_of_row(authenticate_on(connection, secret, now=now))
     if grant.needs_touch(now):
         with write_session() as session:
             record_key_use(session, key_id=grant.key_id, now=now)
     return grant
 
 
-def identify_key(session: Session, *, secret: str, now: datetime) -> KeyGrant:
-    """The caller behind a secret, or Unauthorized (malformed, unknown, revoked, expired)."""
-    key = authenticate(session, secret, now=now)
+def grant_of_row(key: Row[Any]) -> KeyGrant:
+    """The grant of a live key's row, as `authenticate` reads it."""
     return KeyGrant(
         key_id=key.id,
         prefix=key.prefix,

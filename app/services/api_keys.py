@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, bindparam
+from sqlalchemy import Connection, Row, bindparam
 from sqlmodel import Session, col, select
 
 from app.clock import as_utc, utcnow
@@ -96,9 +96,16 @@ def authenticate(session: Session, secret: str, *, now: datetime | None = None) 
     """The live key for a secret (id, prefix, workspace_id, scopes, allowed_ips, last_used_at)
     with its workspace's rate-limit overrides (rate_limit_read_per_min, …_write_per_min), in
     one query; or Unauthorized (malformed, unknown, revoked or expired)."""
+    return authenticate_on(session.connection(), secret, now=now)
+
+
+def authenticate_on(connection: Connection, secret: str, *,
+                    now: datetime | None = None) -> Row[Any]:
+    """`authenticate` on a bare connection: no `Session` around the one query (a request's
+    key lookup runs before its own transaction, and a Session costs more than the query)."""
     if not secret or not well_formed(secret):
         raise Unauthorized("The API key is missing or malformed")
-    row = session.connection().execute(_KEY_AND_WORKSPACE, {"b_hash": sha256_hex(secret)}).first()
+    row = connection.execute(_KEY_AND_WORKSPACE, {"b_hash": sha256_hex(secret)}).first()
     now = now or utcnow()
     if row is None:
         raise Unauthorized("The API key is not valid")
