@@ -16,7 +16,7 @@ from bench.scenarios.common import Drain, Options, measure_drain
 from bench.scenarios.throughput import RUNS, STEPS
 
 WORKER_COUNTS = (1, 2, 4)
-SPEED_UP_TARGET = 1.5
+SPEED_UP_TARGET = 1.6  # issue 13
 
 
 def drain_with_workers(options: Options, workers: int, runs: int) -> Drain:
@@ -45,7 +45,7 @@ def run(options: Options) -> Table:
         table.add(Row(f"{n} worker{'s' if n > 1 else ''}: steps/s",
                       value=f"{per_s(drain.steps_per_s)} (x {speed_up:.2f}), "
                             f"{per_s(drain.runs_per_s, 'runs/s')}",
-                      target="≥ 1.5 x one worker" if n == 2 else "",
+                      target=f"≥ {SPEED_UP_TARGET} x one worker" if n == 2 else "",
                       met=speed_up >= SPEED_UP_TARGET if n == 2 else None))
     table.note("Each worker: EXECUTOR_CONCURRENCY and CLAIM_BATCH at their defaults; wake-ups "
                "across processes by LISTEN/NOTIFY. The machine's cores bound the speed-up: "
