@@ -16,7 +16,7 @@ from app.clock import as_utc, utcnow
 from app.db import get_engine, write_session
 from app.errors import Forbidden, Unauthorized
 from app.models import Actor, ApiKey
-from app.services.api_keys import authenticate_on
+from app.services.api_keys import authenticate
 
 # last_used_at is written at most this often per key, so reads stay reads.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -90,12 +90,12 @@ def secret_of(headers: Mapping[str, str]) -> str | None:
 
 
 def grant_of_secret(secret: str) -> KeyGrant:
-    """Blocking (database): the grant of a live key, or Unauthorized. Opens its own short
-    sessions (a read, then at most once a minute a write of last_used_at): it runs before
-    the caller's own transaction, and a refused key writes nothing."""
+    """Blocking (database): the grant of a live key, or Unauthorized. Reads on a bare
+    connection of its own, then at most once a minute writes last_used_at in a short
+    session: it runs before the caller's own transaction, and a refused key writes nothing."""
     now = utcnow()
     with get_engine(write=False).connect() as connection:
-        grant = grant_of_row(authenticate_on(connection, secret, now=now))
+        grant = grant_of_row(authenticate(connection, secret, now=now))
     if grant.needs_touch(now):
         with write_session() as session:
             record_key_use(session, key_id=grant.key_id, now=now)

@@ -92,17 +92,13 @@ _KEY_AND_WORKSPACE = (
 )
 
 
-def authenticate(session: Session, secret: str, *, now: datetime | None = None) -> Row[Any]:
+def authenticate(connection: Connection, secret: str, *,
+                 now: datetime | None = None) -> Row[Any]:
     """The live key for a secret (id, prefix, workspace_id, scopes, allowed_ips, last_used_at)
     with its workspace's rate-limit overrides (rate_limit_read_per_min, …_write_per_min), in
-    one query; or Unauthorized (malformed, unknown, revoked or expired)."""
-    return authenticate_on(session.connection(), secret, now=now)
-
-
-def authenticate_on(connection: Connection, secret: str, *,
-                    now: datetime | None = None) -> Row[Any]:
-    """`authenticate` on a bare connection: no `Session` around the one query (a request's
-    key lookup runs before its own transaction, and a Session costs more than the query)."""
+    one query on a bare connection (a request's key lookup runs before its own transaction,
+    and a `Session` around it costs more than the query); or Unauthorized (malformed,
+    unknown, revoked or expired)."""
     if not secret or not well_formed(secret):
         raise Unauthorized("The API key is missing or malformed")
     row = connection.execute(_KEY_AND_WORKSPACE, {"b_hash": sha256_hex(secret)}).first()
